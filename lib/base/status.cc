@@ -1,0 +1,60 @@
+#include "pmemd/status.h"
+
+#include <cstring>
+
+namespace pmemd {
+
+std::string_view CodeName(Code code) {
+  switch (code) {
+    case Code::kOk: return "ok";
+    case Code::kInvalidArgument: return "invalid_argument";
+    case Code::kNotFound: return "not_found";
+    case Code::kAlreadyExists: return "already_exists";
+    case Code::kBusy: return "busy";
+    case Code::kPermissionDenied: return "permission_denied";
+    case Code::kFailedPrecondition: return "failed_precondition";
+    case Code::kNoSpace: return "no_space";
+    case Code::kCorruption: return "corruption";
+    case Code::kIoError: return "io_error";
+    case Code::kUnsupported: return "unsupported";
+    case Code::kUnavailable: return "unavailable";
+    case Code::kInternal: return "internal";
+  }
+  return "unknown";
+}
+
+Status Status::FromErrno(int err, std::string what) {
+  Code code = Code::kIoError;
+  switch (err) {
+    case ENOENT: code = Code::kNotFound; break;
+    case EEXIST: code = Code::kAlreadyExists; break;
+    case EBUSY: code = Code::kBusy; break;
+    case EACCES:
+    case EPERM: code = Code::kPermissionDenied; break;
+    case EINVAL: code = Code::kInvalidArgument; break;
+    case ENOSPC: code = Code::kNoSpace; break;
+    case ENOTSUP: code = Code::kUnsupported; break;
+    default: break;
+  }
+  what += ": ";
+  what += std::strerror(err);
+  return Status(code, std::move(what), err);
+}
+
+std::string Status::ToString() const {
+  if (ok()) return "ok";
+  std::string s(CodeName(code_));
+  s += ": ";
+  s += message_;
+  return s;
+}
+
+Status Status::Annotate(std::string_view context) const {
+  if (ok()) return *this;
+  std::string m(context);
+  m += ": ";
+  m += message_;
+  return Status(code_, std::move(m), errno_);
+}
+
+}  // namespace pmemd
