@@ -1,0 +1,49 @@
+#include "pmemd/api.h"
+#include "pmemd/json_reader.h"
+#include "pmemd/platform_json.h"
+
+namespace pmemd {
+
+using nlohmann::json;
+
+namespace {
+
+Result<json> List(Platform* platform, const json& params) {
+  JsonReader r(params, "params");
+  ListFilter f;
+  r.Optional("buses", &f.buses);
+  r.Optional("dimms", &f.dimms);
+  r.Optional("regions", &f.regions);
+  r.Optional("namespaces", &f.namespaces);
+  r.Optional("devices", &f.devices);
+  r.Optional("memory_blocks", &f.memory_blocks);
+  r.Optional("region", &f.region);
+  PMEMD_RETURN_IF_ERROR(r.Finish());
+  // Nothing asked for: everything an admin looks at day to day.
+  if (!f.buses && !f.dimms && !f.regions && !f.namespaces && !f.devices && !f.memory_blocks)
+    f.regions = f.namespaces = f.devices = f.memory_blocks = true;
+  PMEMD_ASSIGN_OR_RETURN(Inventory inv, platform->List());
+  if (!f.region.empty()) {
+    bool known = false;
+    std::string names;
+    for (const auto& reg : inv.regions) {
+      known = known || reg.dev == f.region || reg.dev == "region" + f.region;
+      names += (names.empty() ? "" : ", ") + reg.dev;
+    }
+    if (!known)
+      return Status::NotFound("region '" + f.region + "' does not exist; known regions: " +
+                              (names.empty() ? "none" : names));
+  }
+  return ToJson(inv, f);
+}
+
+}  // namespace
+
+Status RegisterPlatformMethods(Registry* registry, Platform* platform) {
+  return registry->Add(
+      {"list",
+       "List buses, DIMMs, regions, namespaces, dax devices and memory blocks (ndctl/daxctl fields)",
+       Access::kRead, [platform](const json& params, const CallContext&) { return List(platform, params); }});
+}
+
+}  // namespace pmemd

@@ -1,0 +1,214 @@
+#include "pmemd/rpc.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "pmemd/json_reader.h"
+#include "pmemd/log.h"
+
+namespace pmemd {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr int kParseError = -32700;
+constexpr int kInvalidRequest = -32600;
+constexpr int kMethodNotFound = -32601;
+
+// Levenshtein distance, for "did you mean" on unknown methods.
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+bool InGroup(uid_t uid, gid_t primary, gid_t group) {
+  if (primary == group) return true;
+  struct passwd pw{}, *res = nullptr;
+  std::vector<char> buf(16384);
+  if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &res) != 0 || res == nullptr) return false;
+  int n = 64;
+  std::vector<gid_t> groups(static_cast<size_t>(n));
+  if (getgrouplist(pw.pw_name, pw.pw_gid, groups.data(), &n) < 0) {
+    groups.resize(static_cast<size_t>(n));
+    if (getgrouplist(pw.pw_name, pw.pw_gid, groups.data(), &n) < 0) return false;
+  }
+  groups.resize(static_cast<size_t>(n));
+  return std::find(groups.begin(), groups.end(), group) != groups.end();
+}
+
+}  // namespace
+
+Registry::Registry() {
+  Method m{"list-methods", "List every method with its access and a one-line summary", Access::kRead,
+       [this](const json& params, const CallContext&) -> Result<json> {
+         if (!params.is_null() && !(params.is_object() && params.empty()))
+           return Status::InvalidArgument("list-methods takes no params; got " + params.dump());
+         json out = json::array();
+         for (const Method* m : All())
+           out.push_back({{"name", m->name},
+                          {"access", m->access == Access::kMutate ? "mutate" : "read"},
+                          {"summary", m->summary}});
+         return json{{"methods", std::move(out)}};
+       }};
+  std::string name = m.name;
+  methods_.emplace(std::move(name), std::move(m));
+}
+
+Status Registry::Add(Method m) {
+  if (m.name.empty() || !m.handler) return Status::Internal("method needs a name and a handler");
+  std::string name = m.name;
+  auto [it, inserted] = methods_.emplace(name, std::move(m));
+  if (!inserted) return Status::AlreadyExists("method '" + name + "' is registered twice");
+  return Status::Ok();
+}
+
+const Method* Registry::Find(std::string_view name) const {
+  auto it = methods_.find(name);
+  return it == methods_.end() ? nullptr : &it->second;
+}
+
+std::vector<const Method*> Registry::All() const {
+  std::vector<const Method*> out;
+  for (const auto& [name, m] : methods_) out.push_back(&m);
+  return out;
+}
+
+Status AccessPolicy::Check(const Method& m, const PeerCred& peer) const {
+  if (m.access == Access::kRead) return Status::Ok();
+  if (!peer.known)
+    return Status::PermissionDenied("'" + m.name + "' changes state and the caller's credentials are unknown");
+  if (peer.uid == 0) return Status::Ok();
+  if (admin_gid_ && InGroup(peer.uid, peer.gid, *admin_gid_)) return Status::Ok();
+  std::string how = admin_gid_ ? "run it as root or as a member of the admin group (gid " +
+                                     std::to_string(*admin_gid_) + ")"
+                               : "run it as root, or set \"admin_group\" in pmemd's configuration";
+  return Status::PermissionDenied("'" + m.name + "' changes state and uid " + std::to_string(peer.uid) +
+                                  " may not call it; " + how);
+}
+
+int RpcErrorCode(Code code) {
+  switch (code) {
+    case Code::kOk: return 0;
+    case Code::kInvalidArgument: return -32602;
+    case Code::kInternal: return -32603;
+    default: return -32000 - static_cast<int>(code);
+  }
+}
+
+json Dispatcher::ErrorResponse(const json& id, int code, const std::string& message, const json& data) {
+  json err = {{"code", code}, {"message", message}};
+  if (!data.is_null()) err["data"] = data;
+  return {{"jsonrpc", "2.0"}, {"error", std::move(err)}, {"id", id}};
+}
+
+json Dispatcher::HandleRequest(const json& req, const CallContext& ctx) const {
+  static auto log = GetLogger("rpc");
+  if (!req.is_object())
+    return ErrorResponse(nullptr, kInvalidRequest,
+                         "a request must be a JSON object, got " + JsonTypeName(req));
+  // The id is echoed only when it is one JSON-RPC allows (string, number, null).
+  json id = nullptr;
+  bool is_notification = true;
+  if (auto it = req.find("id"); it != req.end()) {
+    is_notification = false;
+    if (it->is_string() || it->is_number() || it->is_null()) {
+      id = *it;
+    } else {
+      return ErrorResponse(nullptr, kInvalidRequest,
+                           "\"id\" must be a string, a number or null, got " + JsonTypeName(*it));
+    }
+  }
+  auto ver = req.find("jsonrpc");
+  if (ver == req.end() || *ver != "2.0")
+    return ErrorResponse(id, kInvalidRequest, "missing or wrong \"jsonrpc\": it must be \"2.0\"");
+  auto mit = req.find("method");
+  if (mit == req.end() || !mit->is_string())
+    return ErrorResponse(id, kInvalidRequest,
+                         "missing \"method\": a request needs \"method\" as a string");
+  for (auto it = req.begin(); it != req.end(); ++it)
+    if (it.key() != "jsonrpc" && it.key() != "method" && it.key() != "params" && it.key() != "id")
+      return ErrorResponse(id, kInvalidRequest,
+                           "unknown member \"" + it.key() + "\"; a request has jsonrpc, method, params, id");
+  const std::string& name = mit->get_ref<const std::string&>();
+  json params = nullptr;
+  if (auto pit = req.find("params"); pit != req.end()) {
+    if (!pit->is_object() && !pit->is_null())
+      return ErrorResponse(id, -32602,
+                           "\"params\" must be an object of named parameters, got " + JsonTypeName(*pit));
+    params = *pit;
+  }
+
+  const Method* m = registry_->Find(name);
+  if (m == nullptr) {
+    std::string hint;
+    size_t best = 3;
+    for (const Method* cand : registry_->All()) {
+      size_t d = EditDistance(name, cand->name);
+      if (d < best) best = d, hint = cand->name;
+    }
+    std::string msg = "unknown method '" + name + "'";
+    msg += hint.empty() ? "; call list-methods to see them" : "; did you mean '" + hint + "'?";
+    return is_notification ? json() : ErrorResponse(id, kMethodNotFound, msg);
+  }
+
+  Status allowed = policy_.Check(*m, ctx.peer);
+  if (!allowed.ok()) {
+    log->warn("refused '{}' to uid {} pid {}: {}", name, ctx.peer.uid, ctx.peer.pid, allowed.message());
+    return is_notification ? json()
+                           : ErrorResponse(id, RpcErrorCode(allowed.code()), allowed.message(),
+                                           {{"code", CodeName(allowed.code())}});
+  }
+
+  Result<json> r = [&]() -> Result<json> {
+    try {
+      return m->handler(params, ctx);
+    } catch (const std::exception& e) {  // the one catch-all per request
+      log->error("method '{}' threw: {}", name, e.what());
+      return Status::Internal(std::string("method '") + name + "' failed unexpectedly: " + e.what());
+    }
+  }();
+  if (is_notification) return json();
+  if (!r.ok()) {
+    const Status& s = r.status();
+    json data = {{"code", CodeName(s.code())}};
+    if (s.sys_errno()) data["errno"] = s.sys_errno();
+    return ErrorResponse(id, RpcErrorCode(s.code()), s.message(), data);
+  }
+  return {{"jsonrpc", "2.0"}, {"result", std::move(r).value()}, {"id", id}};
+}
+
+std::string Dispatcher::HandleLine(std::string_view line, const CallContext& ctx) const {
+  Result<json> parsed = ParseJson(line);
+  if (!parsed.ok())
+    return ErrorResponse(nullptr, kParseError, parsed.status().message()).dump();
+  const json& req = *parsed;
+  if (req.is_array()) {
+    if (req.empty()) return ErrorResponse(nullptr, kInvalidRequest, "an empty batch is not a request").dump();
+    if (req.size() > max_batch_)
+      return ErrorResponse(nullptr, kInvalidRequest,
+                           "batch of " + std::to_string(req.size()) + " requests exceeds the limit of " +
+                               std::to_string(max_batch_))
+          .dump();
+    json out = json::array();
+    for (const auto& r : req) {
+      json resp = HandleRequest(r, ctx);
+      if (!resp.is_null()) out.push_back(std::move(resp));
+    }
+    return out.empty() ? std::string() : out.dump();
+  }
+  json resp = HandleRequest(req, ctx);
+  return resp.is_null() ? std::string() : resp.dump();
+}
+
+}  // namespace pmemd

@@ -1,0 +1,219 @@
+#include "pmemd/rpc.h"
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "pmemd/json_reader.h"
+
+namespace pmemd {
+namespace {
+
+using nlohmann::json;
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  DispatcherTest() : dispatcher_(&registry_, AccessPolicy(std::nullopt)) {
+    EXPECT_TRUE(registry_
+                    .Add({"echo", "Returns its params", Access::kRead,
+                          [](const json& p, const CallContext&) -> Result<json> { return p; }})
+                    .ok());
+    EXPECT_TRUE(registry_
+                    .Add({"create-thing", "Mutates", Access::kMutate,
+                          [this](const json& p, const CallContext&) -> Result<json> {
+                            ++mutations_;
+                            JsonReader r(p, "params");
+                            uint64_t size = 0;
+                            r.Required("size", &size);
+                            PMEMD_RETURN_IF_ERROR(r.Finish());
+                            if (size % 4096)
+                              return Status::InvalidArgument("size " + std::to_string(size) +
+                                                             " is not a multiple of 4096");
+                            return json{{"size", size}};
+                          }})
+                    .ok());
+    EXPECT_TRUE(registry_
+                    .Add({"busy", "Fails with busy", Access::kRead,
+                          [](const json&, const CallContext&) -> Result<json> {
+                            return Status(Code::kBusy, "block 3 holds lease a", EBUSY);
+                          }})
+                    .ok());
+    EXPECT_TRUE(registry_
+                    .Add({"throws", "Throws", Access::kRead,
+                          [](const json&, const CallContext&) -> Result<json> {
+                            throw std::runtime_error("boom");
+                          }})
+                    .ok());
+    root_.peer = {true, 1, 0, 0};
+    user_.peer = {true, 2, 12345, 12345};
+  }
+
+  json Call(const std::string& line, const CallContext& ctx) {
+    std::string out = dispatcher_.HandleLine(line, ctx);
+    if (out.empty()) return json();
+    auto r = ParseJson(out);
+    EXPECT_TRUE(r.ok()) << out;
+    return r.ok() ? *r : json();
+  }
+  json Call(const std::string& line) { return Call(line, root_); }
+
+  Registry registry_;
+  Dispatcher dispatcher_;
+  CallContext root_, user_;
+  int mutations_ = 0;
+};
+
+TEST_F(DispatcherTest, SuccessEchoesIdAndResult) {
+  json r = Call(R"({"jsonrpc":"2.0","method":"echo","params":{"a":1},"id":7})");
+  EXPECT_EQ(r, json::parse(R"({"jsonrpc":"2.0","result":{"a":1},"id":7})"));
+  r = Call(R"({"jsonrpc":"2.0","method":"echo","id":"x"})");
+  EXPECT_EQ(r["id"], "x");
+  EXPECT_TRUE(r["result"].is_null());
+}
+
+TEST_F(DispatcherTest, MalformedJsonIsParseError) {
+  json r = Call(R"({"jsonrpc":"2.0","method":)");
+  EXPECT_EQ(r["error"]["code"], -32700);
+  EXPECT_TRUE(r["id"].is_null());
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("byte"), std::string::npos);
+}
+
+TEST_F(DispatcherTest, DeepNestingIsRefusedNotRecursed) {
+  std::string deep(100000, '[');
+  json r = Call(deep);
+  EXPECT_EQ(r["error"]["code"], -32700);
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("nested deeper"), std::string::npos);
+}
+
+TEST_F(DispatcherTest, NonObjectIsInvalidRequest) {
+  for (const char* line : {"42", "\"list\"", "null", "true"}) {
+    json r = Call(line);
+    EXPECT_EQ(r["error"]["code"], -32600) << line;
+    EXPECT_NE(r["error"]["message"].get<std::string>().find("JSON object"), std::string::npos);
+  }
+}
+
+TEST_F(DispatcherTest, MissingJsonrpcOrMethodIsInvalidRequest) {
+  json r = Call(R"({"method":"echo","id":1})");
+  EXPECT_EQ(r["error"]["code"], -32600);
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("\"2.0\""), std::string::npos);
+  EXPECT_EQ(r["id"], 1);
+  r = Call(R"({"jsonrpc":"2.0","id":1})");
+  EXPECT_EQ(r["error"]["code"], -32600);
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("method"), std::string::npos);
+  r = Call(R"({"jsonrpc":"2.0","method":5,"id":1})");
+  EXPECT_EQ(r["error"]["code"], -32600);
+  r = Call(R"({"jsonrpc":"2.0","method":"echo","id":{"x":1}})");
+  EXPECT_EQ(r["error"]["code"], -32600);
+  r = Call(R"({"jsonrpc":"2.0","method":"echo","id":1,"extra":2})");
+  EXPECT_EQ(r["error"]["code"], -32600);
+}
+
+TEST_F(DispatcherTest, UnknownMethodSuggestsNearest) {
+  json r = Call(R"({"jsonrpc":"2.0","method":"ecko","id":1})");
+  EXPECT_EQ(r["error"]["code"], -32601);
+  EXPECT_EQ(r["error"]["message"], "unknown method 'ecko'; did you mean 'echo'?");
+  r = Call(R"({"jsonrpc":"2.0","method":"completely-different","id":1})");
+  EXPECT_EQ(r["error"]["message"], "unknown method 'completely-different'; call list-methods to see them");
+}
+
+TEST_F(DispatcherTest, WrongParamsAreInvalidParams) {
+  json r = Call(R"({"jsonrpc":"2.0","method":"create-thing","params":{"size":"4K"},"id":1})");
+  EXPECT_EQ(r["error"]["code"], -32602);
+  EXPECT_EQ(r["error"]["message"], "params.size: expected an unsigned integer, got string \"4K\"");
+  EXPECT_EQ(r["error"]["data"]["code"], "invalid_argument");
+  r = Call(R"({"jsonrpc":"2.0","method":"create-thing","params":[1,2],"id":1})");
+  EXPECT_EQ(r["error"]["code"], -32602);
+  r = Call(R"({"jsonrpc":"2.0","method":"create-thing","params":{"size":1000},"id":1})");
+  EXPECT_EQ(r["error"]["message"], "size 1000 is not a multiple of 4096");
+}
+
+TEST_F(DispatcherTest, ApplicationErrorsCarryCodeNameAndErrno) {
+  json r = Call(R"({"jsonrpc":"2.0","method":"busy","id":1})");
+  EXPECT_EQ(r["error"]["code"], RpcErrorCode(Code::kBusy));
+  EXPECT_EQ(r["error"]["data"]["code"], "busy");
+  EXPECT_EQ(r["error"]["data"]["errno"], EBUSY);
+  EXPECT_LT(RpcErrorCode(Code::kBusy), -32000);
+  EXPECT_GT(RpcErrorCode(Code::kBusy), -32099);
+}
+
+TEST_F(DispatcherTest, ExceptionBecomesInternalError) {
+  json r = Call(R"({"jsonrpc":"2.0","method":"throws","id":1})");
+  EXPECT_EQ(r["error"]["code"], -32603);
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("boom"), std::string::npos);
+}
+
+TEST_F(DispatcherTest, NotificationsGetNoResponse) {
+  EXPECT_EQ(dispatcher_.HandleLine(R"({"jsonrpc":"2.0","method":"echo"})", root_), "");
+  EXPECT_EQ(dispatcher_.HandleLine(R"({"jsonrpc":"2.0","method":"nope"})", root_), "");
+}
+
+TEST_F(DispatcherTest, BatchAnswersEachInOrderAndSkipsNotifications) {
+  json r = Call(R"([{"jsonrpc":"2.0","method":"echo","params":{"n":1},"id":1},
+                    {"jsonrpc":"2.0","method":"echo"},
+                    42,
+                    {"jsonrpc":"2.0","method":"nope","id":3}])");
+  ASSERT_TRUE(r.is_array());
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0]["result"]["n"], 1);
+  EXPECT_EQ(r[1]["error"]["code"], -32600);
+  EXPECT_EQ(r[2]["error"]["code"], -32601);
+  EXPECT_EQ(Call("[]")["error"]["code"], -32600);
+}
+
+TEST_F(DispatcherTest, BatchSizeIsBounded) {
+  json batch = json::array();
+  for (int i = 0; i < 257; ++i) batch.push_back({{"jsonrpc", "2.0"}, {"method", "echo"}, {"id", i}});
+  json r = Call(batch.dump());
+  EXPECT_EQ(r["error"]["code"], -32600);
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("limit of 256"), std::string::npos);
+}
+
+TEST_F(DispatcherTest, MutatingMethodsNeedRootOrAdminGroup) {
+  std::string line = R"({"jsonrpc":"2.0","method":"create-thing","params":{"size":4096},"id":1})";
+  json r = Call(line, user_);
+  EXPECT_EQ(r["error"]["code"], RpcErrorCode(Code::kPermissionDenied));
+  EXPECT_EQ(r["error"]["data"]["code"], "permission_denied");
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("uid 12345"), std::string::npos);
+  EXPECT_EQ(mutations_, 0);
+  EXPECT_EQ(Call(line, root_)["result"]["size"], 4096);
+  EXPECT_EQ(mutations_, 1);
+  // Reads are open to everyone who can reach the socket.
+  EXPECT_TRUE(Call(R"({"jsonrpc":"2.0","method":"echo","id":1})", user_).contains("result"));
+  // Unknown credentials never mutate.
+  CallContext unknown;
+  EXPECT_EQ(Call(line, unknown)["error"]["data"]["code"], "permission_denied");
+}
+
+TEST_F(DispatcherTest, AdminGroupMembersMayMutate) {
+  Dispatcher d(&registry_, AccessPolicy(gid_t{4242}));
+  CallContext member;
+  member.peer = {true, 3, 12345, 4242};
+  std::string out =
+      d.HandleLine(R"({"jsonrpc":"2.0","method":"create-thing","params":{"size":4096},"id":1})", member);
+  EXPECT_NE(out.find("\"result\""), std::string::npos) << out;
+}
+
+TEST_F(DispatcherTest, ListMethodsListsItselfAndEveryMethod) {
+  json r = Call(R"({"jsonrpc":"2.0","method":"list-methods","id":1})");
+  json methods = r["result"]["methods"];
+  ASSERT_TRUE(methods.is_array());
+  std::vector<std::string> names;
+  for (const auto& m : methods) {
+    names.push_back(m["name"]);
+    EXPECT_FALSE(m["summary"].get<std::string>().empty());
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"busy", "create-thing", "echo", "list-methods", "throws"}));
+  EXPECT_EQ(methods[1]["access"], "mutate");
+}
+
+TEST(RegistryTest, DuplicateNameIsRefused) {
+  Registry reg;
+  auto h = [](const json&, const CallContext&) -> Result<json> { return json(); };
+  EXPECT_TRUE(reg.Add({"a", "x", Access::kRead, h}).ok());
+  EXPECT_EQ(reg.Add({"a", "y", Access::kRead, h}).code(), Code::kAlreadyExists);
+  EXPECT_EQ(reg.Add({"list-methods", "y", Access::kRead, h}).code(), Code::kAlreadyExists);
+}
+
+}  // namespace
+}  // namespace pmemd

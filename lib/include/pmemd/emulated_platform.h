@@ -1,0 +1,47 @@
+// The emulated platform: pmem regions backed by sparse files, with the
+// kernel's rules, for machines without pmem (laptops, CI).
+//
+// Each region is one file under the state directory (or a path given in the
+// configuration). Namespaces live in a label store, one JSON document
+// replaced atomically on every change (write a temporary file, fsync,
+// rename, fsync the directory), so a crash leaves the old set or the new
+// one, never a mix. The rules modelled are the kernel's: regions and
+// namespaces aligned to 16 MiB, a finite number of label slots per DIMM,
+// memory blocks of 128 MiB.
+//
+// Thread safety: every method may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pmemd/platform.h"
+#include "pmemd/status.h"
+
+namespace pmemd {
+
+class EventBus;
+
+struct EmulatedRegionConfig {
+  uint64_t size = 8ull << 30;  // bytes; a multiple of kEmulatedRegionAlign
+  std::string file;            // "" = <state_dir>/emulated/regionN.img
+  std::optional<int> numa_node;
+  bool labels = true;          // false models memmap= / label-less NVDIMMs
+};
+
+struct EmulatedConfig {
+  std::vector<EmulatedRegionConfig> regions = {EmulatedRegionConfig{}};
+  uint64_t memory_block_size = 128ull << 20;
+  uint32_t label_slots = 510;  // a 128 KiB label area of 256-byte labels
+};
+
+inline constexpr uint64_t kEmulatedRegionAlign = 16ull << 20;
+
+Result<std::unique_ptr<Platform>> NewEmulatedPlatform(const EmulatedConfig& config,
+                                                      const std::string& state_dir,
+                                                      EventBus* events);
+
+}  // namespace pmemd

@@ -1,0 +1,143 @@
+// Platform: pmemd's only way to reach pmem hardware and the kernel.
+//
+// Two implementations share this interface and one set of rules:
+//   - the ndctl platform (lib/platform/ndctl_platform.cc) drives the kernel
+//     through libndctl/libdaxctl and sysfs;
+//   - the emulated platform (lib/platform/emulated_platform.cc) models the
+//     kernel's rules over files, so that everything can be tried, and tested,
+//     where there is no pmem. It is a twin, not a replacement.
+// Like leveldb's Env and its in-memory twin, callers never know which one
+// they hold except through Kind().
+//
+// The model holds raw values: sizes are bytes as integers, states are the
+// strings the kernel and ndctl use. Rendering (JSON field names that follow
+// ndctl/daxctl, human units) lives in platform_json.h and ctl/.
+//
+// Thread safety: implementations are safe to call from several threads;
+// List() may run concurrently with itself.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pmemd/status.h"
+
+namespace pmemd {
+
+class EventBus;
+
+struct Bus {
+  std::string provider;  // "ACPI.NFIT", "e820", "pmemd_emulated"
+  std::string dev;       // "ndbus0"
+};
+
+struct Dimm {
+  std::string dev;         // "nmem0"
+  std::string id;          // vendor-serial style id ("8680-56341200")
+  uint32_t handle = 0;
+  uint32_t phys_id = 0;
+  std::string bus;         // "ndbus0"
+  bool enabled = true;     // false renders as state:"disabled"
+  std::string health_state;  // "ok", "non-critical", "critical", "fatal", "" when unknown
+  std::optional<uint64_t> label_slots_total;  // capacity of the label area, when labels exist
+};
+
+struct Mapping {
+  std::string dimm;  // "nmem0"
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  uint32_t position = 0;
+};
+
+struct Region {
+  std::string dev;  // "region0"
+  std::string bus;
+  uint64_t size = 0;
+  uint64_t align = 0;  // the size and start alignment of namespaces in it
+  uint64_t available_size = 0;
+  uint64_t max_available_extent = 0;
+  std::string type = "pmem";
+  std::optional<int> numa_node;
+  std::optional<int> target_node;
+  uint64_t iset_id = 0;
+  std::vector<Mapping> mappings;
+  bool enabled = true;
+  uint64_t badblock_count = 0;
+  std::string persistence_domain;  // "memory_controller", "cpu_cache", "unknown"
+  bool label_support = true;       // false for memmap= and label-less NVDIMMs
+};
+
+struct Namespace {
+  std::string dev;     // "namespace0.0"
+  std::string region;  // "region0"
+  std::string mode;    // "fsdax", "devdax", "sector", "raw"
+  std::optional<std::string> map;  // "dev" | "mem" (fsdax, devdax)
+  uint64_t size = 0;   // usable size, after map=dev metadata
+  uint64_t raw_size = 0;  // what the namespace takes from the region
+  std::optional<std::string> uuid;
+  std::optional<uint32_t> sector_size;  // fsdax, sector, raw
+  std::optional<uint64_t> align;        // fsdax, devdax
+  std::optional<std::string> blockdev;  // "pmem0" (fsdax, sector, raw)
+  std::optional<std::string> chardev;   // "dax0.0" (devdax)
+  std::optional<std::string> name;
+  bool enabled = true;
+  std::optional<int> numa_node;
+  std::optional<int> target_node;
+  uint64_t badblock_count = 0;
+};
+
+struct DaxDevice {
+  std::string chardev;  // "dax0.0"
+  std::string region;   // "region0"
+  std::string ns;       // "namespace0.0" ("" when none)
+  uint64_t size = 0;
+  std::optional<int> target_node;
+  std::optional<uint64_t> align;
+  std::string mode;  // "devdax" | "system-ram"
+  // Set when mode is system-ram:
+  std::optional<uint64_t> online_memblocks;
+  std::optional<uint64_t> total_memblocks;
+  std::optional<bool> movable;
+  bool enabled = true;
+};
+
+struct MemoryBlock {
+  uint64_t id = 0;             // N in /sys/devices/system/memory/memoryN
+  uint64_t phys_index = 0;
+  uint64_t start = 0;          // physical byte address
+  uint64_t size = 0;           // block_size_bytes
+  std::string state;           // "online" | "offline" | "going-offline"
+  std::string zone;            // "Movable", "Normal", "" when offline or unknown
+  std::string valid_zones;     // as sysfs prints it
+  std::optional<int> node;
+  std::string dax_device;      // owning dax device ("" when not from pmem)
+  bool removable = true;
+};
+
+struct Inventory {
+  std::vector<Bus> buses;
+  std::vector<Dimm> dimms;
+  std::vector<Region> regions;
+  std::vector<Namespace> namespaces;
+  std::vector<DaxDevice> dax_devices;
+  std::vector<MemoryBlock> memory_blocks;
+  uint64_t memory_block_size = 0;
+  std::string auto_online_blocks;  // "offline", "online", "online_movable", ...
+};
+
+class Platform {
+ public:
+  virtual ~Platform() = default;
+
+  // "emulated" or "ndctl".
+  virtual std::string_view Kind() const = 0;
+
+  // A fresh snapshot of everything the platform manages.
+  virtual Result<Inventory> List() = 0;
+};
+
+}  // namespace pmemd

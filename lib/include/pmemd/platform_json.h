@@ -1,0 +1,41 @@
+// JSON rendering of the platform model, with ndctl/daxctl field names.
+//
+// Sizes are integers (bytes), never human strings; optional fields are
+// omitted when unknown, and collections are always arrays, even when empty
+// or holding one element (REFERENCE.md §3, §4.4). This file is the one
+// to_json per entity (ndctl's util/json.c habit).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pmemd/platform.h"
+
+namespace pmemd {
+
+nlohmann::json ToJson(const Bus& b);
+nlohmann::json ToJson(const Dimm& d);
+nlohmann::json ToJson(const Region& r);
+nlohmann::json ToJson(const Namespace& n);
+nlohmann::json ToJson(const DaxDevice& d);
+nlohmann::json ToJson(const MemoryBlock& m);
+
+// What `list` returns: which collections, optionally one region's objects.
+struct ListFilter {
+  bool buses = false;
+  bool dimms = false;
+  bool regions = false;
+  bool namespaces = false;
+  bool devices = false;
+  bool memory_blocks = false;
+  std::string region;  // "" for all; "region0" or "0"
+  bool include_disabled = true;
+};
+
+// Every collection the filter asks for, as arrays, under the keys "buses",
+// "dimms", "regions", "namespaces", "devices" and "memory_blocks".
+nlohmann::json ToJson(const Inventory& inv, const ListFilter& filter);
+
+}  // namespace pmemd

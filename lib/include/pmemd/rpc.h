@@ -1,0 +1,107 @@
+// JSON-RPC 2.0 for pmemd: the method registry and the dispatcher.
+//
+// The dispatcher knows nothing of sockets (Asio's request_handler role): it
+// takes one request line, which may hold a single request or a batch, and
+// returns the response line. Errors map onto JSON-RPC codes:
+//   -32700 parse error, -32600 invalid request, -32601 method not found,
+//   -32602 invalid params (Code::kInvalidArgument), -32603 internal error,
+//   -32001.. application errors, one per Code (RpcErrorCode()).
+// error.data carries {"code": "<CodeName>", "errno": N} so clients can act
+// on the kind of failure without parsing messages.
+//
+// Access: each method is kRead or kMutate. Mutating methods are allowed only
+// to root and to members of the configured admin group, checked against the
+// peer's SO_PEERCRED credentials; refusals are logged with uid and pid.
+//
+// Thread safety: a Registry is filled before serving and then only read;
+// Dispatcher::HandleLine may be called from many threads at once.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pmemd/status.h"
+
+namespace pmemd {
+
+struct PeerCred {
+  bool known = false;  // false when SO_PEERCRED failed (never for Unix sockets)
+  pid_t pid = -1;
+  uid_t uid = static_cast<uid_t>(-1);
+  gid_t gid = static_cast<gid_t>(-1);
+};
+
+struct CallContext {
+  PeerCred peer;
+};
+
+enum class Access { kRead, kMutate };
+
+struct Method {
+  using Handler = std::function<Result<nlohmann::json>(const nlohmann::json& params,
+                                                       const CallContext& ctx)>;
+  std::string name;     // kebab-case, as daxctl names commands ("list", "create-namespace")
+  std::string summary;  // one line, shown by list-methods
+  Access access = Access::kRead;
+  Handler handler;
+};
+
+class Registry {
+ public:
+  Registry();  // holds list-methods from the start
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  // Fails if the name is taken.
+  Status Add(Method m);
+  const Method* Find(std::string_view name) const;
+  std::vector<const Method*> All() const;  // sorted by name
+
+ private:
+  std::map<std::string, Method, std::less<>> methods_;
+};
+
+// Decides whether a peer may call a method.
+class AccessPolicy {
+ public:
+  // admin_gid: the group whose members may call mutating methods, besides
+  // root; nullopt lets only root mutate.
+  explicit AccessPolicy(std::optional<gid_t> admin_gid = std::nullopt) : admin_gid_(admin_gid) {}
+  Status Check(const Method& m, const PeerCred& peer) const;
+
+ private:
+  std::optional<gid_t> admin_gid_;
+};
+
+int RpcErrorCode(Code code);
+
+class Dispatcher {
+ public:
+  Dispatcher(const Registry* registry, AccessPolicy policy, size_t max_batch = 256)
+      : registry_(registry), policy_(policy), max_batch_(max_batch) {}
+
+  // One request line (without its '\n') in, the response line out; "" when
+  // nothing is to be sent (only notifications).
+  std::string HandleLine(std::string_view line, const CallContext& ctx) const;
+
+  // One already-parsed request object; null json for a notification.
+  nlohmann::json HandleRequest(const nlohmann::json& req, const CallContext& ctx) const;
+
+  static nlohmann::json ErrorResponse(const nlohmann::json& id, int code, const std::string& message,
+                                      const nlohmann::json& data = nullptr);
+
+ private:
+  const Registry* registry_;
+  AccessPolicy policy_;
+  size_t max_batch_;
+};
+
+}  // namespace pmemd

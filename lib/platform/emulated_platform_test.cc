@@ -1,0 +1,112 @@
+#include "pmemd/emulated_platform.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "platform/label_store.h"
+#include "pmemd/fs.h"
+
+namespace pmemd {
+namespace {
+
+class EmulatedPlatformTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/pmemd-emul-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    config_.regions = {EmulatedRegionConfig{.size = 1ull << 30}, EmulatedRegionConfig{.size = 512ull << 20}};
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string dir_;
+  EmulatedConfig config_;
+};
+
+TEST_F(EmulatedPlatformTest, FreshRegionsAreEmptyAndSparse) {
+  auto p = NewEmulatedPlatform(config_, dir_, nullptr);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ((*p)->Kind(), "emulated");
+  auto inv = (*p)->List();
+  ASSERT_TRUE(inv.ok());
+  ASSERT_EQ(inv->regions.size(), 2u);
+  EXPECT_EQ(inv->regions[0].dev, "region0");
+  EXPECT_EQ(inv->regions[0].size, 1ull << 30);
+  EXPECT_EQ(inv->regions[0].available_size, 1ull << 30);
+  EXPECT_EQ(inv->regions[0].max_available_extent, 1ull << 30);
+  EXPECT_EQ(inv->regions[0].align, 16ull << 20);
+  EXPECT_EQ(inv->regions[1].size, 512ull << 20);
+  EXPECT_EQ(inv->dimms.size(), 2u);
+  EXPECT_EQ(inv->buses.size(), 1u);
+  EXPECT_TRUE(inv->namespaces.empty());
+  struct stat st{};
+  ASSERT_EQ(::stat((dir_ + "/emulated/region0.img").c_str(), &st), 0);
+  EXPECT_EQ(static_cast<uint64_t>(st.st_size), 1ull << 30);
+  EXPECT_LT(static_cast<uint64_t>(st.st_blocks) * 512, 1ull << 20) << "region file should be sparse";
+}
+
+TEST_F(EmulatedPlatformTest, LabelsOnDiskAppearAsNamespacesAndShrinkAvailable) {
+  ASSERT_TRUE(MakeDirs(dir_ + "/emulated").ok());
+  {
+    auto store = LabelStore::Load(dir_ + "/emulated/labels.json");
+    ASSERT_TRUE(store.ok());
+    Label a{.uuid = "u-a", .region = "region0", .id = 0, .mode = "fsdax", .map = "dev",
+            .offset = 0, .raw_size = 256ull << 20, .align = 2u << 20, .sector_size = 512};
+    Label b{.uuid = "u-b", .name = "db", .region = "region0", .id = 1, .mode = "devdax", .map = "dev",
+            .offset = 512ull << 20, .raw_size = 128ull << 20, .align = 2u << 20};
+    ASSERT_TRUE(store->Replace({a, b}).ok());
+  }
+  auto p = NewEmulatedPlatform(config_, dir_, nullptr);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  auto inv = (*p)->List();
+  ASSERT_TRUE(inv.ok());
+  ASSERT_EQ(inv->namespaces.size(), 2u);
+  EXPECT_EQ(inv->namespaces[0].dev, "namespace0.0");
+  EXPECT_EQ(inv->namespaces[0].blockdev, "pmem0");
+  EXPECT_EQ(inv->namespaces[1].dev, "namespace0.1");
+  EXPECT_EQ(inv->namespaces[1].chardev, "dax0.1");
+  EXPECT_EQ(inv->namespaces[1].name, "db");
+  EXPECT_EQ(inv->regions[0].available_size, (1ull << 30) - (384ull << 20));
+  // Free extents: [256M, 512M) and [640M, 1G): the larger is 384 MiB.
+  EXPECT_EQ(inv->regions[0].max_available_extent, 384ull << 20);
+}
+
+TEST_F(EmulatedPlatformTest, CorruptLabelStoreIsRefusedNamingTheFile) {
+  ASSERT_TRUE(MakeDirs(dir_ + "/emulated").ok());
+  ASSERT_TRUE(WriteFileAtomic(dir_ + "/emulated/labels.json", "{\"format\": \"pmemd-emu").ok());
+  auto p = NewEmulatedPlatform(config_, dir_, nullptr);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), Code::kCorruption);
+  EXPECT_NE(p.status().message().find("labels.json"), std::string::npos);
+}
+
+TEST_F(EmulatedPlatformTest, NewerLabelVersionIsUnsupported) {
+  ASSERT_TRUE(MakeDirs(dir_ + "/emulated").ok());
+  ASSERT_TRUE(WriteFileAtomic(dir_ + "/emulated/labels.json",
+                              R"({"format":"pmemd-emulated-labels","version":9,"labels":[]})").ok());
+  auto p = NewEmulatedPlatform(config_, dir_, nullptr);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), Code::kUnsupported);
+  EXPECT_NE(p.status().message().find("upgrade pmemd"), std::string::npos);
+}
+
+TEST_F(EmulatedPlatformTest, UnalignedRegionSizeIsRefused) {
+  config_.regions[0].size = (1ull << 30) + 4096;
+  auto p = NewEmulatedPlatform(config_, dir_, nullptr);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(p.status().message().find("multiple of 16777216"), std::string::npos);
+}
+
+TEST_F(EmulatedPlatformTest, RegionFileOfOtherSizeIsRefused) {
+  ASSERT_TRUE(NewEmulatedPlatform(config_, dir_, nullptr).ok());
+  config_.regions[0].size = 2ull << 30;
+  auto p = NewEmulatedPlatform(config_, dir_, nullptr);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), Code::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace pmemd

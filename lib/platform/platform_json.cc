@@ -1,0 +1,163 @@
+#include "pmemd/platform_json.h"
+
+#include <algorithm>
+
+namespace pmemd {
+
+using nlohmann::json;
+
+namespace {
+
+template <typename T>
+void PutIf(json& j, const char* key, const std::optional<T>& v) {
+  if (v) j[key] = *v;
+}
+
+// "0" and "region0" both name region0, as ndctl's filters allow.
+bool RegionMatches(const std::string& filter, const std::string& dev) {
+  if (filter.empty()) return true;
+  if (filter == dev) return true;
+  return dev == "region" + filter;
+}
+
+}  // namespace
+
+json ToJson(const Bus& b) { return {{"provider", b.provider}, {"dev", b.dev}}; }
+
+json ToJson(const Dimm& d) {
+  json j = {{"dev", d.dev}, {"id", d.id}, {"handle", d.handle}, {"phys_id", d.phys_id},
+            {"bus", d.bus}};
+  if (!d.enabled) j["state"] = "disabled";
+  if (!d.health_state.empty()) j["health"] = {{"health_state", d.health_state}};
+  PutIf(j, "label_slots", d.label_slots_total);
+  return j;
+}
+
+json ToJson(const Region& r) {
+  json j = {{"dev", r.dev},
+            {"size", r.size},
+            {"align", r.align},
+            {"available_size", r.available_size},
+            {"max_available_extent", r.max_available_extent},
+            {"type", r.type}};
+  PutIf(j, "numa_node", r.numa_node);
+  PutIf(j, "target_node", r.target_node);
+  j["iset_id"] = r.iset_id;
+  if (!r.mappings.empty()) {
+    json maps = json::array();
+    for (const auto& m : r.mappings)
+      maps.push_back({{"dimm", m.dimm}, {"offset", m.offset}, {"length", m.length},
+                      {"position", m.position}});
+    j["mappings"] = std::move(maps);
+  }
+  if (!r.enabled) j["state"] = "disabled";
+  if (r.badblock_count) j["badblock_count"] = r.badblock_count;
+  j["persistence_domain"] = r.persistence_domain;
+  j["label_support"] = r.label_support;
+  j["bus"] = r.bus;
+  return j;
+}
+
+json ToJson(const Namespace& n) {
+  json j = {{"dev", n.dev}, {"mode", n.mode}};
+  PutIf(j, "map", n.map);
+  j["size"] = n.size;
+  j["raw_size"] = n.raw_size;
+  PutIf(j, "uuid", n.uuid);
+  PutIf(j, "sector_size", n.sector_size);
+  PutIf(j, "align", n.align);
+  PutIf(j, "blockdev", n.blockdev);
+  PutIf(j, "chardev", n.chardev);
+  if (!n.enabled) j["state"] = "disabled";
+  PutIf(j, "name", n.name);
+  PutIf(j, "numa_node", n.numa_node);
+  PutIf(j, "target_node", n.target_node);
+  if (n.badblock_count) j["badblock_count"] = n.badblock_count;
+  j["region"] = n.region;
+  return j;
+}
+
+json ToJson(const DaxDevice& d) {
+  json j = {{"chardev", d.chardev}, {"size", d.size}};
+  PutIf(j, "target_node", d.target_node);
+  PutIf(j, "align", d.align);
+  j["mode"] = d.mode;
+  PutIf(j, "online_memblocks", d.online_memblocks);
+  PutIf(j, "total_memblocks", d.total_memblocks);
+  PutIf(j, "movable", d.movable);
+  if (!d.enabled) j["state"] = "disabled";
+  j["region"] = d.region;
+  if (!d.ns.empty()) j["namespace"] = d.ns;
+  return j;
+}
+
+json ToJson(const MemoryBlock& m) {
+  json j = {{"id", m.id},       {"phys_index", m.phys_index}, {"start", m.start},
+            {"size", m.size},   {"state", m.state},           {"valid_zones", m.valid_zones},
+            {"removable", m.removable}};
+  if (!m.zone.empty()) j["zone"] = m.zone;
+  PutIf(j, "node", m.node);
+  if (!m.dax_device.empty()) j["dax_device"] = m.dax_device;
+  return j;
+}
+
+json ToJson(const Inventory& inv, const ListFilter& f) {
+  json out = json::object();
+  const std::string& rf = f.region;
+  // Objects that belong to no region (buses, DIMMs) are listed regardless of
+  // the region filter, but a DIMM is dropped when none of its mappings is in
+  // the region asked for.
+  if (f.buses) {
+    json a = json::array();
+    for (const auto& b : inv.buses) a.push_back(ToJson(b));
+    out["buses"] = std::move(a);
+  }
+  if (f.dimms) {
+    json a = json::array();
+    for (const auto& d : inv.dimms) {
+      bool in_region = rf.empty() || std::any_of(inv.regions.begin(), inv.regions.end(),
+                                                 [&](const Region& r) {
+        return RegionMatches(rf, r.dev) &&
+               std::any_of(r.mappings.begin(), r.mappings.end(),
+                           [&](const Mapping& m) { return m.dimm == d.dev; });
+      });
+      if (in_region) a.push_back(ToJson(d));
+    }
+    out["dimms"] = std::move(a);
+  }
+  if (f.regions) {
+    json a = json::array();
+    for (const auto& r : inv.regions)
+      if (RegionMatches(rf, r.dev) && (f.include_disabled || r.enabled)) a.push_back(ToJson(r));
+    out["regions"] = std::move(a);
+  }
+  if (f.namespaces) {
+    json a = json::array();
+    for (const auto& n : inv.namespaces)
+      if (RegionMatches(rf, n.region) && (f.include_disabled || n.enabled)) a.push_back(ToJson(n));
+    out["namespaces"] = std::move(a);
+  }
+  if (f.devices) {
+    json a = json::array();
+    for (const auto& d : inv.dax_devices)
+      if (RegionMatches(rf, d.region) && (f.include_disabled || d.enabled)) a.push_back(ToJson(d));
+    out["devices"] = std::move(a);
+  }
+  if (f.memory_blocks) {
+    json a = json::array();
+    for (const auto& m : inv.memory_blocks) {
+      if (!rf.empty()) {
+        auto dev = std::find_if(inv.dax_devices.begin(), inv.dax_devices.end(),
+                                [&](const DaxDevice& d) { return d.chardev == m.dax_device; });
+        if (dev == inv.dax_devices.end() || !RegionMatches(rf, dev->region)) continue;
+      }
+      a.push_back(ToJson(m));
+    }
+    out["memory_blocks"] = std::move(a);
+    out["memory_block_size"] = inv.memory_block_size;
+    if (!inv.auto_online_blocks.empty()) out["auto_online_blocks"] = inv.auto_online_blocks;
+  }
+  return out;
+}
+
+}  // namespace pmemd
