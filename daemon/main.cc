@@ -1,0 +1,86 @@
+// pmemd: the persistent-memory management daemon. Parses the command line,
+// installs log sinks (lib/ never does) and runs a pmemd::Daemon.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "pmemd/daemon.h"
+#include "pmemd/log.h"
+
+namespace {
+
+// Under systemd (JOURNAL_STREAM set) journald adds timestamps and the unit
+// name; otherwise a terminal user wants the time.
+void InstallLogging(spdlog::level::level_enum level) {
+  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  auto logger = std::make_shared<spdlog::logger>("pmemd", sink);
+  if (std::getenv("JOURNAL_STREAM") != nullptr)
+    logger->set_pattern("<%l> %n: %v");
+  else
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %l %n: %v");
+  spdlog::set_default_logger(logger);
+  pmemd::ResetLoggers(level);
+  // Loggers made later by GetLogger copy the default's sinks and pattern.
+  spdlog::set_pattern(std::getenv("JOURNAL_STREAM") ? "<%l> %n: %v" : "%Y-%m-%d %H:%M:%S.%e %l %n: %v");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    auto flags = pmemd::ParseDaemonFlags(args);
+    if (!flags.ok()) {
+      std::fprintf(stderr, "pmemd: %s\n%s", flags.status().message().c_str(), pmemd::DaemonUsage().c_str());
+      return 2;
+    }
+    if (flags->help) {
+      std::fputs(pmemd::DaemonUsage().c_str(), stdout);
+      return 0;
+    }
+    if (flags->version) {
+      std::printf("pmemd %s (API %s)\n", PMEMD_VERSION, PMEMD_API_VERSION);
+      return 0;
+    }
+    auto config = pmemd::ResolveConfig(*flags);
+    if (!config.ok()) {
+      std::fprintf(stderr, "pmemd: %s\n", config.status().message().c_str());
+      return 2;
+    }
+    InstallLogging(spdlog::level::from_str(config->log_level));
+
+    // SIGHUP re-reads the log level from the config file and the flags.
+    pmemd::DaemonFlags reload_flags = *flags;
+    auto reload = [reload_flags] {
+      auto c = pmemd::ResolveConfig(reload_flags);
+      if (!c.ok()) {
+        spdlog::error("reload: {}; keeping the current settings", c.status().message());
+        return;
+      }
+      pmemd::ResetLoggers(spdlog::level::from_str(c->log_level));
+      spdlog::info("log level is now {}", c->log_level);
+    };
+    auto daemon = pmemd::Daemon::Create(*config, reload);
+    if (!daemon.ok()) {
+      spdlog::critical("cannot start: {}", daemon.status().message());
+      return 1;
+    }
+    std::fprintf(stderr,
+                 "pmemd is serving on %s (platform %s).\n"
+                 "Talk to it:  pmemctl --socket %s list\n"
+                 "      or:    PMEMD_SOCKET=%s pmemctl version\n"
+                 "Stop it with Ctrl-C.\n",
+                 config->socket_path.c_str(), std::string((*daemon)->platform_kind()).c_str(),
+                 config->socket_path.c_str(), config->socket_path.c_str());
+    (*daemon)->Run();
+    return 0;
+  } catch (const std::exception& e) {  // the one catch-all in main
+    spdlog::critical("fatal: {}", e.what());
+    return 1;
+  }
+}

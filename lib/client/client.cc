@@ -1,0 +1,103 @@
+#include "pmemd/client.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "pmemd/json_reader.h"
+#include "pmemd/rpc.h"
+
+namespace pmemd {
+
+using nlohmann::json;
+
+Code CodeFromName(std::string_view name) {
+  for (int c = 0; c <= static_cast<int>(Code::kInternal); ++c)
+    if (CodeName(static_cast<Code>(c)) == name) return static_cast<Code>(c);
+  return Code::kInternal;
+}
+
+Result<Client> Client::Connect(const std::string& path, int timeout_ms) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return Status::FromErrno(errno, "socket");
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path)
+    return Status::InvalidArgument("socket path " + path + " is longer than 107 bytes");
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    int err = errno;
+    std::string why = err == ENOENT ? "no such file" : err == ECONNREFUSED ? "connection refused" : std::strerror(err);
+    std::string fix = err == EACCES ? "run as a member of the socket's group, or as root"
+                                    : "is pmemd running? (systemctl status pmemd)";
+    return Status(Code::kUnavailable, "cannot connect to " + path + ": " + why + "; " + fix, err);
+  }
+  timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  return Client(std::move(fd), path);
+}
+
+Result<std::string> Client::RoundTrip(const std::string& line) {
+  std::string out = line + "\n";
+  std::string_view rest = out;
+  while (!rest.empty()) {
+    ssize_t n = ::send(fd_.get(), rest.data(), rest.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status(Code::kUnavailable, "send to " + path_ + ": " + std::strerror(errno), errno);
+    }
+    rest.remove_prefix(static_cast<size_t>(n));
+  }
+  for (;;) {
+    if (size_t nl = pending_.find('\n'); nl != std::string::npos) {
+      std::string answer = pending_.substr(0, nl);
+      pending_.erase(0, nl + 1);
+      return answer;
+    }
+    char buf[65536];
+    ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return Status(Code::kUnavailable, "pmemd at " + path_ + " did not answer in time", errno);
+      return Status(Code::kUnavailable, "receive from " + path_ + ": " + std::strerror(errno), errno);
+    }
+    if (n == 0)
+      return Status::Unavailable("pmemd at " + path_ + " closed the connection before answering");
+    pending_.append(buf, static_cast<size_t>(n));
+  }
+}
+
+Result<json> Client::Call(const std::string& method, const json& params) {
+  uint64_t id = next_id_++;
+  json req = {{"jsonrpc", "2.0"}, {"method", method}, {"params", params}, {"id", id}};
+  PMEMD_ASSIGN_OR_RETURN(std::string line, RoundTrip(req.dump()));
+  Result<json> resp = ParseJson(line);
+  if (!resp.ok()) return Status::Internal("pmemd sent an answer that is not JSON: " + resp.status().message());
+  if (auto err = resp->find("error"); err != resp->end()) {
+    Code code = Code::kInternal;
+    int sys_errno = 0;
+    if (auto d = err->find("data"); d != err->end() && d->is_object()) {
+      if (auto c = d->find("code"); c != d->end() && c->is_string()) code = CodeFromName(c->get<std::string>());
+      if (auto e = d->find("errno"); e != d->end() && e->is_number_integer()) sys_errno = e->get<int>();
+    } else if (auto c = err->find("code"); c != err->end() && c->is_number_integer()) {
+      // No data (parse and framing errors): map the JSON-RPC code back.
+      int rpc = c->get<int>();
+      code = rpc == -32602 ? Code::kInvalidArgument : Code::kInternal;
+      for (int k = 1; k <= static_cast<int>(Code::kInternal); ++k)
+        if (RpcErrorCode(static_cast<Code>(k)) == rpc) code = static_cast<Code>(k);
+    }
+    std::string msg = err->value("message", std::string("unknown error"));
+    return Status(code, msg, sys_errno);
+  }
+  if (!resp->contains("result") || (*resp)["id"] != id)
+    return Status::Internal("pmemd answered with neither result nor error for id " + std::to_string(id));
+  return (*resp)["result"];
+}
+
+}  // namespace pmemd

@@ -1,0 +1,41 @@
+// Client: a blocking JSON-RPC client for pmemd's socket, used by pmemctl
+// and the integration tests.
+//
+// Failures come back as Status: kUnavailable when the daemon cannot be
+// reached (the message says how to check on it), and for an error answer
+// the Code named in error.data.code with the daemon's message.
+//
+// Thread safety: one Client per thread.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "pmemd/fs.h"
+#include "pmemd/status.h"
+
+namespace pmemd {
+
+// "not_found" -> Code::kNotFound; kInternal for names it does not know.
+Code CodeFromName(std::string_view name);
+
+class Client {
+ public:
+  static Result<Client> Connect(const std::string& socket_path, int timeout_ms = 30000);
+
+  // Sends one request and waits for its answer; returns "result".
+  Result<nlohmann::json> Call(const std::string& method,
+                              const nlohmann::json& params = nlohmann::json::object());
+  // Sends one raw line, returns the raw answer line (without '\n').
+  Result<std::string> RoundTrip(const std::string& line);
+
+ private:
+  Client(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
+  UniqueFd fd_;
+  std::string path_;
+  std::string pending_;  // bytes read past the last answer
+  uint64_t next_id_ = 1;
+};
+
+}  // namespace pmemd

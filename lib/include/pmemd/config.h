@@ -1,0 +1,56 @@
+// The daemon's configuration: embedded defaults, a JSON file, then flags.
+//
+// Every key of the file is documented in config/pmemd.json and in the
+// README's configuration reference. An unknown key or a value of the wrong
+// type is an error naming the key and the type expected.
+//
+// Thread safety: plain values.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "pmemd/emulated_platform.h"
+#include "pmemd/status.h"
+
+namespace pmemd {
+
+struct Config {
+  std::string socket_path;
+  std::string state_dir;
+  std::string platform = "auto";  // "auto", "emulated", "ndctl"
+  std::string log_level = "info";
+  std::string socket_group;  // group owning the socket; "" = the daemon's own group
+  std::string admin_group;   // group allowed to call mutating methods besides root; "" = root only
+  uint64_t max_request_bytes = 1ull << 20;
+  uint32_t max_connections = 1024;
+  uint32_t worker_threads = 4;
+  EmulatedConfig emulated;
+};
+
+// Where pmemd listens and keeps state when nothing says otherwise: the
+// system paths for root (/run/pmemd/pmemd.sock, /var/lib/pmemd), per-user
+// ones otherwise ($XDG_RUNTIME_DIR/pmemd/pmemd.sock or
+// /tmp/pmemd-<uid>/pmemd.sock; $XDG_STATE_HOME/pmemd or ~/.local/state/pmemd).
+std::string DefaultSocketPath();
+std::string DefaultStateDir();
+
+// The embedded defaults, paths filled in for the current user.
+Config DefaultConfig();
+
+// Overlays the keys present in `j` onto `config`.
+Status ApplyConfigJson(const nlohmann::json& j, Config* config);
+// Reads a JSON config file and overlays it onto `config`.
+Status LoadConfigFile(const std::string& path, Config* config);
+
+// Checks values (not types): platform name, log level, limits.
+Status ValidateConfig(const Config& config);
+
+// Group name or numeric gid -> gid.
+Result<gid_t> LookupGroup(const std::string& name);
+
+}  // namespace pmemd

@@ -1,0 +1,133 @@
+#include "pmemd/config.h"
+
+#include <grp.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "pmemd/fs.h"
+#include "pmemd/json_reader.h"
+
+namespace pmemd {
+
+using nlohmann::json;
+
+namespace {
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+Status ApplyEmulated(const json& j, EmulatedConfig* e) {
+  JsonReader r(j, "config.emulated");
+  json regions;
+  bool has_regions = r.Optional("regions", &regions);
+  r.Optional("memory_block_size", &e->memory_block_size);
+  r.Optional("label_slots", &e->label_slots);
+  PMEMD_RETURN_IF_ERROR(r.Finish());
+  if (!has_regions) return Status::Ok();
+  if (!regions.is_array())
+    return Status::InvalidArgument("config.emulated.regions: expected an array of region objects, got " +
+                                   JsonTypeName(regions));
+  e->regions.clear();
+  for (size_t i = 0; i < regions.size(); ++i) {
+    EmulatedRegionConfig rc;
+    JsonReader rr(regions[i], "config.emulated.regions[" + std::to_string(i) + "]");
+    rr.Optional("size", &rc.size);
+    rr.Optional("file", &rc.file);
+    int node = -1;
+    if (rr.Optional("numa_node", &node)) rc.numa_node = node;
+    rr.Optional("labels", &rc.labels);
+    PMEMD_RETURN_IF_ERROR(rr.Finish());
+    e->regions.push_back(rc);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string DefaultSocketPath() {
+  if (::geteuid() == 0) return "/run/pmemd/pmemd.sock";
+  std::string runtime = Env("XDG_RUNTIME_DIR");
+  if (!runtime.empty()) return runtime + "/pmemd/pmemd.sock";
+  return "/tmp/pmemd-" + std::to_string(::geteuid()) + "/pmemd.sock";
+}
+
+std::string DefaultStateDir() {
+  if (::geteuid() == 0) return "/var/lib/pmemd";
+  std::string state = Env("XDG_STATE_HOME");
+  if (!state.empty()) return state + "/pmemd";
+  std::string home = Env("HOME");
+  if (!home.empty()) return home + "/.local/state/pmemd";
+  return "/tmp/pmemd-" + std::to_string(::geteuid()) + "/state";
+}
+
+Config DefaultConfig() {
+  Config c;
+  c.socket_path = DefaultSocketPath();
+  c.state_dir = DefaultStateDir();
+  return c;
+}
+
+Status ApplyConfigJson(const json& j, Config* c) {
+  JsonReader r(j, "config");
+  r.Optional("socket", &c->socket_path);
+  r.Optional("state_dir", &c->state_dir);
+  r.Optional("platform", &c->platform);
+  r.Optional("log_level", &c->log_level);
+  r.Optional("socket_group", &c->socket_group);
+  r.Optional("admin_group", &c->admin_group);
+  r.Optional("max_request_bytes", &c->max_request_bytes);
+  r.Optional("max_connections", &c->max_connections);
+  r.Optional("worker_threads", &c->worker_threads);
+  json emulated;
+  bool has_emulated = r.Optional("emulated", &emulated);
+  PMEMD_RETURN_IF_ERROR(r.Finish());
+  if (has_emulated) PMEMD_RETURN_IF_ERROR(ApplyEmulated(emulated, &c->emulated));
+  return Status::Ok();
+}
+
+Status LoadConfigFile(const std::string& path, Config* config) {
+  Result<std::string> text = ReadFile(path);
+  if (!text.ok()) return text.status().Annotate("read config file");
+  Result<json> j = ParseJson(*text);
+  if (!j.ok()) return Status::InvalidArgument("config file " + path + ": " + j.status().message());
+  return ApplyConfigJson(*j, config).Annotate("config file " + path);
+}
+
+Status ValidateConfig(const Config& c) {
+  if (c.platform != "auto" && c.platform != "emulated" && c.platform != "ndctl")
+    return Status::InvalidArgument("platform '" + c.platform + "' is unknown; use auto, emulated or ndctl");
+  if (spdlog::level::from_str(c.log_level) == spdlog::level::off && c.log_level != "off")
+    return Status::InvalidArgument("log_level '" + c.log_level +
+                                   "' is unknown; use trace, debug, info, warn, error, critical or off");
+  if (c.socket_path.empty() || c.socket_path.size() >= 108)
+    return Status::InvalidArgument("socket path '" + c.socket_path +
+                                   "' must be non-empty and shorter than 108 bytes (sun_path)");
+  if (c.state_dir.empty()) return Status::InvalidArgument("state_dir must not be empty");
+  if (c.max_request_bytes < 1024 || c.max_request_bytes > (64ull << 20))
+    return Status::InvalidArgument("max_request_bytes " + std::to_string(c.max_request_bytes) +
+                                   " must be between 1024 and 67108864");
+  if (c.max_connections == 0) return Status::InvalidArgument("max_connections must be at least 1");
+  if (c.worker_threads == 0 || c.worker_threads > 64)
+    return Status::InvalidArgument("worker_threads " + std::to_string(c.worker_threads) +
+                                   " must be between 1 and 64");
+  return Status::Ok();
+}
+
+Result<gid_t> LookupGroup(const std::string& name) {
+  if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos)
+    return static_cast<gid_t>(std::stoul(name));
+  struct group gr{}, *res = nullptr;
+  std::vector<char> buf(16384);
+  int rc = getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &res);
+  if (rc != 0) return Status::FromErrno(rc, "look up group '" + name + "'");
+  if (res == nullptr) return Status::NotFound("group '" + name + "' does not exist; create it (groupadd " + name + ") or use a numeric gid");
+  return gr.gr_gid;
+}
+
+}  // namespace pmemd

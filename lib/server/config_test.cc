@@ -1,0 +1,114 @@
+#include "pmemd/config.h"
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "pmemd/daemon.h"
+#include "pmemd/fs.h"
+
+namespace pmemd {
+namespace {
+
+using nlohmann::json;
+
+TEST(ConfigTest, DefaultsAreValidAndPerUserWhenNotRoot) {
+  Config c = DefaultConfig();
+  EXPECT_TRUE(ValidateConfig(c).ok());
+  EXPECT_EQ(c.platform, "auto");
+  EXPECT_EQ(c.max_request_bytes, 1u << 20);
+  ASSERT_EQ(c.emulated.regions.size(), 1u);
+  EXPECT_EQ(c.emulated.regions[0].size, 8ull << 30);
+  if (::geteuid() == 0) {
+    EXPECT_EQ(c.socket_path, "/run/pmemd/pmemd.sock");
+    EXPECT_EQ(c.state_dir, "/var/lib/pmemd");
+  } else {
+    EXPECT_NE(c.socket_path.find("pmemd"), std::string::npos);
+  }
+}
+
+TEST(ConfigTest, JsonOverlaysKeysPresent) {
+  Config c = DefaultConfig();
+  json j = json::parse(R"({"socket":"/tmp/x.sock","log_level":"debug","admin_group":"pmem",
+      "emulated":{"regions":[{"size":1073741824,"numa_node":1},{"size":536870912,"labels":false}],
+                  "label_slots":100}})");
+  ASSERT_TRUE(ApplyConfigJson(j, &c).ok());
+  EXPECT_EQ(c.socket_path, "/tmp/x.sock");
+  EXPECT_EQ(c.log_level, "debug");
+  EXPECT_EQ(c.admin_group, "pmem");
+  ASSERT_EQ(c.emulated.regions.size(), 2u);
+  EXPECT_EQ(c.emulated.regions[0].numa_node, 1);
+  EXPECT_FALSE(c.emulated.regions[1].labels);
+  EXPECT_EQ(c.emulated.label_slots, 100u);
+  EXPECT_EQ(c.platform, "auto");  // untouched
+}
+
+TEST(ConfigTest, UnknownKeyNamesItAndTheKnownOnes) {
+  Config c = DefaultConfig();
+  Status s = ApplyConfigJson(json::parse(R"({"sokcet":"/tmp/x"})"), &c);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("unknown key 'sokcet'"), std::string::npos);
+  EXPECT_NE(s.message().find("socket"), std::string::npos);
+}
+
+TEST(ConfigTest, WrongTypeNamesKeyAndExpectedType) {
+  Config c = DefaultConfig();
+  Status s = ApplyConfigJson(json::parse(R"({"max_request_bytes":"1M"})"), &c);
+  EXPECT_EQ(s.message(), "config.max_request_bytes: expected an unsigned integer, got string \"1M\"");
+  s = ApplyConfigJson(json::parse(R"({"emulated":{"regions":[{"size":-5}]}})"), &c);
+  EXPECT_NE(s.message().find("config.emulated.regions[0].size: expected an unsigned integer"), std::string::npos);
+  s = ApplyConfigJson(json::parse(R"({"emulated":{"regions":{"size":1}}})"), &c);
+  EXPECT_NE(s.message().find("expected an array"), std::string::npos);
+}
+
+TEST(ConfigTest, ValidateRejectsBadValues) {
+  Config c = DefaultConfig();
+  c.platform = "pmdk";
+  EXPECT_NE(ValidateConfig(c).message().find("auto, emulated or ndctl"), std::string::npos);
+  c = DefaultConfig();
+  c.log_level = "loud";
+  EXPECT_FALSE(ValidateConfig(c).ok());
+  c = DefaultConfig();
+  c.socket_path = std::string(200, 'x');
+  EXPECT_NE(ValidateConfig(c).message().find("108"), std::string::npos);
+  c = DefaultConfig();
+  c.max_request_bytes = 10;
+  EXPECT_FALSE(ValidateConfig(c).ok());
+}
+
+TEST(ConfigTest, FileThenFlagsOverride) {
+  char tmpl[] = "/tmp/pmemd-cfg-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  ASSERT_TRUE(WriteFileAtomic(dir + "/c.json", R"({"socket":"/tmp/from-file.sock","platform":"emulated"})").ok());
+  auto flags = ParseDaemonFlags({"--config", dir + "/c.json", "--socket=/tmp/from-flag.sock", "--log-level", "warn"});
+  ASSERT_TRUE(flags.ok()) << flags.status().ToString();
+  auto c = ResolveConfig(*flags);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->socket_path, "/tmp/from-flag.sock");
+  EXPECT_EQ(c->platform, "emulated");
+  EXPECT_EQ(c->log_level, "warn");
+  ASSERT_TRUE(WriteFileAtomic(dir + "/bad.json", "{\"socket\": ").ok());
+  auto bad = ResolveConfig(*ParseDaemonFlags({"--config", dir + "/bad.json"}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("bad.json"), std::string::npos);
+  auto missing = ResolveConfig(*ParseDaemonFlags({"--config", dir + "/none.json"}));
+  EXPECT_EQ(missing.status().code(), Code::kNotFound);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ConfigTest, FlagErrors) {
+  EXPECT_NE(ParseDaemonFlags({"--socket"}).status().message().find("--socket needs a value"), std::string::npos);
+  EXPECT_NE(ParseDaemonFlags({"--frobnicate"}).status().message().find("unknown argument '--frobnicate'"),
+            std::string::npos);
+  EXPECT_TRUE(ParseDaemonFlags({"--help"})->help);
+}
+
+TEST(ConfigTest, LookupGroup) {
+  EXPECT_EQ(*LookupGroup("0"), 0u);
+  EXPECT_EQ(*LookupGroup("root"), 0u);
+  EXPECT_EQ(LookupGroup("no-such-group-pmemd").status().code(), Code::kNotFound);
+}
+
+}  // namespace
+}  // namespace pmemd

@@ -1,0 +1,200 @@
+#include "pmemd/daemon.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "pmemd/api.h"
+#include "pmemd/emulated_platform.h"
+#include "pmemd/events.h"
+#include "pmemd/fs.h"
+#include "pmemd/log.h"
+#include "pmemd/ndctl_platform.h"
+#include "pmemd/rpc.h"
+#include "pmemd/server.h"
+
+namespace pmemd {
+
+namespace {
+
+// True when the kernel shows at least one nd region: real pmem to manage.
+bool HasNdRegions() {
+  DIR* d = ::opendir("/sys/bus/nd/devices");
+  if (d == nullptr) return false;
+  bool found = false;
+  while (dirent* e = ::readdir(d))
+    if (std::string_view(e->d_name).starts_with("region")) found = true;
+  ::closedir(d);
+  return found;
+}
+
+// One daemon per state directory: its label store, journals and pools are
+// not shared. The lock file holds the owner's pid for the error message.
+Result<UniqueFd> LockStateDir(const std::string& dir) {
+  std::string path = dir + "/pmemd.lock";
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd.valid()) return Status::FromErrno(errno, "open " + path);
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    std::string owner;
+    if (auto text = ReadFile(path); text.ok() && !text->empty()) owner = " (pid " + *text + ")";
+    if (err == EWOULDBLOCK)
+      return Status::AlreadyExists("state directory " + dir + " is in use by another pmemd" + owner +
+                                   "; stop it first, or choose another --state-dir");
+    return Status::FromErrno(err, "lock " + path);
+  }
+  std::string pid = std::to_string(::getpid());
+  if (::ftruncate(fd.get(), 0) != 0 || ::pwrite(fd.get(), pid.data(), pid.size(), 0) < 0)
+    return Status::FromErrno(errno, "write " + path);
+  return fd;
+}
+
+}  // namespace
+
+std::string DaemonUsage() {
+  return "usage: pmemd [--config FILE] [--socket PATH] [--state-dir DIR]\n"
+         "             [--platform auto|emulated|ndctl] [--log-level LEVEL] [--version]\n"
+         "\n"
+         "With no flags pmemd runs on its embedded defaults: the emulated platform\n"
+         "(unless run as root on a machine with pmem), a per-user socket and state\n"
+         "directory. Flags override the config file's keys.\n";
+}
+
+Result<DaemonFlags> ParseDaemonFlags(const std::vector<std::string>& args) {
+  DaemonFlags f;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i];
+    std::optional<std::string> inline_value;
+    if (auto eq = a.find('='); a.starts_with("--") && eq != std::string::npos) {
+      inline_value = a.substr(eq + 1);
+      a = a.substr(0, eq);
+    }
+    auto value = [&]() -> Result<std::string> {
+      if (inline_value) return *inline_value;
+      if (i + 1 >= args.size()) return Status::InvalidArgument(a + " needs a value");
+      return args[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      f.help = true;
+    } else if (a == "--version") {
+      f.version = true;
+    } else if (a == "--config") {
+      PMEMD_ASSIGN_OR_RETURN(f.config_file, value());
+    } else if (a == "--socket") {
+      PMEMD_ASSIGN_OR_RETURN(f.socket, value());
+    } else if (a == "--state-dir") {
+      PMEMD_ASSIGN_OR_RETURN(f.state_dir, value());
+    } else if (a == "--platform") {
+      PMEMD_ASSIGN_OR_RETURN(f.platform, value());
+    } else if (a == "--log-level") {
+      PMEMD_ASSIGN_OR_RETURN(f.log_level, value());
+    } else {
+      return Status::InvalidArgument("unknown argument '" + args[i] + "'; see pmemd --help");
+    }
+  }
+  return f;
+}
+
+Result<Config> ResolveConfig(const DaemonFlags& flags) {
+  Config c = DefaultConfig();
+  if (!flags.config_file.empty()) PMEMD_RETURN_IF_ERROR(LoadConfigFile(flags.config_file, &c));
+  if (flags.socket) c.socket_path = *flags.socket;
+  if (flags.state_dir) c.state_dir = *flags.state_dir;
+  if (flags.platform) c.platform = *flags.platform;
+  if (flags.log_level) c.log_level = *flags.log_level;
+  PMEMD_RETURN_IF_ERROR(ValidateConfig(c));
+  return c;
+}
+
+struct Daemon::Parts {
+  Config config;
+  UniqueFd state_lock;
+  EventBus events;
+  EventBus::Subscription log_events;
+  std::unique_ptr<Platform> platform;
+  Registry registry;
+  std::unique_ptr<Dispatcher> dispatcher;
+  std::unique_ptr<Server> server;
+};
+
+Daemon::Daemon(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+Daemon::~Daemon() = default;
+
+Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& config, std::function<void()> on_reload) {
+  auto log = GetLogger("pmemd");
+  auto p = std::make_unique<Parts>();
+  p->config = config;
+  PMEMD_RETURN_IF_ERROR(MakeDirs(config.state_dir, 0700));
+  PMEMD_ASSIGN_OR_RETURN(p->state_lock, LockStateDir(config.state_dir));
+
+  // Every state change is logged from the one place they all pass through.
+  auto events_log = GetLogger("events");
+  p->log_events = p->events.Subscribe([events_log](const Event& e) {
+    events_log->info("{} {}: {} -> {}", e.kind, e.object, e.from.empty() ? "(none)" : e.from,
+                     e.to.empty() ? "(none)" : e.to);
+  });
+
+  std::optional<gid_t> admin_gid;
+  if (!config.admin_group.empty()) {
+    PMEMD_ASSIGN_OR_RETURN(gid_t g, LookupGroup(config.admin_group));
+    admin_gid = g;
+  }
+  p->dispatcher = std::make_unique<Dispatcher>(&p->registry, AccessPolicy(admin_gid));
+
+  ServerOptions so;
+  so.socket_path = config.socket_path;
+  so.max_request_bytes = config.max_request_bytes;
+  so.max_connections = config.max_connections;
+  so.worker_threads = config.worker_threads;
+  if (!config.socket_group.empty()) {
+    PMEMD_ASSIGN_OR_RETURN(gid_t g, LookupGroup(config.socket_group));
+    so.socket_gid = g;
+  }
+  ServerHooks hooks;
+  hooks.on_reload = std::move(on_reload);
+  hooks.on_stopping = [] { sd_notify(0, "STOPPING=1"); };
+  p->server = std::make_unique<Server>(so, p->dispatcher.get(), std::move(hooks));
+  // Bind before opening the platform: a second daemon on the same socket is
+  // refused before it touches any device.
+  PMEMD_RETURN_IF_ERROR(p->server->Listen());
+
+  std::string kind = config.platform;
+  if (kind == "auto") {
+    kind = (::geteuid() == 0 && HasNdRegions()) ? "ndctl" : "emulated";
+    log->info("platform auto: chose {} ({})", kind,
+              kind == "ndctl" ? "running as root with nd regions in /sys/bus/nd"
+                              : "no nd regions, or not root");
+  }
+  if (kind == "ndctl") {
+    PMEMD_ASSIGN_OR_RETURN(p->platform, NewNdctlPlatform({}, &p->events));
+  } else {
+    PMEMD_ASSIGN_OR_RETURN(p->platform, NewEmulatedPlatform(config.emulated, config.state_dir, &p->events));
+  }
+
+  DaemonInfo info;
+  info.platform_kind = std::string(p->platform->Kind());
+  info.socket_path = config.socket_path;
+  info.state_dir = config.state_dir;
+  PMEMD_RETURN_IF_ERROR(RegisterDaemonMethods(&p->registry, info));
+  PMEMD_RETURN_IF_ERROR(RegisterPlatformMethods(&p->registry, p->platform.get()));
+
+  return std::unique_ptr<Daemon>(new Daemon(std::move(p)));
+}
+
+void Daemon::Run() {
+  auto log = GetLogger("pmemd");
+  log->info("pmemd {} (API {}) ready: platform {}, socket {}, state {}", PMEMD_VERSION, PMEMD_API_VERSION,
+            parts_->platform->Kind(), parts_->config.socket_path, parts_->config.state_dir);
+  parts_->events.Publish({.kind = "daemon", .object = "pmemd", .from = "starting", .to = "ready"});
+  sd_notify(0, "READY=1");
+  parts_->server->Run();
+}
+
+void Daemon::Stop() { parts_->server->Stop(); }
+
+std::string_view Daemon::platform_kind() const { return parts_->platform->Kind(); }
+
+}  // namespace pmemd
