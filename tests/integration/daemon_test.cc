@@ -1,0 +1,223 @@
+// pmemd and pmemctl as an admin meets them: real binaries, real socket.
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "pmemd/client.h"
+#include "pmemd/fs.h"
+#include "process.h"
+
+namespace pmemd::testing {
+namespace {
+
+using nlohmann::json;
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  std::string Socket() const { return dir_.path() + "/pmemd.sock"; }
+  std::string State() const { return dir_.path() + "/state"; }
+  std::unique_ptr<DaemonProcess> StartDaemon(std::vector<std::string> extra = {}) {
+    auto d = std::make_unique<DaemonProcess>(Socket(), State(), std::move(extra));
+    EXPECT_TRUE(d->Start()) << d->Log();
+    return d;
+  }
+  TempDir dir_;
+};
+
+TEST_F(DaemonTest, ListShowsTheEmulatedRegionWithIntegerSizes) {
+  auto d = StartDaemon();
+  RunResult r = d->Ctl({"list", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = r.Json();
+  ASSERT_TRUE(j.is_object()) << r.out;
+  ASSERT_TRUE(j["regions"].is_array());
+  ASSERT_EQ(j["regions"].size(), 1u);
+  EXPECT_EQ(j["regions"][0]["dev"], "region0");
+  EXPECT_EQ(j["regions"][0]["size"], 8ull << 30);
+  EXPECT_TRUE(j["regions"][0]["size"].is_number_unsigned());
+  EXPECT_EQ(j["regions"][0]["available_size"], 8ull << 30);
+  // Arrays are arrays even when empty.
+  EXPECT_TRUE(j["namespaces"].is_array());
+  EXPECT_TRUE(j["devices"].is_array());
+  EXPECT_TRUE(j["memory_blocks"].is_array());
+  // The backing file is sparse: an 8 GiB region costs no disk.
+  std::string img = State() + "/emulated/region0.img";
+  ASSERT_TRUE(std::filesystem::exists(img));
+  EXPECT_EQ(std::filesystem::file_size(img), 8ull << 30);
+}
+
+TEST_F(DaemonTest, ListFiltersByKindAndRegion) {
+  auto d = StartDaemon();
+  json j = d->Ctl({"list", "--regions", "--json"}).Json();
+  EXPECT_TRUE(j.contains("regions"));
+  EXPECT_FALSE(j.contains("namespaces"));
+  j = d->Ctl({"list", "-B", "-D", "--json"}).Json();
+  EXPECT_EQ(j["buses"][0]["provider"], "pmemd_emulated");
+  EXPECT_EQ(j["dimms"][0]["dev"], "nmem0");
+  j = d->Ctl({"list", "--region", "0", "--json"}).Json();
+  EXPECT_EQ(j["regions"][0]["dev"], "region0");
+  RunResult bad = d->Ctl({"list", "--region", "region9"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("region 'region9' does not exist; known regions: region0"), std::string::npos)
+      << bad.err;
+}
+
+TEST_F(DaemonTest, HumanOutputHasUnits) {
+  auto d = StartDaemon();
+  RunResult r = d->Ctl({"list", "--human"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("8.00 GiB"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Regions (1)"), std::string::npos);
+}
+
+TEST_F(DaemonTest, VersionReportsDaemonApiAndPlatform) {
+  auto d = StartDaemon();
+  RunResult r = d->Ctl({"version", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = r.Json();
+  EXPECT_EQ(j["version"], PMEMD_VERSION);
+  EXPECT_EQ(j["api_version"], PMEMD_API_VERSION);
+  EXPECT_EQ(j["platform"], "emulated");
+  RunResult m = d->Ctl({"list-methods", "--json"});
+  ASSERT_EQ(m.exit_code, 0);
+  json methods = m.Json()["methods"];
+  std::vector<std::string> names;
+  for (const auto& x : methods) names.push_back(x["name"]);
+  EXPECT_NE(std::find(names.begin(), names.end(), "list"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "version"), names.end());
+}
+
+TEST_F(DaemonTest, RestartKeepsTheInventory) {
+  json before;
+  {
+    auto d = StartDaemon();
+    before = d->Ctl({"list", "-B", "-D", "-R", "-N", "-X", "-M", "--json"}).Json();
+    ASSERT_TRUE(before.is_object());
+    EXPECT_EQ(d->Signal(SIGTERM), 0);
+  }
+  auto d = StartDaemon();
+  json after = d->Ctl({"list", "-B", "-D", "-R", "-N", "-X", "-M", "--json"}).Json();
+  EXPECT_EQ(before, after);
+}
+
+TEST_F(DaemonTest, SigtermExitsCleanlyAndRemovesTheSocket) {
+  auto d = StartDaemon();
+  ASSERT_TRUE(std::filesystem::exists(Socket()));
+  EXPECT_EQ(d->Signal(SIGTERM), 0) << d->Log();
+  EXPECT_FALSE(std::filesystem::exists(Socket()));
+  EXPECT_NE(d->Log().find("SIGTERM: shutting down"), std::string::npos);
+  auto d2 = StartDaemon();
+  EXPECT_EQ(d2->Signal(SIGINT), 0);
+  EXPECT_FALSE(std::filesystem::exists(Socket()));
+}
+
+TEST_F(DaemonTest, SecondDaemonOnTheSameSocketIsRefused) {
+  auto d = StartDaemon();
+  RunResult second = RunProgram({PMEMD_BIN, "--socket", Socket(), "--state-dir", dir_.path() + "/other",
+                          "--platform", "emulated"});
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_NE(second.err.find("already serving " + Socket()), std::string::npos) << second.err;
+  EXPECT_NE(second.err.find("pid " + std::to_string(d->pid())), std::string::npos) << second.err;
+  // The first one is unharmed.
+  EXPECT_EQ(d->Ctl({"version"}).exit_code, 0);
+}
+
+TEST_F(DaemonTest, SecondDaemonOnTheSameStateDirIsRefused) {
+  auto d = StartDaemon();
+  RunResult second = RunProgram({PMEMD_BIN, "--socket", dir_.path() + "/other.sock", "--state-dir", State(),
+                          "--platform", "emulated"});
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_NE(second.err.find("is in use by another pmemd"), std::string::npos) << second.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/other.sock"));
+}
+
+TEST_F(DaemonTest, StaleSocketFromACrashIsReplaced) {
+  {
+    auto d = StartDaemon();
+    d->Kill();  // SIGKILL: the socket file stays behind
+  }
+  ASSERT_TRUE(std::filesystem::exists(Socket()));
+  auto d = StartDaemon();
+  EXPECT_EQ(d->Ctl({"version"}).exit_code, 0);
+  EXPECT_NE(d->Log().find("removed stale socket"), std::string::npos);
+}
+
+TEST_F(DaemonTest, PmemctlExitCodes) {
+  RunResult unreachable = RunProgram({PMEMCTL_BIN, "--socket", dir_.path() + "/none.sock", "list"});
+  EXPECT_EQ(unreachable.exit_code, 3);
+  EXPECT_NE(unreachable.err.find("cannot connect to " + dir_.path() + "/none.sock: no such file; is pmemd running?"),
+            std::string::npos)
+      << unreachable.err;
+  RunResult usage = RunProgram({PMEMCTL_BIN, "frobnicate"});
+  EXPECT_EQ(usage.exit_code, 2);
+  EXPECT_NE(usage.err.find("unknown command"), std::string::npos);
+  RunResult badopt = RunProgram({PMEMCTL_BIN, "list", "--bogus"});
+  EXPECT_EQ(badopt.exit_code, 2);
+  RunResult env = RunProgram({PMEMCTL_BIN, "version"}, 60, {"PMEMD_SOCKET=" + dir_.path() + "/env.sock"});
+  EXPECT_EQ(env.exit_code, 3);
+  EXPECT_NE(env.err.find("env.sock"), std::string::npos) << "PMEMD_SOCKET must be honoured";
+}
+
+TEST_F(DaemonTest, BadConfigIsRefusedNamingTheKey) {
+  ASSERT_TRUE(WriteFileAtomic(dir_.path() + "/c.json", R"({"emulated":{"regions":[{"size":"8G"}]}})").ok());
+  RunResult r = RunProgram({PMEMD_BIN, "--config", dir_.path() + "/c.json", "--socket", Socket(), "--state-dir", State()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("config.emulated.regions[0].size: expected an unsigned integer, got string \"8G\""),
+            std::string::npos)
+      << r.err;
+  RunResult flag = RunProgram({PMEMD_BIN, "--platform", "pmdk", "--socket", Socket(), "--state-dir", State()});
+  EXPECT_EQ(flag.exit_code, 2);
+  EXPECT_NE(flag.err.find("use auto, emulated or ndctl"), std::string::npos);
+}
+
+TEST_F(DaemonTest, SighupReloadsTheLogLevel) {
+  std::string cfg = dir_.path() + "/c.json";
+  ASSERT_TRUE(WriteFileAtomic(cfg, R"({"log_level":"info"})").ok());
+  auto d = StartDaemon({"--config", cfg});
+  ASSERT_TRUE(WriteFileAtomic(cfg, R"({"log_level":"debug"})").ok());
+  ::kill(d->pid(), SIGHUP);
+  for (int i = 0; i < 200 && d->Log().find("log level is now debug") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_NE(d->Log().find("log level is now debug"), std::string::npos) << d->Log();
+  EXPECT_EQ(d->Ctl({"version"}).exit_code, 0) << "SIGHUP must not stop the daemon";
+}
+
+TEST_F(DaemonTest, BadRequestsOverTheSocketGetJsonRpcErrors) {
+  auto d = StartDaemon();
+  auto c = Client::Connect(Socket());
+  ASSERT_TRUE(c.ok());
+  struct Case {
+    std::string line;
+    int code;
+  } cases[] = {
+      {"{\"jsonrpc\":\"2.0\",", -32700},
+      {"[1,2]", -32600},
+      {"{\"jsonrpc\":\"2.0\",\"id\":1}", -32600},
+      {"{\"method\":\"list\",\"id\":1}", -32600},
+      {"{\"jsonrpc\":\"2.0\",\"method\":\"lsit\",\"id\":1}", -32601},
+      {"{\"jsonrpc\":\"2.0\",\"method\":\"list\",\"params\":{\"regions\":\"yes\"},\"id\":1}", -32602},
+      {"{\"jsonrpc\":\"2.0\",\"method\":\"list\",\"params\":{\"colour\":1},\"id\":1}", -32602},
+  };
+  for (const auto& k : cases) {
+    auto r = c->RoundTrip(k.line);
+    ASSERT_TRUE(r.ok()) << k.line;
+    json j = json::parse(*r);
+    if (j.is_array()) j = j[0];
+    EXPECT_EQ(j["error"]["code"], k.code) << k.line << " -> " << *r;
+    EXPECT_FALSE(j["error"]["message"].get<std::string>().empty());
+  }
+  // Over the 1 MiB limit.
+  auto big = c->RoundTrip(std::string(1100000, ' ') + "{}");
+  ASSERT_TRUE(big.ok());
+  EXPECT_NE(big->find("exceeds the limit of 1048576 bytes"), std::string::npos);
+  EXPECT_EQ(d->Ctl({"version"}).exit_code, 0) << "the daemon keeps serving";
+}
+
+}  // namespace
+}  // namespace pmemd::testing
