@@ -112,3 +112,22 @@ TEST(ConfigTest, LookupGroup) {
 
 }  // namespace
 }  // namespace pmemd
+
+namespace pmemd {
+namespace {
+
+// The shipped example must stay loadable and hold every key there is.
+TEST(ConfigTest, ShippedExampleLoadsAndCoversEveryKey) {
+  Config c = DefaultConfig();
+  Status s = LoadConfigFile(std::string(PMEMD_SOURCE_DIR) + "/config/pmemd.json", &c);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_TRUE(ValidateConfig(c).ok());
+  auto text = ReadFile(std::string(PMEMD_SOURCE_DIR) + "/config/pmemd.json");
+  for (const char* key : {"socket", "state_dir", "platform", "log_level", "socket_group", "admin_group",
+                          "max_request_bytes", "max_connections", "worker_threads", "emulated", "regions",
+                          "memory_block_size", "label_slots", "size", "file", "labels"})
+    EXPECT_NE(text->find(std::string("\"") + key + "\""), std::string::npos) << key;
+}
+
+}  // namespace
+}  // namespace pmemd

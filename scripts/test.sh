@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# README command 2 (and what CI runs): install what is missing, build, and
+# run every test through CTest:
+#   1. debug build: unit, integration and benchmark smoke tests;
+#   2. the QEMU real-kernel tests (label vm) against the debug binaries;
+#   3. the unit tests under AddressSanitizer+UBSan, then ThreadSanitizer.
+# Set PMEMD_SKIP_VM=1 to leave out step 2 on a machine where you know QEMU
+# cannot run (CI never sets it: there a missing QEMU is a failure).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "dependencies"
+if [[ ${PMEMD_SKIP_VM:-0} == 1 ]]; then scripts/deps.sh; else scripts/deps.sh --vm; fi
+
+step "debug build"
+cmake --preset debug >/dev/null
+cmake --build --preset debug -j"$jobs"
+
+step "unit, integration and benchmark smoke tests"
+ctest --preset debug -LE vm -j"$jobs"
+
+if [[ ${PMEMD_SKIP_VM:-0} != 1 ]]; then
+  step "real-kernel tests in QEMU"
+  ctest --preset debug -L vm
+fi
+
+for san in asan tsan; do
+  step "unit tests under $san"
+  cmake --preset "$san" >/dev/null
+  cmake --build --preset "$san" -j"$jobs"
+  ctest --preset "$san" -j"$jobs"
+done
+
+step "all tests passed"
