@@ -1,0 +1,138 @@
+# Helpers for scenario scripts (busybox sh, sourced: `. /vmtest/lib.sh`).
+#
+# Every check prints what it compared, and a failure prints both sides and
+# exits the scenario non-zero, so the serial log alone explains a red test.
+# All messages go to stderr (the console): stdout is kept for data, so that
+# x=$(run ndctl list ...) captures only ndctl's output. A failure inside $(...)
+# exits that subshell, and set -e then stops the scenario at the assignment.
+#
+# Environment from /init: VM_BOOT (1-based), VM_BOOTS, VM_SCENARIO,
+# VM_MACHINE (nvdimm|memmap), VM_PMEM_BYTES (size of the emulated pmem).
+
+# The size constants at the end are for the scenarios.
+# shellcheck disable=SC2034
+set -eu
+
+# Seconds since the guest booted, for timing sections.
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
+step() { printf '\n==== [%s] %s\n' "$(uptime_s)" "$*" >&2; }
+info() { echo "---- $*" >&2; }
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# run CMD...: echo the command, run it, stop the scenario if it fails.
+# stdout goes to the caller (capture it with $(run ...)); stderr to the log.
+run() {
+	echo "+ $*" >&2
+	"$@" || fail "command failed with status $?: $*"
+}
+
+# run_fails CMD...: the command must fail.
+run_fails() {
+	echo "+ (expect failure) $*" >&2
+	if "$@"; then
+		fail "command succeeded but should have failed: $*"
+	fi
+}
+
+# expect_eq WHAT ACTUAL EXPECTED
+expect_eq() {
+	if [ "$2" = "$3" ]; then
+		info "ok: $1 = $2"
+	else
+		{
+			echo "FAIL: $1"
+			echo "  actual:   $2"
+			echo "  expected: $3"
+		} >&2
+		exit 1
+	fi
+}
+
+# expect_ge WHAT ACTUAL MINIMUM (integers)
+expect_ge() {
+	if [ "$2" -ge "$3" ]; then
+		info "ok: $1 = $2 >= $3"
+	else
+		fail "$1 = $2, expected at least $3"
+	fi
+}
+
+# JSON. jq 1.6 compiles its builtin library at every start, which takes 1-2 s
+# of TCG time, so extract all fields of an object with one jvars call rather
+# than one jqr per field. Filters can use `list`, which turns ndctl/daxctl
+# output into an array: they print a bare object when exactly one entity
+# matches (and nothing when none do).
+jq_defs='def list: if . == null then [] elif type == "array" then . else [.] end;'
+
+# jqr JSON FILTER: raw jq output of FILTER applied to JSON (a string).
+# Fails the scenario if jq does, which also catches malformed JSON.
+jqr() {
+	printf '%s\n' "${1:-null}" | jq -r "$jq_defs $2" || fail "jq '$2' failed on: $1"
+}
+
+# jvars PREFIX JSON FILTER: FILTER must yield one object; each of its fields
+# becomes the shell variable PREFIX_field (strings raw, other values as
+# compact JSON), e.g. jvars r "$regions" 'list | .[0]' sets r_size, r_dev...
+# Variables PREFIX_* from an earlier call are unset first, so a field that is
+# absent now (e.g. "state", which ndctl omits when enabled) reads as unset.
+jvars_prog='to_entries[] | "\($p)_\(.key | gsub("[^A-Za-z0-9_]"; "_"))=\(
+	.value | if type == "string" then . else tojson end | @sh)"'
+jvars() {
+	_code=$(printf '%s\n' "${2:-null}" | jq -r --arg p "$1" "$jq_defs ($3) | $jvars_prog") ||
+		fail "jq '$3' did not give an object for $1_*: $2"
+	for _v in $(set | sed -n "s/^\($1_[A-Za-z0-9_]*\)=.*/\1/p"); do
+		unset "$_v"
+	done
+	eval "$_code"
+}
+
+# ndctl_json ARGS... / daxctl_json ARGS...: `ndctl list ARGS` as a string,
+# "null" when nothing matched (use `list` in filters to get an array).
+ndctl_json() {
+	_out=$(run ndctl list "$@")
+	printf '%s\n' "${_out:-null}"
+}
+daxctl_json() {
+	_out=$(run daxctl list "$@")
+	printf '%s\n' "${_out:-null}"
+}
+
+# ndctl_state: {"regions": ndctl list -R, "namespaces": ndctl list -N} as
+# one document, so one jq run can check both (ndctl list -RN nests the
+# namespaces in the regions and wraps them in yet another shape).
+ndctl_state() {
+	printf '{"regions":%s,"namespaces":%s}\n' "$(ndctl_json -R)" "$(ndctl_json -N)"
+}
+
+# wait_for SECONDS DESCRIPTION CMD...: poll CMD every 0.1 s until it succeeds.
+wait_for() {
+	_limit=$(($1 * 10)) _what=$2 _i=0
+	shift 2
+	until "$@" >/dev/null 2>&1; do
+		_i=$((_i + 1))
+		[ $_i -le $_limit ] || fail "timed out after ${_limit}00 ms waiting for $_what"
+		sleep 0.1
+	done
+}
+
+# count_memblocks: set mb_online and mb_offline to the number of memory
+# blocks in each state (all blocks in /sys/devices/system/memory).
+count_memblocks() {
+	mb_online=0 mb_offline=0
+	for _s in /sys/devices/system/memory/memory*/state; do
+		case $(cat "$_s") in
+		online) mb_online=$((mb_online + 1)) ;;
+		offline) mb_offline=$((mb_offline + 1)) ;;
+		esac
+	done
+}
+
+# Sizes.
+KiB=1024
+MiB=$((1024 * KiB))
+GiB=$((1024 * MiB))
