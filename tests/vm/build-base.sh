@@ -31,7 +31,7 @@ self=$(readlink -f "${BASH_SOURCE[0]}")
 # (system-ram). /init loads them all on every boot.
 kModules=(nfit nd_pmem nd_btt dax_pmem device_dax kmem nd_e820)
 # virtio + 9p give a scenario a host directory that survives its reboots;
-# loaded only by scenarios that ask for it (they add ~1 s under TCG).
+# loaded only by the scenarios that ask for it (persist=yes).
 kPersistModules=(virtio_pci 9pnet_virtio 9p)
 # Userspace copied into the guest with their libraries (besides busybox).
 kTools=(/usr/bin/ndctl /usr/bin/daxctl /usr/bin/jq /bin/kmod)
@@ -44,14 +44,16 @@ die() { echo "vm-base: error: $*" >&2; exit 1; }
 resolve_kernel() {
   kernel_pkg=${PMEMD_VM_KERNEL_PKG:-}
   if [[ -z $kernel_pkg ]]; then
+    # (|| true: an apt-cache failure must reach the message below, not set -e)
     kernel_pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-                 awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }')
+                 awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }' || true)
     [[ -n $kernel_pkg ]] || die "apt-cache knows no linux-image-amd64 dependency" \
       "(are the Debian package lists present? run: apt-get update)"
   fi
   kernel_deb_version=$(apt-cache show --no-all-versions "$kernel_pkg" 2>/dev/null |
-                       awk '$1 == "Version:" { print $2; exit }')
-  [[ -n $kernel_deb_version ]] || die "apt-cache has no version of $kernel_pkg"
+                       awk '$1 == "Version:" { print $2; exit }' || true)
+  [[ -n $kernel_deb_version ]] || die "apt-cache knows no package $kernel_pkg" \
+    "(a typo in PMEMD_VM_KERNEL_PKG, or stale package lists: run apt-get update)"
   kver=${kernel_pkg#linux-image-}
 }
 
