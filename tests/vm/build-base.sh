@@ -42,19 +42,34 @@ die() { echo "vm-base: error: $*" >&2; exit 1; }
 
 # --- which kernel --------------------------------------------------------
 resolve_kernel() {
-  kernel_pkg=${PMEMD_VM_KERNEL_PKG:-}
-  if [[ -z $kernel_pkg ]]; then
-    # (|| true: an apt-cache failure must reach the message below, not set -e)
-    kernel_pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-                 awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }' || true)
-    [[ -n $kernel_pkg ]] || die "apt-cache knows no linux-image-amd64 dependency" \
-      "(are the Debian package lists present? run: apt-get update)"
+  # apt-cache reads all package lists on every call (2-3 s here: the images
+  # have no pkgcache.bin), so remember the answer until the lists change.
+  local stamp memo=$cache/.kernel-resolved
+  stamp=$( { echo "${PMEMD_VM_KERNEL_PKG:-}"; stat -c '%n %Y %s' /var/lib/apt/lists/* 2>/dev/null; } |
+          sha256sum | cut -c1-16)
+  if [[ -f $memo ]] && read -r memo_stamp kernel_pkg kernel_deb_version <"$memo" &&
+     [[ $memo_stamp == "$stamp" && -n $kernel_deb_version ]]; then
+    kver=${kernel_pkg#linux-image-}
+    return 0
   fi
-  kernel_deb_version=$(apt-cache show --no-all-versions "$kernel_pkg" 2>/dev/null |
-                       awk '$1 == "Version:" { print $2; exit }' || true)
-  [[ -n $kernel_deb_version ]] || die "apt-cache knows no package $kernel_pkg" \
-    "(a typo in PMEMD_VM_KERNEL_PKG, or stale package lists: run apt-get update)"
+
+  # (|| true: an apt-cache failure must reach the messages below, not set -e)
+  if [[ -n ${PMEMD_VM_KERNEL_PKG:-} ]]; then
+    kernel_pkg=$PMEMD_VM_KERNEL_PKG
+    kernel_deb_version=$(apt-cache show --no-all-versions "$kernel_pkg" 2>/dev/null |
+                         awk '$1 == "Version:" { print $2; exit }' || true)
+    [[ -n $kernel_deb_version ]] || die "apt-cache knows no package $kernel_pkg" \
+      "(a typo in PMEMD_VM_KERNEL_PKG, or stale package lists: run apt-get update)"
+  else
+    # The metapackage pins its kernel: "Depends: linux-image-6.1.0-N-amd64 (= V)".
+    read -r kernel_pkg kernel_deb_version < <(apt-cache show --no-all-versions linux-image-amd64 2>/dev/null |
+      sed -n 's/^Depends:.*\(linux-image-[0-9][^ ,]*\) (= \([^)]*\)).*/\1 \2/p' | head -n1 || true) || true
+    [[ -n ${kernel_deb_version:-} ]] || die "apt-cache shows no linux-image-amd64 with a pinned" \
+      "kernel dependency (are the Debian package lists present? run: apt-get update)"
+  fi
   kver=${kernel_pkg#linux-image-}
+  mkdir -p "$cache"
+  echo "$stamp $kernel_pkg $kernel_deb_version" >"$memo"
 }
 
 compute_key() {
