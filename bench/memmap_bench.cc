@@ -43,6 +43,8 @@ const char kUsage[] =
     "  --strategies LIST  init strategies (default all: per-field, per-field-nonatomic,\n"
     "                     template, template-stream, deferred)\n"
     "  --no-e2e           skip the end-to-end rows on fresh memory\n"
+    "  --e2e-repeats N    rounds of the end-to-end rows (default 3)\n"
+    "  --no-warm          do not touch and free the memory before each end-to-end row\n"
     "  --verify           check every array against per-field byte for byte\n"
     "  --quick            smoke run: --sizes 4M --repeats 1 --verify\n"
     "  --check            exit 1 when a target is missed\n"
@@ -52,6 +54,13 @@ const char kUsage[] =
 struct Config {
   std::vector<std::uint64_t> sizes{256ull << 20, 1ull << 30, 4ull << 30};
   unsigned repeats = 7;
+  unsigned e2e_repeats = 3;
+  // Before each end-to-end row, map, touch and free as much memory as the row
+  // will use. On a VM whose balloon reports free pages to the host, memory
+  // freed a few seconds earlier has been handed back and its next first
+  // touch also pays a host-side fault (several seconds per GiB here); the
+  // warm-up makes the rows measure the guest's page faults, reproducibly.
+  bool warm = true;
   std::vector<unsigned> threads;
   std::vector<InitStrategy> strategies = AllInitStrategies();
   bool e2e = true, verify = false, quick = false, check = false, json = false, verbose = false;
@@ -89,7 +98,7 @@ double Gbps(std::uint64_t bytes, double ns) { return ns > 0 ? static_cast<double
 Status ParseArgs(const std::vector<std::string>& args, Config* cfg, bool* help) {
   const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
   cfg->threads = cpus > 1 ? std::vector<unsigned>{1, cpus} : std::vector<unsigned>{1};
-  bool sizes_set = false, repeats_set = false;
+  bool sizes_set = false, repeats_set = false, e2e_repeats_set = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string flag = args[i], value;
     const std::size_t eq = flag.find('=');
@@ -128,6 +137,14 @@ Status ParseArgs(const std::vector<std::string>& args, Config* cfg, bool* help) 
         if (comma == std::string::npos) break;
         pos = comma + 1;
       }
+    } else if (flag == "--e2e-repeats") {
+      PMEMD_ASSIGN_OR_RETURN(std::string v, take_value());
+      PMEMD_ASSIGN_OR_RETURN(std::vector<unsigned> r, ParseCountList(v));
+      if (r.size() != 1) return Status::InvalidArgument("--e2e-repeats takes one number, got '" + v + "'");
+      cfg->e2e_repeats = r[0];
+      e2e_repeats_set = true;
+    } else if (flag == "--no-warm") {
+      cfg->warm = false;
     } else if (flag == "--no-e2e") {
       cfg->e2e = false;
     } else if (flag == "--verify") {
@@ -147,6 +164,7 @@ Status ParseArgs(const std::vector<std::string>& args, Config* cfg, bool* help) 
   if (cfg->quick) {
     if (!sizes_set) cfg->sizes = {4ull << 20};
     if (!repeats_set) cfg->repeats = 1;
+    if (!e2e_repeats_set) cfg->e2e_repeats = 1;
     cfg->verify = true;
   }
   std::sort(cfg->threads.begin(), cfg->threads.end());
@@ -245,10 +263,14 @@ Result<SizeResult> RunSize(const Config& cfg, std::uint64_t bytes) {
       {"4 KiB pages, template", false, 1, InitStrategy::kTemplate, false, {}, {}, 0, 0},
       {"THP, template-stream", true, 1, InitStrategy::kTemplateStream, false, {}, {}, 0, 0},
       {"THP, template-stream (default set-up)", true, 0, InitStrategy::kTemplateStream, true, {}, {}, 0, 0},
+      {"THP, template, default threads", true, 0, InitStrategy::kTemplate, false, {}, {}, 0, 0},
       {"THP, deferred (default threads)", true, 0, InitStrategy::kDeferred, false, {}, {}, 0, 0},
   };
-  for (unsigned r = 0; r < cfg.repeats; ++r) {
+  for (unsigned r = 0; r < cfg.e2e_repeats; ++r) {
     for (E2eRow& row : res.e2e) {
+      if (cfg.warm) {
+        PMEMD_ASSIGN_OR_RETURN(PrefaultedBuffer warm, PrefaultedBuffer::Create(bytes));
+      }
       MemMapOptions o;
       o.pages = res.pages;
       o.strategy = row.strategy;
@@ -368,6 +390,8 @@ Json ToJson(const Config& cfg, const std::vector<SizeResult>& sizes, const std::
   j["cpus"] = std::max(1u, std::thread::hardware_concurrency());
   j["store"] = StoreWidthName(DetectStoreWidth());
   j["repeats"] = cfg.repeats;
+  j["e2e_repeats"] = cfg.e2e_repeats;
+  j["e2e_warm"] = cfg.warm;
   j["threads"] = cfg.threads;
   j["quick"] = cfg.quick;
   j["verified"] = cfg.verify;
@@ -435,7 +459,10 @@ Json ToJson(const Config& cfg, const std::vector<SizeResult>& sizes, const std::
 
 void PrintHuman(const Config& cfg, const std::vector<SizeResult>& sizes, const std::vector<Target>& targets) {
   std::string threads;
-  for (unsigned t : cfg.threads) threads += (threads.empty() ? "" : ",") + std::to_string(t);
+  for (unsigned t : cfg.threads) {
+    if (!threads.empty()) threads += ',';
+    threads += std::to_string(t);
+  }
   std::printf("pmemd-bench memmap: %u CPUs, streaming stores %s, median of %u, threads %s%s\n",
               std::max(1u, std::thread::hardware_concurrency()),
               std::string(StoreWidthName(DetectStoreWidth())).c_str(), cfg.repeats, threads.c_str(),
@@ -458,7 +485,8 @@ void PrintHuman(const Config& cfg, const std::vector<SizeResult>& sizes, const s
       std::printf("\n");
     }
     if (s.e2e.empty()) continue;
-    std::printf("\nend to end on fresh memory (mmap, page faults and init)\n");
+    std::printf("\nend to end on fresh memory (mmap, page faults and init), median of %u%s\n",
+                cfg.e2e_repeats, cfg.warm ? ", host-warm (see --no-warm)" : "");
     std::printf("%-38s %3s %11s %8s %10s %11s\n", "set-up", "thr", "median ms", "GB/s", "faults",
                 "ready ms");
     for (const E2eRow& e : s.e2e) {
