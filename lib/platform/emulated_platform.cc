@@ -5,11 +5,20 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <limits>
+#include <map>
 #include <mutex>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "platform/label_store.h"
+#include "platform/namespace_rules.h"
 #include "pmemd/events.h"
 #include "pmemd/fs.h"
+#include "pmemd/json_reader.h"
 #include "pmemd/log.h"
 
 namespace pmemd {
@@ -20,6 +29,7 @@ namespace {
 // 4 GiB, each region starting on a 1 GiB boundary, so memory block ids and
 // 1 GiB alignment behave as they would on a real machine.
 constexpr uint64_t kPhysBase = 4ull << 30;
+constexpr uint64_t kSector = 512;
 
 struct RegionState {
   EmulatedRegionConfig config;
@@ -27,19 +37,404 @@ struct RegionState {
   std::string dimm;  // "nmemN"
   std::string file;
   uint64_t phys_start = 0;
+  std::string number;  // "N"
 };
 
-class EmulatedPlatform final : public Platform {
+std::shared_ptr<spdlog::logger> Log() {
+  static auto log = GetLogger("platform");
+  return log;
+}
+
+std::string NamespaceDev(const Label& l) { return "namespace" + l.region.substr(6) + "." + std::to_string(l.id); }
+std::string DaxDev(const Label& l) { return "dax" + l.region.substr(6) + "." + std::to_string(l.id); }
+
+std::string BlockDev(const Label& l) {
+  std::string s = "pmem" + l.region.substr(6) + (l.id ? "." + std::to_string(l.id) : "");
+  return l.mode == "sector" ? s + "s" : s;
+}
+
+NamespaceSpec SpecOf(const Label& l) {
+  NamespaceSpec s;
+  s.region = l.region;
+  s.mode = l.mode;
+  if (!l.map.empty()) s.map = l.map;
+  if (l.align) s.align = l.align;
+  if (l.sector_size) s.sector_size = l.sector_size;
+  s.name = l.name;
+  s.uuid = l.uuid;
+  return s;
+}
+
+std::string Join(const std::vector<uint64_t>& ids) {
+  std::string s;
+  for (uint64_t id : ids) s += (s.empty() ? "" : ", ") + std::to_string(id);
+  return s;
+}
+
+class EmulatedPlatformImpl final : public EmulatedPlatform {
  public:
-  EmulatedPlatform(EmulatedConfig config, std::vector<RegionState> regions, LabelStore labels,
-                   EventBus* events)
+  EmulatedPlatformImpl(EmulatedConfig config, std::vector<RegionState> regions, LabelStore labels,
+                       std::string badblocks_path, std::map<std::string, std::vector<BadRange>> badblocks,
+                       EventBus* events)
       : config_(std::move(config)), regions_(std::move(regions)), labels_(std::move(labels)),
-        events_(events) {}
+        badblocks_path_(std::move(badblocks_path)), badblocks_(std::move(badblocks)), events_(events) {}
 
   std::string_view Kind() const override { return "emulated"; }
 
   Result<Inventory> List() override {
     std::lock_guard lock(mu_);
+    return ListLocked();
+  }
+
+  Result<NamespacePlan> PlanCreateNamespace(const NamespaceSpec& spec) override {
+    std::lock_guard lock(mu_);
+    return PlanCreate(spec);
+  }
+
+  Result<Namespace> CreateNamespace(const NamespaceSpec& spec) override {
+    std::lock_guard lock(mu_);
+    PMEMD_ASSIGN_OR_RETURN(NamespacePlan plan, PlanCreate(spec));
+    Label l;
+    l.uuid = plan.uuid;
+    l.name = plan.name;
+    l.region = plan.region;
+    l.id = static_cast<uint32_t>(std::stoul(plan.dev.substr(plan.dev.find('.') + 1)));
+    l.mode = plan.mode;
+    l.map = plan.map;
+    l.offset = plan.offset;
+    l.raw_size = plan.raw_size;
+    l.align = plan.align;
+    l.sector_size = plan.sector_size;
+    auto labels = labels_.labels();
+    labels.push_back(l);
+    PMEMD_RETURN_IF_ERROR(labels_.Replace(std::move(labels)));
+    Publish("namespace", plan.dev, "", l.mode, {{"region", l.region}, {"size", plan.size}, {"uuid", l.uuid}});
+    return FindNamespaceLocked(plan.dev);
+  }
+
+  Status DestroyNamespace(const std::string& dev, bool force) override {
+    std::lock_guard lock(mu_);
+    PMEMD_ASSIGN_OR_RETURN(const Label* l, FindLabel(dev));
+    const RegionState* rs = FindRegion(l->region);
+    if (!rs->config.labels)
+      return Status::Unsupported(dev + " is in " + l->region + ", which has no labels (memmap= or a label-less "
+                                 "NVDIMM): its one namespace always covers the whole region; use "
+                                 "reconfigure-namespace to change its mode");
+    PMEMD_RETURN_IF_ERROR(CheckNotInUse(*l, "destroy"));
+    if (l->enabled && !force)
+      return Status::FailedPrecondition(dev + " is enabled; disable it first, or pass force to disable and destroy it");
+    std::vector<Label> labels;
+    for (const Label& x : labels_.labels())
+      if (NamespaceDev(x) != dev) labels.push_back(x);
+    std::string mode = l->mode;
+    PMEMD_RETURN_IF_ERROR(labels_.Replace(std::move(labels)));
+    Publish("namespace", dev, mode, "", {});
+    return Status::Ok();
+  }
+
+  Status EnableNamespace(const std::string& dev) override { return SetEnabled(dev, true); }
+  Status DisableNamespace(const std::string& dev) override { return SetEnabled(dev, false); }
+
+  Result<NamespacePlan> PlanReconfigureNamespace(const std::string& dev, const NamespaceSpec& spec) override {
+    std::lock_guard lock(mu_);
+    return PlanReconfigure(dev, spec);
+  }
+
+  Result<Namespace> ReconfigureNamespace(const std::string& dev, const NamespaceSpec& spec) override {
+    std::lock_guard lock(mu_);
+    PMEMD_ASSIGN_OR_RETURN(NamespacePlan plan, PlanReconfigure(dev, spec));
+    auto labels = labels_.labels();
+    std::string from;
+    for (Label& l : labels) {
+      if (NamespaceDev(l) != dev) continue;
+      from = l.mode;
+      l.mode = plan.mode;
+      l.map = plan.map;
+      l.align = plan.align;
+      l.sector_size = plan.sector_size;
+      l.uuid = plan.uuid;
+      l.name = plan.name;
+      l.enabled = true;
+      l.daxmode = "devdax";
+      l.online_blocks.clear();
+    }
+    PMEMD_RETURN_IF_ERROR(labels_.Replace(std::move(labels)));
+    Publish("namespace", dev, from, plan.mode, {{"size", plan.size}, {"uuid", plan.uuid}});
+    return FindNamespaceLocked(dev);
+  }
+
+  Result<DaxDevice> ReconfigureDevice(const std::string& chardev, const std::string& mode, bool online,
+                                      bool movable) override {
+    std::lock_guard lock(mu_);
+    if (mode != "system-ram" && mode != "devdax")
+      return Status::InvalidArgument("mode '" + mode + "' is unknown; use system-ram or devdax");
+    PMEMD_ASSIGN_OR_RETURN(const Label* l, FindDax(chardev));
+    if (l->daxmode == mode) return FindDaxLocked(chardev);  // already there: nothing to do
+    auto labels = labels_.labels();
+    Label* m = &*std::find_if(labels.begin(), labels.end(), [&](const Label& x) { return x == *l; });
+    if (mode == "system-ram") {
+      std::vector<uint64_t> blocks = BlocksOf(*l);
+      if (blocks.empty())
+        return Status::FailedPrecondition(chardev + " holds no whole, aligned memory block of " +
+                                          std::to_string(config_.memory_block_size) +
+                                          " bytes; create a devdax namespace of at least 1 GiB");
+      m->daxmode = "system-ram";
+      m->movable = movable;
+      if (online) m->online_blocks = blocks;
+      PMEMD_RETURN_IF_ERROR(labels_.Replace(labels));
+      Publish("dax_device", chardev, "devdax", "system-ram", {{"blocks", blocks.size()}});
+      for (uint64_t b : blocks)
+        Publish("memory_block", "memory" + std::to_string(b), "", online ? "online" : "offline",
+                {{"dax_device", chardev}, {"movable", movable}});
+    } else {
+      if (!l->online_blocks.empty())
+        return Status::Busy(chardev + " has online memory blocks (" + Join(l->online_blocks) +
+                            "); run offline-memory " + chardev + " first");
+      std::vector<uint64_t> blocks = BlocksOf(*l);
+      m->daxmode = "devdax";
+      m->online_blocks.clear();
+      PMEMD_RETURN_IF_ERROR(labels_.Replace(labels));
+      for (uint64_t b : blocks) Publish("memory_block", "memory" + std::to_string(b), "offline", "", {});
+      Publish("dax_device", chardev, "system-ram", "devdax", {});
+    }
+    return FindDaxLocked(chardev);
+  }
+
+  Result<MemoryOpResult> OnlineMemory(const std::string& chardev, bool movable) override {
+    std::lock_guard lock(mu_);
+    PMEMD_ASSIGN_OR_RETURN(const Label* l, FindSystemRam(chardev));
+    MemoryOpResult result;
+    result.chardev = chardev;
+    std::set<uint64_t> online(l->online_blocks.begin(), l->online_blocks.end());
+    for (uint64_t b : BlocksOf(*l)) {
+      bool was = online.count(b);
+      result.blocks.push_back({b, was ? "online" : "offline", "online", Status::Ok()});
+      online.insert(b);
+    }
+    PMEMD_RETURN_IF_ERROR(CommitBlocks(*l, online, movable));
+    for (const auto& r : result.blocks)
+      if (r.from != r.to)
+        Publish("memory_block", "memory" + std::to_string(r.id), r.from, r.to,
+                {{"dax_device", chardev}, {"movable", movable}});
+    return result;
+  }
+
+  Result<MemoryOpResult> OfflineMemory(const std::string& chardev) override {
+    std::unique_lock lock(mu_);
+    PMEMD_ASSIGN_OR_RETURN(const Label* l, FindSystemRam(chardev));
+    MemoryOpResult result;
+    result.chardev = chardev;
+    std::set<uint64_t> online(l->online_blocks.begin(), l->online_blocks.end());
+    bool movable = l->movable;
+    for (uint64_t b : BlocksOf(*l)) {
+      if (!online.count(b)) {
+        result.blocks.push_back({b, "offline", "offline", Status::Ok()});
+        continue;
+      }
+      Status s = TryOffline(b, &lock);
+      if (!s.ok()) {
+        // Put back what this call offlined: the device ends as it started.
+        result.blocks.push_back({b, "online", "online", s});
+        for (auto& r : result.blocks)
+          if (r.from == "online" && r.to == "offline") {
+            r.to = "online";
+            Publish("memory_block", "memory" + std::to_string(r.id), "going-offline", "online",
+                    {{"dax_device", chardev}, {"cancelled", true}});
+          }
+        result.rolled_back = true;
+        // Nothing was written yet: the label store still holds `before`.
+        return result;
+      }
+      online.erase(b);
+      result.blocks.push_back({b, "online", "offline", Status::Ok()});
+      Publish("memory_block", "memory" + std::to_string(b), "online", "going-offline", {{"dax_device", chardev}});
+    }
+    PMEMD_ASSIGN_OR_RETURN(l, FindSystemRam(chardev));
+    PMEMD_RETURN_IF_ERROR(CommitBlocks(*l, online, movable));
+    for (const auto& r : result.blocks)
+      if (r.from != r.to)
+        Publish("memory_block", "memory" + std::to_string(r.id), "going-offline", "offline",
+                {{"dax_device", chardev}});
+    return result;
+  }
+
+  Status InjectBusyBlock(uint64_t block, uint32_t attempts) override {
+    std::lock_guard lock(mu_);
+    if (attempts == 0)
+      busy_blocks_.erase(block);
+    else
+      busy_blocks_[block] = attempts;
+    return Status::Ok();
+  }
+
+  Status InjectBadblocks(const std::string& region, uint64_t offset, uint64_t length, bool clear) override {
+    std::lock_guard lock(mu_);
+    const RegionState* rs = FindRegion(region);
+    if (!rs) return Status::NotFound("region '" + region + "' does not exist");
+    if (offset % kSector || length % kSector || length == 0)
+      return Status::InvalidArgument("badblock offset and length must be non-zero multiples of 512 bytes");
+    if (offset + length > rs->config.size)
+      return Status::InvalidArgument("badblock range ends past the end of " + region + " (" +
+                                     std::to_string(rs->config.size) + " bytes)");
+    auto all = badblocks_;
+    auto& v = all[rs->dev];
+    BadRange r{offset / kSector, length / kSector};
+    if (clear)
+      std::erase(v, r);
+    else if (std::find(v.begin(), v.end(), r) == v.end())
+      v.push_back(r);
+    PMEMD_RETURN_IF_ERROR(SaveBadblocks(all));
+    badblocks_ = std::move(all);
+    return Status::Ok();
+  }
+
+ private:
+  // Offlining one block: an injected busy block fails with EBUSY; it is
+  // retried with backoff, as the kernel's offline_pages() callers do, for
+  // at most kOfflineTimeout. The lock is dropped while waiting so readers
+  // are not held up.
+  Status TryOffline(uint64_t block, std::unique_lock<std::mutex>* lock) {
+    constexpr auto kOfflineTimeout = std::chrono::milliseconds(2000);
+    auto deadline = std::chrono::steady_clock::now() + kOfflineTimeout;
+    auto delay = std::chrono::milliseconds(10);
+    int tries = 0;
+    for (;;) {
+      ++tries;
+      auto it = busy_blocks_.find(block);
+      if (it == busy_blocks_.end()) return Status::Ok();
+      if (it->second != std::numeric_limits<uint32_t>::max() && --it->second == 0) busy_blocks_.erase(it);
+      if (std::chrono::steady_clock::now() + delay > deadline)
+        return Status(Code::kBusy,
+                      "memory block " + std::to_string(block) + " is busy (EBUSY after " + std::to_string(tries) +
+                          " tries over " + std::to_string(kOfflineTimeout.count()) +
+                          " ms): it holds pages the kernel cannot migrate",
+                      EBUSY);
+      lock->unlock();
+      std::this_thread::sleep_for(delay);
+      lock->lock();
+      delay = std::min(delay * 2, std::chrono::milliseconds(500));
+    }
+  }
+
+  Status CommitBlocks(const Label& l, const std::set<uint64_t>& online, bool movable) {
+    auto labels = labels_.labels();
+    for (Label& x : labels)
+      if (x == l) {
+        x.online_blocks.assign(online.begin(), online.end());
+        x.movable = movable;
+      }
+    return labels_.Replace(std::move(labels));
+  }
+
+  Status SetEnabled(const std::string& dev, bool enabled) {
+    std::lock_guard lock(mu_);
+    PMEMD_ASSIGN_OR_RETURN(const Label* l, FindLabel(dev));
+    if (l->enabled == enabled) return Status::Ok();
+    if (!enabled) PMEMD_RETURN_IF_ERROR(CheckNotInUse(*l, "disable"));
+    auto labels = labels_.labels();
+    for (Label& x : labels)
+      if (NamespaceDev(x) == dev) x.enabled = enabled;
+    PMEMD_RETURN_IF_ERROR(labels_.Replace(std::move(labels)));
+    Publish("namespace", dev, enabled ? "disabled" : "enabled", enabled ? "enabled" : "disabled", {});
+    return Status::Ok();
+  }
+
+  // A devdax namespace onlined as system RAM is in use by the kernel.
+  Status CheckNotInUse(const Label& l, const std::string& op) const {
+    if (l.mode == "devdax" && l.daxmode == "system-ram")
+      return Status::Busy("cannot " + op + " " + NamespaceDev(l) + ": " + DaxDev(l) +
+                          " is system-ram; run offline-memory and reconfigure-device --mode devdax first");
+    return Status::Ok();
+  }
+
+  Result<NamespacePlan> PlanCreate(NamespaceSpec spec) {
+    PMEMD_RETURN_IF_ERROR(NormalizeSpec(&spec));
+    std::string region = spec.region;
+    if (!region.empty() && region.find_first_not_of("0123456789") == std::string::npos) region = "region" + region;
+    const RegionState* rs = FindRegion(region);
+    if (!rs) return UnknownRegion(spec.region);
+    if (!rs->config.labels)
+      return Status::Unsupported(region + " has no labels (memmap= or a label-less NVDIMM): it holds one "
+                                 "namespace covering the whole region; use reconfigure-namespace namespace" +
+                                 rs->number + ".0 to change its mode");
+    size_t used = 0;
+    for (const Label& l : labels_.labels()) {
+      if (l.region != region) continue;
+      ++used;
+      if (!spec.uuid.empty() && l.uuid == spec.uuid)
+        return Status::AlreadyExists("uuid " + spec.uuid + " is already used by " + NamespaceDev(l));
+    }
+    for (const Label& l : labels_.labels())
+      if (!spec.uuid.empty() && l.uuid == spec.uuid)
+        return Status::AlreadyExists("uuid " + spec.uuid + " is already used by " + NamespaceDev(l));
+    if (used >= config_.label_slots)
+      return Status::NoSpace(region + "'s label area is full (" + std::to_string(config_.label_slots) +
+                             " namespaces); destroy a namespace first");
+    uint64_t ns_align = spec.align.value_or(0);
+    uint64_t size_align = std::max(kEmulatedRegionAlign, ns_align);
+    uint64_t start_align = std::max(kEmulatedRegionAlign, ns_align);
+    PMEMD_ASSIGN_OR_RETURN(ExtentChoice ext,
+                           ChooseExtent(FreeExtents(*rs), rs->phys_start, spec.size, size_align, start_align, region));
+    NamespacePlan plan;
+    plan.region = region;
+    plan.dev = "namespace" + rs->number + "." + std::to_string(FreeId(region));
+    plan.mode = spec.mode;
+    plan.map = spec.map.value_or("");
+    plan.raw_size = ext.size;
+    plan.offset = ext.offset;
+    plan.align = ns_align;
+    plan.sector_size = spec.sector_size.value_or(0);
+    plan.size = UsableSize(spec, ext.size);
+    if (plan.size == 0)
+      return Status::InvalidArgument("a " + spec.mode + " namespace of " + std::to_string(ext.size) +
+                                     " bytes has no room left after its metadata; ask for more");
+    plan.metadata_size = ext.size - plan.size;
+    plan.uuid = spec.uuid.empty() ? NewUuid() : spec.uuid;
+    plan.name = spec.name;
+    return plan;
+  }
+
+  Result<NamespacePlan> PlanReconfigure(const std::string& dev, NamespaceSpec spec) {
+    PMEMD_ASSIGN_OR_RETURN(const Label* l, FindLabel(dev));
+    PMEMD_RETURN_IF_ERROR(CheckNotInUse(*l, "reconfigure"));
+    if (spec.size && *spec.size != l->raw_size)
+      return Status::InvalidArgument("reconfigure keeps " + dev + "'s extent (" + std::to_string(l->raw_size) +
+                                     " bytes); to change the size, destroy it and create a new namespace");
+    if (!spec.region.empty() && spec.region != l->region && "region" + spec.region != l->region)
+      return Status::InvalidArgument(dev + " is in " + l->region + ", not " + spec.region);
+    PMEMD_RETURN_IF_ERROR(NormalizeSpec(&spec));
+    const RegionState* rs = FindRegion(l->region);
+    uint64_t ns_align = spec.align.value_or(0);
+    if (ns_align > kEmulatedRegionAlign && ((rs->phys_start + l->offset) % ns_align || l->raw_size % ns_align))
+      return Status::InvalidArgument(dev + " starts at physical address " + std::to_string(rs->phys_start + l->offset) +
+                                     " with " + std::to_string(l->raw_size) + " bytes, not on " +
+                                     std::to_string(ns_align) + "-byte boundaries; use align 2097152, or create a "
+                                     "new namespace with this alignment");
+    for (const Label& x : labels_.labels())
+      if (!spec.uuid.empty() && x.uuid == spec.uuid && NamespaceDev(x) != dev)
+        return Status::AlreadyExists("uuid " + spec.uuid + " is already used by " + NamespaceDev(x));
+    NamespacePlan plan;
+    plan.region = l->region;
+    plan.dev = dev;
+    plan.mode = spec.mode;
+    plan.map = spec.map.value_or("");
+    plan.raw_size = l->raw_size;
+    plan.offset = l->offset;
+    plan.align = ns_align;
+    plan.sector_size = spec.sector_size.value_or(0);
+    plan.size = UsableSize(spec, l->raw_size);
+    if (plan.size == 0)
+      return Status::InvalidArgument(dev + " (" + std::to_string(l->raw_size) + " bytes) is too small for " +
+                                     spec.mode + " metadata");
+    plan.metadata_size = l->raw_size - plan.size;
+    // A label-less namespace has no uuid to keep (raw mode); others get a
+    // new one, as ndctl gives the new personality a new identity.
+    plan.uuid = spec.uuid.empty() ? NewUuid() : spec.uuid;
+    plan.name = spec.name.empty() ? l->name : spec.name;
+    return plan;
+  }
+
+  Result<Inventory> ListLocked() const {
     Inventory inv;
     inv.buses.push_back({"pmemd_emulated", "ndbus0"});
     inv.memory_block_size = config_.memory_block_size;
@@ -67,48 +462,165 @@ class EmulatedPlatform final : public Platform {
       r.mappings.push_back({rs.dimm, 0, rs.config.size, 0});
       r.persistence_domain = "memory_controller";
       r.label_support = rs.config.labels;
-      auto gaps = FreeExtents(rs);
-      for (const auto& [off, len] : gaps) {
+      for (const auto& [off, len] : FreeExtents(rs)) {
         r.available_size += len;
         r.max_available_extent = std::max(r.max_available_extent, len);
+      }
+      if (auto it = badblocks_.find(rs.dev); it != badblocks_.end()) {
+        r.badblocks = it->second;
+        for (const auto& b : it->second) r.badblock_count += b.length;
       }
       inv.regions.push_back(std::move(r));
     }
     for (const Label& l : labels_.labels()) {
-      Namespace n;
-      n.dev = NamespaceDev(l);
-      n.region = l.region;
-      n.mode = l.mode;
-      n.raw_size = l.raw_size;
-      n.size = l.raw_size;
-      n.uuid = l.uuid;
-      n.enabled = l.enabled;
-      if (!l.name.empty()) n.name = l.name;
-      if (!l.map.empty()) n.map = l.map;
-      if (l.align) n.align = l.align;
-      if (l.sector_size) n.sector_size = l.sector_size;
       const RegionState* rs = FindRegion(l.region);
-      if (rs) n.numa_node = rs->config.numa_node, n.target_node = rs->config.numa_node;
-      std::string suffix = l.region.substr(6) + (l.id ? "." + std::to_string(l.id) : "");
-      if (l.mode == "devdax") {
-        n.chardev = "dax" + l.region.substr(6) + "." + std::to_string(l.id);
-      } else if (l.enabled) {
-        n.blockdev = "pmem" + suffix + (l.mode == "sector" ? "s" : "");
+      inv.namespaces.push_back(ToNamespace(l, *rs));
+      if (l.mode == "devdax" && l.enabled) inv.dax_devices.push_back(ToDax(l, *rs));
+      if (l.mode == "devdax" && l.enabled && l.daxmode == "system-ram") {
+        std::set<uint64_t> online(l.online_blocks.begin(), l.online_blocks.end());
+        for (uint64_t b : BlocksOf(l)) {
+          MemoryBlock m;
+          m.id = b;
+          m.phys_index = b;
+          m.start = b * config_.memory_block_size;
+          m.size = config_.memory_block_size;
+          bool on = online.count(b);
+          m.state = on ? "online" : "offline";
+          m.zone = on ? (l.movable ? "Movable" : "Normal") : "";
+          m.valid_zones = on ? m.zone : "Normal Movable";
+          m.node = rs->config.numa_node.value_or(0);
+          m.dax_device = DaxDev(l);
+          m.removable = !on || l.movable;
+          inv.memory_blocks.push_back(std::move(m));
+        }
       }
-      inv.namespaces.push_back(std::move(n));
     }
+    std::sort(inv.memory_blocks.begin(), inv.memory_blocks.end(),
+              [](const MemoryBlock& a, const MemoryBlock& b) { return a.id < b.id; });
     return inv;
   }
 
- private:
-  static std::string NamespaceDev(const Label& l) {
-    return "namespace" + l.region.substr(6) + "." + std::to_string(l.id);
+  Namespace ToNamespace(const Label& l, const RegionState& rs) const {
+    Namespace n;
+    n.dev = NamespaceDev(l);
+    n.region = l.region;
+    n.mode = l.mode;
+    n.raw_size = l.raw_size;
+    n.size = UsableSize(SpecOf(l), l.raw_size);
+    if (!l.uuid.empty()) n.uuid = l.uuid;
+    n.enabled = l.enabled;
+    if (!l.name.empty()) n.name = l.name;
+    if (!l.map.empty()) n.map = l.map;
+    if (l.align) n.align = l.align;
+    if (l.sector_size) n.sector_size = l.sector_size;
+    n.numa_node = rs.config.numa_node;
+    n.target_node = rs.config.numa_node;
+    if (l.mode == "devdax")
+      n.chardev = DaxDev(l);
+    else if (l.enabled)
+      n.blockdev = BlockDev(l);
+    if (auto it = badblocks_.find(rs.dev); it != badblocks_.end()) {
+      // Namespace-relative sectors of the region's bad ranges that fall in it.
+      uint64_t first = l.offset / kSector, end = (l.offset + l.raw_size) / kSector;
+      for (const auto& b : it->second) {
+        uint64_t s = std::max(first, b.offset), e = std::min(end, b.offset + b.length);
+        if (s < e) {
+          n.badblocks.push_back({s - first, e - s});
+          n.badblock_count += e - s;
+        }
+      }
+    }
+    return n;
+  }
+
+  DaxDevice ToDax(const Label& l, const RegionState& rs) const {
+    DaxDevice d;
+    d.chardev = DaxDev(l);
+    d.region = l.region;
+    d.ns = NamespaceDev(l);
+    d.size = UsableSize(SpecOf(l), l.raw_size);
+    d.target_node = rs.config.numa_node;
+    d.align = l.align;
+    d.mode = l.daxmode;
+    if (l.daxmode == "system-ram") {
+      d.total_memblocks = BlocksOf(l).size();
+      d.online_memblocks = l.online_blocks.size();
+      d.movable = l.movable;
+    }
+    return d;
+  }
+
+  // The whole, aligned memory blocks inside a devdax device's data area.
+  std::vector<uint64_t> BlocksOf(const Label& l) const {
+    const RegionState* rs = FindRegion(l.region);
+    uint64_t bs = config_.memory_block_size;
+    uint64_t data_start = rs->phys_start + l.offset + (l.raw_size - UsableSize(SpecOf(l), l.raw_size));
+    uint64_t data_end = rs->phys_start + l.offset + l.raw_size;
+    std::vector<uint64_t> ids;
+    for (uint64_t b = (data_start + bs - 1) / bs; (b + 1) * bs <= data_end; ++b) ids.push_back(b);
+    return ids;
+  }
+
+  Result<const Label*> FindLabel(const std::string& dev) const {
+    for (const Label& l : labels_.labels())
+      if (NamespaceDev(l) == dev) return &l;
+    std::string known;
+    for (const Label& l : labels_.labels()) known += (known.empty() ? "" : ", ") + NamespaceDev(l);
+    return Status::NotFound("namespace '" + dev + "' does not exist; known namespaces: " +
+                            (known.empty() ? "none" : known));
+  }
+
+  Result<const Label*> FindDax(const std::string& chardev) const {
+    for (const Label& l : labels_.labels())
+      if (l.mode == "devdax" && DaxDev(l) == chardev) {
+        if (!l.enabled) return Status::FailedPrecondition(chardev + "'s namespace " + NamespaceDev(l) + " is disabled; enable-namespace it first");
+        return &l;
+      }
+    std::string known;
+    for (const Label& l : labels_.labels())
+      if (l.mode == "devdax") known += (known.empty() ? "" : ", ") + DaxDev(l);
+    return Status::NotFound("dax device '" + chardev + "' does not exist; known dax devices: " +
+                            (known.empty() ? "none" : known));
+  }
+
+  Result<const Label*> FindSystemRam(const std::string& chardev) const {
+    PMEMD_ASSIGN_OR_RETURN(const Label* l, FindDax(chardev));
+    if (l->daxmode != "system-ram")
+      return Status::FailedPrecondition(chardev + " is in devdax mode; reconfigure-device " + chardev +
+                                        " --mode system-ram first");
+    return l;
+  }
+
+  Result<Namespace> FindNamespaceLocked(const std::string& dev) const {
+    PMEMD_ASSIGN_OR_RETURN(const Label* l, FindLabel(dev));
+    return ToNamespace(*l, *FindRegion(l->region));
+  }
+
+  Result<DaxDevice> FindDaxLocked(const std::string& chardev) const {
+    PMEMD_ASSIGN_OR_RETURN(const Label* l, FindDax(chardev));
+    return ToDax(*l, *FindRegion(l->region));
+  }
+
+  Status UnknownRegion(const std::string& name) const {
+    std::string known;
+    for (const auto& r : regions_) known += (known.empty() ? "" : ", ") + r.dev;
+    return Status::NotFound("region '" + name + "' does not exist; known regions: " + known);
   }
 
   const RegionState* FindRegion(const std::string& dev) const {
     for (const auto& r : regions_)
       if (r.dev == dev) return &r;
     return nullptr;
+  }
+
+  // The smallest namespace id not in use in the region, as the kernel's ida.
+  uint32_t FreeId(const std::string& region) const {
+    std::set<uint32_t> used;
+    for (const Label& l : labels_.labels())
+      if (l.region == region) used.insert(l.id);
+    uint32_t id = 0;
+    while (used.count(id)) ++id;
+    return id;
   }
 
   // Free [offset, length) extents of a region, in address order.
@@ -127,10 +639,29 @@ class EmulatedPlatform final : public Platform {
     return gaps;
   }
 
-  std::mutex mu_;
+  Status SaveBadblocks(const std::map<std::string, std::vector<BadRange>>& all) const {
+    nlohmann::json doc = nlohmann::json::object();
+    for (const auto& [region, v] : all) {
+      nlohmann::json a = nlohmann::json::array();
+      for (const auto& b : v) a.push_back({{"offset", b.offset}, {"length", b.length}});
+      doc[region] = std::move(a);
+    }
+    return WriteFileAtomic(badblocks_path_, doc.dump() + "\n", 0600);
+  }
+
+  void Publish(const std::string& kind, const std::string& object, const std::string& from, const std::string& to,
+               nlohmann::json detail) {
+    if (!events_) return;
+    events_->Publish({.kind = kind, .object = object, .from = from, .to = to, .detail = std::move(detail)});
+  }
+
+  mutable std::mutex mu_;
   EmulatedConfig config_;
   std::vector<RegionState> regions_;
-  LabelStore labels_;  // guarded by mu_
+  LabelStore labels_;                               // guarded by mu_
+  std::string badblocks_path_;
+  std::map<std::string, std::vector<BadRange>> badblocks_;  // guarded by mu_, in sectors
+  std::map<uint64_t, uint32_t> busy_blocks_;        // guarded by mu_
   EventBus* events_;
 };
 
@@ -152,18 +683,40 @@ Status PrepareRegionFile(const RegionState& rs) {
   return Status::Ok();
 }
 
+Result<std::map<std::string, std::vector<BadRange>>> LoadBadblocks(const std::string& path) {
+  std::map<std::string, std::vector<BadRange>> out;
+  Result<std::string> text = ReadFile(path);
+  if (!text.ok()) {
+    if (text.status().code() == Code::kNotFound) return out;
+    return text.status();
+  }
+  Result<nlohmann::json> doc = ParseJson(*text);
+  if (!doc.ok() || !doc->is_object())
+    return Status::Corruption("badblocks file " + path + " is unreadable; remove it to clear injected badblocks");
+  for (const auto& [region, v] : doc->items()) {
+    if (!v.is_array()) return Status::Corruption("badblocks file " + path + ": " + region + " is not an array");
+    for (const auto& b : v) {
+      BadRange r;
+      JsonReader rd(b, "badblocks." + region);
+      rd.Required("offset", &r.offset);
+      rd.Required("length", &r.length);
+      if (Status s = rd.Finish(); !s.ok()) return Status::Corruption("badblocks file " + path + ": " + s.message());
+      out[region].push_back(r);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
-Result<std::unique_ptr<Platform>> NewEmulatedPlatform(const EmulatedConfig& config,
-                                                      const std::string& state_dir,
-                                                      EventBus* events) {
-  auto log = GetLogger("platform");
+Result<std::unique_ptr<EmulatedPlatform>> NewEmulatedPlatform(const EmulatedConfig& config,
+                                                              const std::string& state_dir, EventBus* events) {
   if (config.regions.empty())
     return Status::InvalidArgument("the emulated platform needs at least one region in emulated.regions");
-  if (config.memory_block_size < (2u << 20) ||
-      (config.memory_block_size & (config.memory_block_size - 1)) != 0)
+  if (config.memory_block_size < (2u << 20) || (config.memory_block_size & (config.memory_block_size - 1)) != 0)
     return Status::InvalidArgument("emulated.memory_block_size " + std::to_string(config.memory_block_size) +
                                    " must be a power of two of at least 2097152 (2 MiB)");
+  if (config.label_slots == 0) return Status::InvalidArgument("emulated.label_slots must be at least 1");
   std::string dir = state_dir + "/emulated";
   PMEMD_RETURN_IF_ERROR(MakeDirs(dir, 0700));
   std::vector<RegionState> regions;
@@ -171,28 +724,47 @@ Result<std::unique_ptr<Platform>> NewEmulatedPlatform(const EmulatedConfig& conf
   for (size_t i = 0; i < config.regions.size(); ++i) {
     RegionState rs;
     rs.config = config.regions[i];
-    rs.dev = "region" + std::to_string(i);
-    rs.dimm = "nmem" + std::to_string(i);
+    rs.number = std::to_string(i);
+    rs.dev = "region" + rs.number;
+    rs.dimm = "nmem" + rs.number;
     rs.file = rs.config.file.empty() ? dir + "/" + rs.dev + ".img" : rs.config.file;
     if (rs.config.size == 0 || rs.config.size % kEmulatedRegionAlign != 0)
-      return Status::InvalidArgument("emulated.regions[" + std::to_string(i) + "].size " +
-                                     std::to_string(rs.config.size) + " must be a non-zero multiple of " +
-                                     std::to_string(kEmulatedRegionAlign) + " (16 MiB)");
+      return Status::InvalidArgument("emulated.regions[" + rs.number + "].size " + std::to_string(rs.config.size) +
+                                     " must be a non-zero multiple of " + std::to_string(kEmulatedRegionAlign) +
+                                     " (16 MiB)");
     rs.phys_start = phys;
     phys += (rs.config.size + (1ull << 30) - 1) & ~((1ull << 30) - 1);
     PMEMD_RETURN_IF_ERROR(PrepareRegionFile(rs));
-    log->info("emulated {}: {} bytes backed by {}", rs.dev, rs.config.size, rs.file);
+    Log()->info("emulated {}: {} bytes backed by {}{}", rs.dev, rs.config.size, rs.file,
+                rs.config.labels ? "" : " (label-less)");
     regions.push_back(std::move(rs));
   }
   PMEMD_ASSIGN_OR_RETURN(LabelStore labels, LabelStore::Load(dir + "/labels.json"));
-  for (const Label& l : labels.labels()) {
+  std::vector<Label> all = labels.labels();
+  for (const Label& l : all) {
     auto it = std::find_if(regions.begin(), regions.end(), [&](const RegionState& r) { return r.dev == l.region; });
     if (it == regions.end() || l.offset + l.raw_size > it->config.size)
-      return Status::Corruption("label store " + dir + "/labels.json holds namespace " + l.uuid + " in " +
+      return Status::Corruption("label store " + dir + "/labels.json holds namespace " + NamespaceDev(l) + " in " +
                                 l.region + " beyond the configured regions; restore the region configuration");
   }
-  return std::unique_ptr<Platform>(
-      new EmulatedPlatform(config, std::move(regions), std::move(labels), events));
+  // A label-less region always shows one raw namespace over all of it, as
+  // the kernel does for memmap= and label-less NVDIMMs.
+  bool added = false;
+  for (const auto& rs : regions) {
+    if (rs.config.labels) continue;
+    if (std::any_of(all.begin(), all.end(), [&](const Label& l) { return l.region == rs.dev; })) continue;
+    Label l;
+    l.region = rs.dev;
+    l.mode = "raw";
+    l.raw_size = rs.config.size;
+    l.sector_size = 512;
+    all.push_back(l);
+    added = true;
+  }
+  if (added) PMEMD_RETURN_IF_ERROR(labels.Replace(std::move(all)));
+  PMEMD_ASSIGN_OR_RETURN(auto badblocks, LoadBadblocks(dir + "/badblocks.json"));
+  return std::unique_ptr<EmulatedPlatform>(new EmulatedPlatformImpl(
+      config, std::move(regions), std::move(labels), dir + "/badblocks.json", std::move(badblocks), events));
 }
 
 }  // namespace pmemd

@@ -20,6 +20,12 @@ bool RegionMatches(const std::string& filter, const std::string& dev) {
   return dev == "region" + filter;
 }
 
+json BadblocksJson(const std::vector<BadRange>& v) {
+  json a = json::array();
+  for (const auto& b : v) a.push_back({{"offset", b.offset}, {"length", b.length}});
+  return a;
+}
+
 }  // namespace
 
 json ToJson(const Bus& b) { return {{"provider", b.provider}, {"dev", b.dev}}; }
@@ -52,6 +58,7 @@ json ToJson(const Region& r) {
   }
   if (!r.enabled) j["state"] = "disabled";
   if (r.badblock_count) j["badblock_count"] = r.badblock_count;
+  if (!r.badblocks.empty()) j["badblocks"] = BadblocksJson(r.badblocks);
   j["persistence_domain"] = r.persistence_domain;
   j["label_support"] = r.label_support;
   j["bus"] = r.bus;
@@ -73,6 +80,7 @@ json ToJson(const Namespace& n) {
   PutIf(j, "numa_node", n.numa_node);
   PutIf(j, "target_node", n.target_node);
   if (n.badblock_count) j["badblock_count"] = n.badblock_count;
+  if (!n.badblocks.empty()) j["badblocks"] = BadblocksJson(n.badblocks);
   j["region"] = n.region;
   return j;
 }

@@ -40,8 +40,23 @@ struct EmulatedConfig {
 
 inline constexpr uint64_t kEmulatedRegionAlign = 16ull << 20;
 
-Result<std::unique_ptr<Platform>> NewEmulatedPlatform(const EmulatedConfig& config,
-                                                      const std::string& state_dir,
-                                                      EventBus* events);
+// The emulated platform adds fault injection to the Platform interface, as
+// `ndctl inject-error` does for real hardware, so tests and users can see
+// how pmemd handles what is rare on real machines.
+class EmulatedPlatform : public Platform {
+ public:
+  // Offlining memory block `block` fails with EBUSY `attempts` more times
+  // (UINT32_MAX: until cleared with 0), as a block with unmovable pages does.
+  virtual Status InjectBusyBlock(uint64_t block, uint32_t attempts) = 0;
+  // Marks [offset, offset+length) of a region as bad media (badblocks), or
+  // clears it with clear=true. Offsets and lengths are 512-byte sectors' bytes.
+  virtual Status InjectBadblocks(const std::string& region, uint64_t offset, uint64_t length,
+                                 bool clear) = 0;
+};
+
+// Opens (creating on first use) the emulated regions and the label store.
+Result<std::unique_ptr<EmulatedPlatform>> NewEmulatedPlatform(const EmulatedConfig& config,
+                                                              const std::string& state_dir,
+                                                              EventBus* events);
 
 }  // namespace pmemd

@@ -46,6 +46,14 @@ struct Dimm {
   std::optional<uint64_t> label_slots_total;  // capacity of the label area, when labels exist
 };
 
+// A range of bad media, in 512-byte sectors from the start of the region or
+// namespace it belongs to (as ndctl list --media-errors reports it).
+struct BadRange {
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  bool operator==(const BadRange&) const = default;
+};
+
 struct Mapping {
   std::string dimm;  // "nmem0"
   uint64_t offset = 0;
@@ -67,6 +75,7 @@ struct Region {
   std::vector<Mapping> mappings;
   bool enabled = true;
   uint64_t badblock_count = 0;
+  std::vector<BadRange> badblocks;
   std::string persistence_domain;  // "memory_controller", "cpu_cache", "unknown"
   bool label_support = true;       // false for memmap= and label-less NVDIMMs
 };
@@ -88,6 +97,7 @@ struct Namespace {
   std::optional<int> numa_node;
   std::optional<int> target_node;
   uint64_t badblock_count = 0;
+  std::vector<BadRange> badblocks;
 };
 
 struct DaxDevice {
@@ -129,6 +139,52 @@ struct Inventory {
   std::string auto_online_blocks;  // "offline", "online", "online_movable", ...
 };
 
+// What create-namespace and reconfigure-namespace ask for. Unset optionals
+// take the defaults ndctl takes: size = the largest free extent that fits
+// the alignment, align = 2 MiB for fsdax/devdax, map = "dev",
+// sector_size = 512 (4096 for sector mode).
+struct NamespaceSpec {
+  std::string region;              // create: "region0" or "0"
+  std::string mode = "fsdax";      // "fsdax", "devdax", "sector", "raw"
+  std::optional<uint64_t> size;
+  std::optional<uint64_t> align;
+  std::optional<std::string> map;  // "dev" | "mem"
+  std::string name;
+  std::string uuid;                // "" = generated
+  std::optional<uint32_t> sector_size;
+};
+
+// The exact outcome of a create or reconfigure, computed before anything is
+// touched (--dry-run), and what the operation then does.
+struct NamespacePlan {
+  std::string region;
+  std::string dev;          // the namespace that will be used or changed
+  std::string mode;
+  std::string map;          // "" for sector/raw
+  uint64_t raw_size = 0;    // taken from the region
+  uint64_t size = 0;        // usable, after map=dev metadata
+  uint64_t metadata_size = 0;  // map=dev: the struct page array on the device (+ info block)
+  uint64_t align = 0;
+  uint64_t offset = 0;      // start of the extent within the region
+  uint32_t sector_size = 0;
+  std::string uuid;
+  std::string name;
+};
+
+// One memory block's outcome in online-memory / offline-memory.
+struct BlockResult {
+  uint64_t id = 0;
+  std::string from;    // state before
+  std::string to;      // state after (== from when it failed or was rolled back)
+  Status status;       // why it failed
+};
+
+struct MemoryOpResult {
+  std::string chardev;
+  std::vector<BlockResult> blocks;
+  bool rolled_back = false;  // a failure part way put the changed blocks back
+};
+
 class Platform {
  public:
   virtual ~Platform() = default;
@@ -138,6 +194,35 @@ class Platform {
 
   // A fresh snapshot of everything the platform manages.
   virtual Result<Inventory> List() = 0;
+
+  // Changing operations. A platform that cannot do one answers kUnsupported
+  // naming the operation and itself (the base implementations below).
+  // Namespaces. Plan* computes without changing anything and fails exactly
+  // when the operation would (size or alignment the region cannot satisfy,
+  // no label slot, unknown region). Create and Reconfigure first Plan.
+  virtual Result<NamespacePlan> PlanCreateNamespace(const NamespaceSpec& spec);
+  virtual Result<Namespace> CreateNamespace(const NamespaceSpec& spec);
+  // Destroys a namespace; force also disables one that is enabled. A
+  // namespace in use (mounted, mapped, onlined as system-ram) is kBusy.
+  virtual Status DestroyNamespace(const std::string& dev, bool force);
+  virtual Status EnableNamespace(const std::string& dev);
+  virtual Status DisableNamespace(const std::string& dev);
+  // Changes mode (and map/align/sector size) in place, keeping the extent.
+  // The data is lost: the caller must have the user's acknowledgement.
+  virtual Result<NamespacePlan> PlanReconfigureNamespace(const std::string& dev,
+                                                          const NamespaceSpec& spec);
+  virtual Result<Namespace> ReconfigureNamespace(const std::string& dev, const NamespaceSpec& spec);
+
+  // kmem: a devdax device becomes system RAM ("system-ram") or back
+  // ("devdax"). To system-ram, its whole memory blocks are hot-added and, as
+  // the kernel's auto-online policy or `online` says, onlined; back to
+  // devdax requires every block offline first.
+  virtual Result<DaxDevice> ReconfigureDevice(const std::string& chardev, const std::string& mode,
+                                              bool online, bool movable);
+  // Every block of a system-ram device online (movable or not) / offline.
+  // All or nothing: a failure part way puts back the blocks already changed.
+  virtual Result<MemoryOpResult> OnlineMemory(const std::string& chardev, bool movable);
+  virtual Result<MemoryOpResult> OfflineMemory(const std::string& chardev);
 };
 
 }  // namespace pmemd

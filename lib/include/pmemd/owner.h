@@ -1,0 +1,102 @@
+// PlatformOwner: the one owner of a platform's state in the daemon.
+//
+// Every change to namespaces and dax devices goes through here:
+//   - changes to one region are serialized (a mutex per region) while reads
+//     (List, plans) stay concurrent; REFERENCE.md §4.1 is what happens
+//     without this;
+//   - each change is written to an intent journal (<state_dir>/intents.json,
+//     replaced atomically) before it starts and removed when it ends; at
+//     start-up, Open() reconciles leftover intents with what the platform
+//     shows, finishing or undoing interrupted work and removing the orphans
+//     it created, and logs each action;
+//   - namespaces that pmemd itself uses (pools) are protected: the in-use
+//     check refuses to destroy, disable or reconfigure them.
+//
+// Thread safety: every method may be called from any thread.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "pmemd/platform.h"
+#include "pmemd/status.h"
+
+namespace pmemd {
+
+class EventBus;
+
+class PlatformOwner {
+ public:
+  // Takes the platform; reconciles the journal at `journal_path`.
+  static Result<std::unique_ptr<PlatformOwner>> Open(std::unique_ptr<Platform> platform,
+                                                     std::string journal_path, EventBus* events);
+  ~PlatformOwner();
+
+  Platform* platform() const { return platform_.get(); }
+  std::string_view Kind() const { return platform_->Kind(); }
+
+  Result<Inventory> List() { return platform_->List(); }
+
+  Result<NamespacePlan> PlanCreateNamespace(const NamespaceSpec& spec);
+  Result<Namespace> CreateNamespace(NamespaceSpec spec);
+  Status DestroyNamespace(const std::string& dev, bool force);
+  Status EnableNamespace(const std::string& dev);
+  Status DisableNamespace(const std::string& dev);
+  Result<NamespacePlan> PlanReconfigureNamespace(const std::string& dev, const NamespaceSpec& spec);
+  // `force` is the user's acknowledgement that the data is destroyed.
+  Result<Namespace> ReconfigureNamespace(const std::string& dev, NamespaceSpec spec, bool force);
+  Result<DaxDevice> ReconfigureDevice(const std::string& chardev, const std::string& mode, bool online,
+                                      bool movable);
+  Result<MemoryOpResult> OnlineMemory(const std::string& chardev, bool movable);
+  Result<MemoryOpResult> OfflineMemory(const std::string& chardev);
+
+  // Returns non-OK (kBusy) for a namespace or dax device pmemd itself uses.
+  using InUseCheck = std::function<Status(const std::string& dev)>;
+  void SetInUseCheck(InUseCheck check);
+
+  // What reconciliation did at Open(), one line per action (for tests/logs).
+  const std::vector<std::string>& reconciled() const { return reconciled_; }
+
+ private:
+  PlatformOwner(std::unique_ptr<Platform> platform, std::string journal_path, EventBus* events);
+
+  struct Intent {
+    uint64_t id = 0;
+    std::string op;
+    std::string region;
+    nlohmann::json args;
+  };
+  // Journal: Begin writes the intent durably, End removes it.
+  Result<uint64_t> Begin(const std::string& op, const std::string& region, nlohmann::json args);
+  void End(uint64_t id);
+  Status SaveJournal();
+  Status Reconcile();
+  Status ReconcileOne(const Intent& intent, std::string* action);
+
+  std::mutex& RegionLock(const std::string& region);
+  // The region of a namespace or dax device, from a fresh inventory.
+  Result<std::string> RegionOf(const std::string& dev);
+  Status CheckInUse(const std::string& dev);
+
+  std::unique_ptr<Platform> platform_;
+  std::string journal_path_;
+  EventBus* events_;
+
+  std::mutex journal_mu_;
+  std::map<uint64_t, Intent> intents_;  // guarded by journal_mu_
+  uint64_t next_intent_ = 1;            // guarded by journal_mu_
+
+  std::mutex locks_mu_;
+  std::map<std::string, std::unique_ptr<std::mutex>> region_locks_;  // guarded by locks_mu_
+
+  std::mutex check_mu_;
+  InUseCheck in_use_;  // guarded by check_mu_
+  std::vector<std::string> reconciled_;
+};
+
+}  // namespace pmemd

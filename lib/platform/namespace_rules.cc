@@ -1,0 +1,166 @@
+#include "platform/namespace_rules.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+
+namespace pmemd {
+
+namespace {
+
+uint64_t AlignUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+uint64_t AlignDown(uint64_t v, uint64_t a) { return v / a * a; }
+
+std::string Bytes(uint64_t v) {
+  static const char* kUnits[] = {"", "K", "M", "G", "T"};
+  int u = 0;
+  uint64_t x = v;
+  while (x && x % 1024 == 0 && u < 4) x /= 1024, ++u;
+  if (u == 0) return std::to_string(v);
+  return std::to_string(v) + " (" + std::to_string(x) + kUnits[u] + ")";
+}
+
+}  // namespace
+
+Status NormalizeSpec(NamespaceSpec* s) {
+  const std::string& m = s->mode;
+  bool pfn = m == "fsdax" || m == "devdax";
+  if (!pfn && m != "sector" && m != "raw")
+    return Status::InvalidArgument("mode '" + m + "' is unknown; use fsdax, devdax, sector or raw");
+  if (pfn) {
+    if (!s->map) s->map = "dev";
+    if (*s->map != "dev" && *s->map != "mem")
+      return Status::InvalidArgument("map '" + *s->map + "' is unknown; use dev (metadata on the device) or mem");
+    if (!s->align) s->align = kDefaultNamespaceAlign;
+    uint64_t a = *s->align;
+    if (a != 4096 && a != (2ull << 20) && a != (1ull << 30))
+      return Status::InvalidArgument("align " + std::to_string(a) +
+                                     " is not supported; use 4096 (4K), 2097152 (2M) or 1073741824 (1G)");
+    if (s->sector_size && m == "devdax")
+      return Status::InvalidArgument("sector_size applies to fsdax, sector and raw namespaces, not devdax");
+  } else {
+    if (s->map) return Status::InvalidArgument("map applies to fsdax and devdax namespaces, not " + m);
+    if (s->align) return Status::InvalidArgument("align applies to fsdax and devdax namespaces, not " + m);
+  }
+  if (m == "sector") {
+    if (!s->sector_size) s->sector_size = 4096;
+    static const uint32_t kBtt[] = {512, 520, 528, 4096, 4104, 4160, 4224};
+    if (std::find(std::begin(kBtt), std::end(kBtt), *s->sector_size) == std::end(kBtt))
+      return Status::InvalidArgument("sector_size " + std::to_string(*s->sector_size) +
+                                     " is not supported in sector mode; use 512, 520, 528, 4096, 4104, 4160 or 4224");
+  } else if (m != "devdax") {
+    if (!s->sector_size) s->sector_size = 512;
+    if (*s->sector_size != 512 && *s->sector_size != 4096)
+      return Status::InvalidArgument("sector_size " + std::to_string(*s->sector_size) + " must be 512 or 4096");
+  }
+  if (s->name.size() > 63)
+    return Status::InvalidArgument("name '" + s->name + "' is " + std::to_string(s->name.size()) +
+                                   " bytes; a namespace label holds at most 63");
+  if (!s->uuid.empty() && !IsUuid(s->uuid))
+    return Status::InvalidArgument("uuid '" + s->uuid +
+                                   "' is not a uuid; use the form 01234567-89ab-cdef-0123-456789abcdef");
+  if (s->size && *s->size == 0) return Status::InvalidArgument("size must be greater than 0");
+  return Status::Ok();
+}
+
+uint64_t PfnReservation(uint64_t raw_size, uint64_t align, const std::string& map) {
+  // nd_pfn_init(): the info block occupies the first 8 KiB; with map=dev the
+  // struct page array follows, 64 bytes for every 4 KiB page of the
+  // namespace; the data starts at the next multiple of the alignment.
+  uint64_t npfns = (raw_size - kPfnInfoSize) / kPageSize;
+  uint64_t reserve = kPfnInfoSize + (map == "dev" ? npfns * kStructPageSize : 0);
+  return AlignUp(reserve, std::max(align, kPageSize));
+}
+
+uint64_t BttUsableSize(uint64_t raw_size, uint32_t sector_size) {
+  // btt.c: arenas of at most 512 GiB, each with two 4 KiB info blocks, a
+  // flog of nfree (256) entries, a map of 4 bytes per block and the data;
+  // nfree blocks per arena are reserved for in-flight writes.
+  constexpr uint64_t kArenaMax = 512ull << 30;
+  constexpr uint64_t kNfree = 256;
+  constexpr uint64_t kInfo = 4096;
+  const uint64_t lbasize = AlignUp(sector_size, 64);  // INT_LBASIZE_ALIGNMENT
+  uint64_t usable = 0;
+  uint64_t left = raw_size - kInfo;  // the BTT superblock area
+  while (left >= (16ull << 20)) {
+    uint64_t arena = std::min(left, kArenaMax);
+    uint64_t avail = arena - 2 * kInfo - AlignUp(kNfree * 64, kInfo);
+    uint64_t internal_nlba = avail / (lbasize + 4);
+    uint64_t map = AlignUp(internal_nlba * 4, kInfo);
+    internal_nlba = (avail - map) / lbasize;
+    if (internal_nlba <= kNfree) break;
+    usable += (internal_nlba - kNfree) * sector_size;
+    left -= arena;
+  }
+  return usable;
+}
+
+uint64_t UsableSize(const NamespaceSpec& spec, uint64_t raw_size) {
+  if (spec.mode == "fsdax" || spec.mode == "devdax") {
+    uint64_t res = PfnReservation(raw_size, spec.align.value_or(kDefaultNamespaceAlign), spec.map.value_or("dev"));
+    return raw_size > res ? raw_size - res : 0;
+  }
+  if (spec.mode == "sector") return BttUsableSize(raw_size, spec.sector_size.value_or(4096));
+  return raw_size;
+}
+
+Result<ExtentChoice> ChooseExtent(const std::vector<std::pair<uint64_t, uint64_t>>& free_extents,
+                                  uint64_t region_phys, std::optional<uint64_t> size, uint64_t size_align,
+                                  uint64_t start_align, const std::string& region) {
+  if (size && *size % size_align != 0) {
+    uint64_t down = AlignDown(*size, size_align), up = AlignUp(*size, size_align);
+    return Status::InvalidArgument("size " + std::to_string(*size) + " is not a multiple of " + Bytes(size_align) +
+                                   " (the alignment " + region + " needs); use " +
+                                   (down ? std::to_string(down) + " or " : std::string()) + std::to_string(up));
+  }
+  ExtentChoice best;
+  uint64_t largest = 0, total = 0;
+  for (const auto& [off, len] : free_extents) {
+    total += len;
+    uint64_t start = AlignUp(region_phys + off, start_align) - region_phys;
+    if (start >= off + len) continue;
+    uint64_t room = AlignDown(off + len - start, size_align);
+    largest = std::max(largest, room);
+    if (size) {
+      if (room >= *size) return ExtentChoice{start, *size};
+    } else if (room > best.size) {
+      best = {start, room};
+    }
+  }
+  if (!size) {
+    if (best.size == 0)
+      return Status::NoSpace(region + " has no free extent of " + Bytes(size_align) + " or more" +
+                             (start_align > size_align ? " starting on a " + Bytes(start_align) + " boundary" : "") +
+                             " (available in all: " + std::to_string(total) + ")");
+    return best;
+  }
+  std::string why = region + " has no free extent of " + std::to_string(*size) + " bytes";
+  if (start_align > kDefaultNamespaceAlign) why += " starting on a " + Bytes(start_align) + " boundary";
+  why += "; the largest that fits is " + std::to_string(largest) + " (available in all: " + std::to_string(total) + ")";
+  if (largest) why += "; ask for at most " + std::to_string(largest);
+  return Status::NoSpace(why);
+}
+
+std::string NewUuid() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  uint64_t a = rng(), b = rng();
+  a = (a & ~0xf000ull) | 0x4000ull;                       // version 4
+  b = (b & 0x3fffffffffffffffull) | 0x8000000000000000ull;  // variant 10
+  char buf[37];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
+                static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xffffffffffffull));
+  return buf;
+}
+
+bool IsUuid(const std::string& s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash != (s[i] == '-')) return false;
+    if (!dash && !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
+}  // namespace pmemd
