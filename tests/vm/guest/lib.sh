@@ -4,7 +4,9 @@
 # exits the scenario non-zero, so the serial log alone explains a red test.
 # All messages go to stderr (the console): stdout is kept for data, so that
 # x=$(run ndctl list ...) captures only ndctl's output. A failure inside $(...)
-# exits that subshell, and set -e then stops the scenario at the assignment.
+# exits that subshell; set -e then stops the scenario at a plain assignment
+# like x=$(...). Used as another command's argument, its status is lost, but
+# the FAIL line is still printed and the empty value fails the check.
 #
 # Environment from /init: VM_BOOT (1-based), VM_BOOTS, VM_SCENARIO,
 # VM_MACHINE (nvdimm|memmap), VM_PMEM_BYTES (size of the emulated pmem).
