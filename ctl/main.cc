@@ -12,11 +12,13 @@
 namespace pmemctl {
 
 std::vector<Command> ListCommands();
+std::vector<Command> NamespaceCommands();
 
 const std::vector<Command>& Commands() {
   static const std::vector<Command> all = [] {
     std::vector<Command> v;
     for (auto& c : ListCommands()) v.push_back(c);
+    for (auto& c : NamespaceCommands()) v.push_back(c);
     return v;
   }();
   return all;

@@ -8,7 +8,7 @@ using nlohmann::json;
 
 namespace {
 
-Result<json> List(Platform* platform, const json& params) {
+Result<json> List(PlatformOwner* platform, const json& params) {
   JsonReader r(params, "params");
   ListFilter f;
   r.Optional("buses", &f.buses);
@@ -39,7 +39,7 @@ Result<json> List(Platform* platform, const json& params) {
 
 }  // namespace
 
-Status RegisterPlatformMethods(Registry* registry, Platform* platform) {
+Status RegisterPlatformMethods(Registry* registry, PlatformOwner* platform) {
   return registry->Add(
       {"list",
        "List buses, DIMMs, regions, namespaces, dax devices and memory blocks (ndctl/daxctl fields)",

@@ -49,10 +49,21 @@ Result<std::string> Client::RoundTrip(const std::string& line) {
     ssize_t n = ::send(fd_.get(), rest.data(), rest.size(), MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Status(Code::kUnavailable, "send to " + path_ + ": " + std::strerror(errno), errno);
+      int err = errno;
+      // The daemon may have answered and closed before reading this request
+      // (a refusal such as "too many connections"): that answer is the news.
+      if (err == EPIPE || err == ECONNRESET) {
+        Result<std::string> early = ReadLine();
+        if (early.ok()) return early;
+      }
+      return Status(Code::kUnavailable, "send to " + path_ + ": " + std::strerror(err), err);
     }
     rest.remove_prefix(static_cast<size_t>(n));
   }
+  return ReadLine();
+}
+
+Result<std::string> Client::ReadLine() {
   for (;;) {
     if (size_t nl = pending_.find('\n'); nl != std::string::npos) {
       std::string answer = pending_.substr(0, nl);

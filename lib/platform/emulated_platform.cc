@@ -238,6 +238,7 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
         for (auto& r : result.blocks)
           if (r.from == "online" && r.to == "offline") {
             r.to = "online";
+            r.rolled_back = true;
             Publish("memory_block", "memory" + std::to_string(r.id), "going-offline", "online",
                     {{"dax_device", chardev}, {"cancelled", true}});
           }

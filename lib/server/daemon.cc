@@ -114,7 +114,7 @@ struct Daemon::Parts {
   UniqueFd state_lock;
   EventBus events;
   EventBus::Subscription log_events;
-  std::unique_ptr<Platform> platform;
+  std::unique_ptr<PlatformOwner> owner;
   Registry registry;
   std::unique_ptr<Dispatcher> dispatcher;
   std::unique_ptr<Server> server;
@@ -168,18 +168,28 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& config, std::functi
               kind == "ndctl" ? "running as root with nd regions in /sys/bus/nd"
                               : "no nd regions, or not root");
   }
+  std::unique_ptr<Platform> platform;
+  EmulatedPlatform* emulated = nullptr;
   if (kind == "ndctl") {
-    PMEMD_ASSIGN_OR_RETURN(p->platform, NewNdctlPlatform({}, &p->events));
+    PMEMD_ASSIGN_OR_RETURN(platform, NewNdctlPlatform({}, &p->events));
   } else {
-    PMEMD_ASSIGN_OR_RETURN(p->platform, NewEmulatedPlatform(config.emulated, config.state_dir, &p->events));
+    PMEMD_ASSIGN_OR_RETURN(auto e, NewEmulatedPlatform(config.emulated, config.state_dir, &p->events));
+    emulated = e.get();
+    platform = std::move(e);
   }
+  // Interrupted changes from an earlier run are finished or undone here,
+  // before the first request.
+  PMEMD_ASSIGN_OR_RETURN(p->owner,
+                         PlatformOwner::Open(std::move(platform), config.state_dir + "/intents.json", &p->events));
 
   DaemonInfo info;
-  info.platform_kind = std::string(p->platform->Kind());
+  info.platform_kind = std::string(p->owner->Kind());
   info.socket_path = config.socket_path;
   info.state_dir = config.state_dir;
   PMEMD_RETURN_IF_ERROR(RegisterDaemonMethods(&p->registry, info));
-  PMEMD_RETURN_IF_ERROR(RegisterPlatformMethods(&p->registry, p->platform.get()));
+  PMEMD_RETURN_IF_ERROR(RegisterPlatformMethods(&p->registry, p->owner.get()));
+  PMEMD_RETURN_IF_ERROR(RegisterNamespaceMethods(&p->registry, p->owner.get()));
+  if (emulated) PMEMD_RETURN_IF_ERROR(RegisterEmulatedMethods(&p->registry, emulated));
 
   return std::unique_ptr<Daemon>(new Daemon(std::move(p)));
 }
@@ -187,7 +197,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& config, std::functi
 void Daemon::Run() {
   auto log = GetLogger("pmemd");
   log->info("pmemd {} (API {}) ready: platform {}, socket {}, state {}", PMEMD_VERSION, PMEMD_API_VERSION,
-            parts_->platform->Kind(), parts_->config.socket_path, parts_->config.state_dir);
+            parts_->owner->Kind(), parts_->config.socket_path, parts_->config.state_dir);
   parts_->events.Publish({.kind = "daemon", .object = "pmemd", .from = "starting", .to = "ready"});
   sd_notify(0, "READY=1");
   parts_->server->Run();
@@ -195,6 +205,6 @@ void Daemon::Run() {
 
 void Daemon::Stop() { parts_->server->Stop(); }
 
-std::string_view Daemon::platform_kind() const { return parts_->platform->Kind(); }
+std::string_view Daemon::platform_kind() const { return parts_->owner->Kind(); }
 
 }  // namespace pmemd

@@ -8,6 +8,8 @@
 
 #include <string>
 
+#include "pmemd/emulated_platform.h"
+#include "pmemd/owner.h"
 #include "pmemd/platform.h"
 #include "pmemd/rpc.h"
 
@@ -24,6 +26,11 @@ struct DaemonInfo {
 // version
 Status RegisterDaemonMethods(Registry* registry, const DaemonInfo& info);
 // list
-Status RegisterPlatformMethods(Registry* registry, Platform* platform);
+Status RegisterPlatformMethods(Registry* registry, PlatformOwner* owner);
+// create-namespace, destroy-namespace, enable-namespace, disable-namespace,
+// reconfigure-namespace, reconfigure-device, online-memory, offline-memory
+Status RegisterNamespaceMethods(Registry* registry, PlatformOwner* owner);
+// inject-error (the emulated platform only)
+Status RegisterEmulatedMethods(Registry* registry, EmulatedPlatform* platform);
 
 }  // namespace pmemd

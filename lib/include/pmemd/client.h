@@ -31,6 +31,7 @@ class Client {
   Result<std::string> RoundTrip(const std::string& line);
 
  private:
+  Result<std::string> ReadLine();
   Client(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
   UniqueFd fd_;
   std::string path_;

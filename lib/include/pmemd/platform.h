@@ -177,6 +177,7 @@ struct BlockResult {
   std::string from;    // state before
   std::string to;      // state after (== from when it failed or was rolled back)
   Status status;       // why it failed
+  bool rolled_back = false;  // changed, then put back after a later block failed
 };
 
 struct MemoryOpResult {
