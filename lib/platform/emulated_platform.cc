@@ -259,6 +259,16 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
     return result;
   }
 
+  Result<DaxBacking> GetDaxBacking(const std::string& chardev) override {
+    std::lock_guard lock(mu_);
+    PMEMD_ASSIGN_OR_RETURN(const Label* l, FindDax(chardev));
+    if (l->daxmode != "devdax")
+      return Status::Busy(chardev + " is system-ram; reconfigure-device " + chardev + " --mode devdax first");
+    const RegionState* rs = FindRegion(l->region);
+    uint64_t size = UsableSize(SpecOf(*l), l->raw_size);
+    return DaxBacking{rs->file, l->offset + (l->raw_size - size), size, l->align, false};
+  }
+
   Status InjectBusyBlock(uint64_t block, uint32_t attempts) override {
     std::lock_guard lock(mu_);
     if (attempts == 0)

@@ -29,4 +29,16 @@ Result<DaxDevice> Platform::ReconfigureDevice(const std::string&, const std::str
 Result<MemoryOpResult> Platform::OnlineMemory(const std::string&, bool) { return NotOn(*this, "online-memory"); }
 Result<MemoryOpResult> Platform::OfflineMemory(const std::string&) { return NotOn(*this, "offline-memory"); }
 
+Result<DaxBacking> Platform::GetDaxBacking(const std::string& chardev) {
+  PMEMD_ASSIGN_OR_RETURN(Inventory inv, List());
+  for (const auto& d : inv.dax_devices) {
+    if (d.chardev != chardev) continue;
+    if (!d.enabled) return Status::FailedPrecondition(chardev + " is disabled; enable its namespace first");
+    if (d.mode != "devdax")
+      return Status::Busy(chardev + " is " + d.mode + "; reconfigure-device " + chardev + " --mode devdax first");
+    return DaxBacking{"/dev/" + chardev, 0, d.size, d.align.value_or(0), true};
+  }
+  return Status::NotFound("dax device '" + chardev + "' does not exist");
+}
+
 }  // namespace pmemd

@@ -186,6 +186,17 @@ struct MemoryOpResult {
   bool rolled_back = false;  // a failure part way put the changed blocks back
 };
 
+// Where a dax device's bytes are, for mapping it (pools): the character
+// device itself on real pmem; on the emulated platform, the region file at
+// the namespace's data offset.
+struct DaxBacking {
+  std::string path;     // "/dev/dax0.0" or a region file
+  uint64_t offset = 0;  // where the device's first byte is in `path`
+  uint64_t size = 0;
+  uint64_t align = 0;   // the device's mapping alignment
+  bool devdax = true;   // a character device (whole-device mappings only)
+};
+
 class Platform {
  public:
   virtual ~Platform() = default;
@@ -224,6 +235,10 @@ class Platform {
   // All or nothing: a failure part way puts back the blocks already changed.
   virtual Result<MemoryOpResult> OnlineMemory(const std::string& chardev, bool movable);
   virtual Result<MemoryOpResult> OfflineMemory(const std::string& chardev);
+
+  // The bytes behind an enabled devdax device in devdax (not system-ram)
+  // mode. The base implementation finds it in List() and answers /dev/<chardev>.
+  virtual Result<DaxBacking> GetDaxBacking(const std::string& chardev);
 };
 
 }  // namespace pmemd
