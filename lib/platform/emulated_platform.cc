@@ -518,7 +518,7 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
     n.mode = l.mode;
     n.raw_size = l.raw_size;
     n.size = UsableSize(SpecOf(l), l.raw_size);
-    if (!l.uuid.empty()) n.uuid = l.uuid;
+    if (!l.uuid.empty()) n.uuid = n.raw_uuid = l.uuid;
     n.enabled = l.enabled;
     if (!l.name.empty()) n.name = l.name;
     if (!l.map.empty()) n.map = l.map;

@@ -360,6 +360,10 @@ class Snapshot {
       bdev = ndctl_namespace_get_block_device(ndns);
     }
 
+    if (ndctl_namespace_get_type(ndns) != ND_DEVICE_NAMESPACE_IO) {
+      ndctl_namespace_get_uuid(ndns, uu);
+      n.raw_uuid = FormatUuid(uu);
+    }
     if (btt) {
       n.sector_size = ndctl_btt_get_sector_size(btt);
     } else if (!dax) {

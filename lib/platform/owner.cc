@@ -49,8 +49,9 @@ std::string NormalizeRegion(const std::string& r) {
 }
 
 const Namespace* FindByUuid(const Inventory& inv, const std::string& uuid) {
+  // The label's own uuid: on real pmem `uuid` is the claiming pfn/dax/btt's.
   for (const auto& n : inv.namespaces)
-    if (n.uuid && *n.uuid == uuid) return &n;
+    if (n.raw_uuid.value_or(n.uuid.value_or("")) == uuid) return &n;
   return nullptr;
 }
 
@@ -176,7 +177,7 @@ Status PlatformOwner::ReconcileOne(const Intent& in, std::string* action) {
     PMEMD_RETURN_IF_ERROR(SpecFromJson(a.value("spec", json::object()), &spec));
     const Namespace* n = FindByDev(inv, dev);
     if (!n) return *action = dev + " no longer exists", Status::Ok();
-    if (n->enabled && n->uuid == spec.uuid && n->mode == spec.mode)
+    if (n->enabled && n->raw_uuid.value_or(n->uuid.value_or("")) == spec.uuid && n->mode == spec.mode)
       return *action = "it had completed: " + dev + " is " + spec.mode, Status::Ok();
     // The old contents were given up when the user confirmed: finish.
     PMEMD_RETURN_IF_ERROR(platform_->ReconfigureNamespace(dev, spec).status());
@@ -273,7 +274,7 @@ Status PlatformOwner::DestroyNamespace(const std::string& dev, bool force) {
   PMEMD_ASSIGN_OR_RETURN(Inventory inv, platform_->List());
   const Namespace* n = FindByDev(inv, dev);
   if (n && n->chardev) PMEMD_RETURN_IF_ERROR(CheckInUse(*n->chardev));
-  std::string uuid = n && n->uuid ? *n->uuid : "";
+  std::string uuid = n ? n->raw_uuid.value_or(n->uuid.value_or("")) : "";
   if (uuid.empty()) return platform_->DestroyNamespace(dev, force);  // unknown or label-less: no journal needed
   PMEMD_ASSIGN_OR_RETURN(uint64_t id, Begin("destroy-namespace", region, {{"dev", dev}, {"uuid", uuid}}));
   Status s = platform_->DestroyNamespace(dev, force);

@@ -71,6 +71,7 @@ json ToJson(const Namespace& n) {
   j["size"] = n.size;
   j["raw_size"] = n.raw_size;
   PutIf(j, "uuid", n.uuid);
+  PutIf(j, "raw_uuid", n.raw_uuid);
   PutIf(j, "sector_size", n.sector_size);
   PutIf(j, "align", n.align);
   PutIf(j, "blockdev", n.blockdev);

@@ -87,7 +87,8 @@ struct Namespace {
   std::optional<std::string> map;  // "dev" | "mem" (fsdax, devdax)
   uint64_t size = 0;   // usable size, after map=dev metadata
   uint64_t raw_size = 0;  // what the namespace takes from the region
-  std::optional<std::string> uuid;
+  std::optional<std::string> uuid;      // as ndctl prints it: the pfn/dax/btt uuid when claimed
+  std::optional<std::string> raw_uuid;  // the namespace label's own uuid (ndctl -v)
   std::optional<uint32_t> sector_size;  // fsdax, sector, raw
   std::optional<uint64_t> align;        // fsdax, devdax
   std::optional<std::string> blockdev;  // "pmem0" (fsdax, sector, raw)
