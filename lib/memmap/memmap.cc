@@ -18,6 +18,7 @@
 #include <cstring>
 #include <string>
 #include <system_error>
+#include <utility>
 
 #include "memmap/store.h"
 #include "pmemd/log.h"
@@ -379,6 +380,10 @@ void MemMap::InitSection(std::uint64_t section) {
 void MemMap::RunEager() {
   Impl& im = *impl_;
   const unsigned n = im.threads;
+  // Helpers wait at the gate until all of them exist: a thread that faults
+  // in memory holds the mmap lock for reading, which would stall the mmap of
+  // the next thread's stack.
+  std::atomic<bool> gate{false};
   auto run = [this, n](unsigned t) {
     const std::uint64_t s0 = sections_ * t / n, s1 = sections_ * (t + 1) / n;
     const std::uint64_t first = std::min(s0 * section_pages_, pages_);
@@ -389,11 +394,18 @@ void MemMap::RunEager() {
   std::vector<std::thread> helpers;
   unsigned t = n == 0 ? 0 : 1;
   try {
-    for (; t < n; ++t) helpers.emplace_back(run, t);
+    for (; t < n; ++t) {
+      helpers.emplace_back([&gate, run, t] {
+        gate.wait(false, std::memory_order_acquire);
+        run(t);
+      });
+    }
   } catch (const std::system_error& e) {
     im.log->warn("could not start memmap thread {} of {} ({}); initializing its share here", t, n,
                  e.what());
   }
+  gate.store(true, std::memory_order_release);
+  gate.notify_all();
   if (n > 0) run(0);
   for (unsigned rest = t; rest < n; ++rest) run(rest);
   for (auto& h : helpers) h.join();  // join gives happens-before for all descriptors
@@ -408,24 +420,33 @@ void MemMap::StartDeferred() {
   Impl& im = *impl_;
   section_state_ = std::make_unique<std::atomic<std::uint8_t>[]>(sections_);
   section_state_[0].store(kClaimed, std::memory_order_relaxed);
-  InitSection(0);
-  im.ready_ns = NsSince(im.start);
+  // Start the background threads first, held at a gate until the first
+  // section is done: thread creation mmaps a stack, which would wait for the
+  // mmap lock behind their page faults if they were already running, and the
+  // first section gets the memory bandwidth to itself.
   const unsigned n = im.threads;
   const std::uint64_t rest = sections_ - 1;
+  auto share = [rest, n](unsigned w) {
+    return std::pair<std::uint64_t, std::uint64_t>{1 + rest * w / n, 1 + rest * (w + 1) / n};
+  };
   unsigned started = 0;
   try {
     for (; started < n; ++started) {
-      const std::uint64_t first = 1 + rest * started / n, last = 1 + rest * (started + 1) / n;
-      workers_.emplace_back(&MemMap::BackgroundWorker, this, first, last);
+      workers_.emplace_back([this, range = share(started)] {
+        start_gate_.wait(false, std::memory_order_acquire);
+        BackgroundWorker(range.first, range.second);
+      });
     }
   } catch (const std::system_error& e) {
     im.log->warn("could not start memmap background thread {} of {} ({}); initializing its share "
                  "before returning", started, n, e.what());
-    for (unsigned w = started; w < n; ++w) {
-      BackgroundWorker(1 + rest * w / n, 1 + rest * (w + 1) / n);
-    }
   }
   im.threads = started;
+  InitSection(0);
+  im.ready_ns = NsSince(im.start);
+  start_gate_.store(true, std::memory_order_release);
+  start_gate_.notify_all();
+  for (unsigned w = started; w < n; ++w) BackgroundWorker(share(w).first, share(w).second);
   // Publish the first section last: if it completes the map, FinishInit
   // sees the final thread count.
   PublishSection(0);

@@ -302,7 +302,8 @@ enum class PageInitState {
 
 // Called with (pfn, refcount) for every refcount set, like the kernel's
 // page_ref_set tracepoint. Called from the initializing threads (several at
-// once when threads > 1 or deferred), so it must be thread-safe.
+// once when threads > 1 or deferred), so it must be thread-safe; it may run
+// under the MemMap's growth lock, so it must not call back into the MemMap.
 using PageRefTraceHook = std::function<void(std::uint64_t pfn, std::int32_t refcount)>;
 
 struct MemMapOptions {
@@ -442,6 +443,7 @@ class MemMap {
   std::atomic<std::uint64_t> sections_ready_{0};
   std::atomic<std::uint64_t> grown_on_demand_{0};
   std::atomic<bool> stop_{false};
+  std::atomic<bool> start_gate_{false};  // opened when the first section is done
   std::mutex mu_;                // serializes on-demand growth; guards cv_ waits
   std::condition_variable cv_;   // a section became ready
   std::vector<std::thread> workers_;
