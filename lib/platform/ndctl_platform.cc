@@ -4,12 +4,15 @@
 #include <ndctl/libndctl.h>
 // The kernel uapi header: ndctl/ndctl.h from libndctl-dev v76 needs ccan.
 #include <linux/ndctl.h>
+#include <fcntl.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <climits>
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -18,7 +21,11 @@
 #include <system_error>
 #include <utility>
 
+#include "platform/namespace_rules.h"
+#include "platform/ndctl_plan.h"
 #include "platform/sysfs_memory.h"
+#include "pmemd/events.h"
+#include "pmemd/fs.h"
 #include "pmemd/log.h"
 
 namespace pmemd {
@@ -482,6 +489,389 @@ class Snapshot {
 };
 
 // ---------------------------------------------------------------------------
+// Changing operations: finding objects, planning facts, and the steps ndctl
+// and daxctl take (ndctl/namespace.c, daxctl/device.c, v76).
+
+using ndctl::Facts;
+using ndctl::NamespaceFacts;
+using ndctl::RegionFacts;
+
+constexpr uint64_t kDefaultRegionAlign = 16ull << 20;
+constexpr size_t kInfoBlockBytes = 8192;  // what ndctl zeroes: the pfn/dax/btt info block
+
+std::string Errno(int rc) { return std::strerror(rc < 0 ? -rc : rc); }
+
+uint64_t MsSince(std::chrono::steady_clock::time_point t0) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
+}
+
+std::string ModeName(enum ndctl_namespace_mode mode) {
+  switch (mode) {
+    case NDCTL_NS_MODE_FSDAX: return "fsdax";
+    case NDCTL_NS_MODE_DEVDAX: return "devdax";
+    case NDCTL_NS_MODE_SECTOR: return "sector";
+    case NDCTL_NS_MODE_RAW: return "raw";
+    default: return "";
+  }
+}
+
+enum ndctl_namespace_mode ModeOf(const std::string& mode) {
+  if (mode == "fsdax") return NDCTL_NS_MODE_FSDAX;
+  if (mode == "devdax") return NDCTL_NS_MODE_DEVDAX;
+  if (mode == "sector") return NDCTL_NS_MODE_SECTOR;
+  return NDCTL_NS_MODE_RAW;
+}
+
+ndctl_region* FindRegionObj(ndctl_ctx* ctx, const std::string& dev) {
+  ndctl_bus* bus;
+  ndctl_bus_foreach(ctx, bus) {
+    ndctl_region* region;
+    ndctl_region_foreach(bus, region) {
+      if (dev == ndctl_region_get_devname(region)) return region;
+    }
+  }
+  return nullptr;
+}
+
+ndctl_namespace* FindNamespaceObj(ndctl_ctx* ctx, const std::string& dev) {
+  ndctl_bus* bus;
+  ndctl_bus_foreach(ctx, bus) {
+    ndctl_region* region;
+    ndctl_region_foreach(bus, region) {
+      ndctl_namespace* ndns;
+      ndctl_namespace_foreach(region, ndns) {
+        if (dev == ndctl_namespace_get_devname(ndns)) return ndns;
+      }
+    }
+  }
+  return nullptr;
+}
+
+daxctl_dev* FindDaxObj(ndctl_ctx* ctx, const std::string& chardev, std::string* known) {
+  daxctl_ctx* dctx = ndctl_get_daxctl_ctx(ctx);
+  if (!dctx) return nullptr;
+  daxctl_region* dregion;
+  daxctl_region_foreach(dctx, dregion) {
+    daxctl_dev* dev;
+    daxctl_dev_foreach(dregion, dev) {
+      const char* name = daxctl_dev_get_devname(dev);
+      if (!name || daxctl_dev_get_size(dev) == 0) continue;
+      if (chardev == name) return dev;
+      if (known) *known += (known->empty() ? "" : ", ") + std::string(name);
+    }
+  }
+  return nullptr;
+}
+
+// ndctl's region_get_namespace(): the 0th namespace when it is idle, else
+// the region's seed; nullptr when neither is idle.
+ndctl_namespace* CreateSeed(ndctl_region* region) {
+  ndctl_namespace* ndns;
+  ndctl_namespace_foreach(region, ndns) {
+    if (ndctl_namespace_get_id(ndns) == 0 && ndctl_namespace_is_configuration_idle(ndns) == 1) return ndns;
+  }
+  ndns = ndctl_region_get_namespace_seed(region);
+  if (ndns && ndctl_namespace_is_configuration_idle(ndns) == 1) return ndns;
+  return nullptr;
+}
+
+// The dax device of a namespace that is onlined as system RAM, or "".
+std::string SystemRamDevice(ndctl_namespace* ndns) {
+  ndctl_dax* dax = ndctl_namespace_get_dax(ndns);
+  if (!dax) return "";
+  daxctl_region* dregion = ndctl_dax_get_daxctl_region(dax);
+  if (!dregion) return "";
+  daxctl_dev* dev;
+  daxctl_dev_foreach(dregion, dev) {
+    if (daxctl_dev_get_memory(dev) && daxctl_dev_get_devname(dev)) return daxctl_dev_get_devname(dev);
+  }
+  return "";
+}
+
+Facts GatherFacts(ndctl_ctx* ctx) {
+  Facts f;
+  ndctl_bus* bus;
+  ndctl_bus_foreach(ctx, bus) {
+    ndctl_region* region;
+    ndctl_region_foreach(bus, region) {
+      RegionFacts r;
+      r.dev = ndctl_region_get_devname(region);
+      r.number = std::to_string(ndctl_region_get_id(region));
+      unsigned long long res = ndctl_region_get_resource(region);
+      r.phys_start = res == ULLONG_MAX ? 0 : res;
+      r.size = ndctl_region_get_size(region);
+      unsigned long align = ndctl_region_get_align(region);
+      r.align = (align == 0 || align == ULONG_MAX) ? kDefaultRegionAlign : align;
+      r.enabled = ndctl_region_is_enabled(region) == 1;
+      r.read_only = ndctl_region_get_ro(region) == 1;
+      r.labels = ndctl_region_get_nstype(region) == ND_DEVICE_NAMESPACE_PMEM;
+      if (r.labels) {
+        ndctl_dimm* dimm;
+        ndctl_dimm_foreach_in_region(region, dimm) {
+          uint64_t avail = ndctl_dimm_get_available_labels(dimm);
+          if (avail == ULONG_MAX) continue;  // unknown
+          if (!r.free_label_slots || avail < *r.free_label_slots) {
+            r.free_label_slots = avail;
+            r.full_dimm = ndctl_dimm_get_devname(dimm);
+          }
+        }
+        if (ndctl_namespace* seed = CreateSeed(region)) r.seed = ndctl_namespace_get_devname(seed);
+      }
+      ndctl_pfn* pfn = ndctl_region_get_pfn_seed(region);
+      r.has_pfn_seed = pfn != nullptr;
+      if (pfn)
+        for (int i = 0; i < ndctl_pfn_get_num_alignments(pfn); ++i)
+          r.pfn_aligns.push_back(ndctl_pfn_get_supported_alignment(pfn, i));
+      ndctl_dax* dax = ndctl_region_get_dax_seed(region);
+      r.has_dax_seed = dax != nullptr;
+      if (dax)
+        for (int i = 0; i < ndctl_dax_get_num_alignments(dax); ++i)
+          r.dax_aligns.push_back(ndctl_dax_get_supported_alignment(dax, i));
+      r.has_btt_seed = ndctl_region_get_btt_seed(region) != nullptr;
+
+      ndctl_namespace* ndns;
+      ndctl_namespace_foreach(region, ndns) {
+        unsigned long long size = ndctl_namespace_get_size(ndns);
+        bool has_size = size > 0 && size != ULLONG_MAX;
+        bool active = ndctl_namespace_is_active(ndns);
+        bool io = ndctl_namespace_get_type(ndns) == ND_DEVICE_NAMESPACE_IO;
+        if (io && r.io_namespace.empty()) r.io_namespace = ndctl_namespace_get_devname(ndns);
+        if (!has_size && !active) continue;  // an idle seed, as List() leaves it out
+        NamespaceFacts n;
+        n.dev = ndctl_namespace_get_devname(ndns);
+        n.region = r.dev;
+        n.mode = ModeName(ndctl_namespace_get_mode(ndns));
+        n.raw_size = has_size ? size : 0;
+        unsigned long long nres = ndctl_namespace_get_resource(ndns);
+        if (nres != ULLONG_MAX && nres >= r.phys_start) n.offset = nres - r.phys_start;
+        if (has_size && nres != ULLONG_MAX) r.used.emplace_back(n.offset, n.raw_size);
+        if (!io) {
+          unsigned char uu[16];
+          ndctl_namespace_get_uuid(ndns, uu);
+          n.raw_uuid = FormatUuid(uu);
+          if (n.raw_uuid == "00000000-0000-0000-0000-000000000000") n.raw_uuid.clear();
+        }
+        if (const char* name = ndctl_namespace_get_alt_name(ndns)) n.name = name;
+        n.enabled = active;
+        n.label_less = io;
+        n.system_ram = SystemRamDevice(ndns);
+        f.namespaces.push_back(std::move(n));
+      }
+      f.regions.push_back(std::move(r));
+    }
+  }
+  return f;
+}
+
+// An 8 KiB buffer aligned for O_DIRECT.
+struct FreeDeleter {
+  void operator()(void* p) const { std::free(p); }
+};
+
+// Opens /dev/<bdev> exclusively, as ndctl_namespace_disable_safe() does: it
+// fails with EBUSY while the device is mounted or held open.
+Status CheckBlockDeviceFree(const std::string& bdev, const std::string& ns, const std::string& op) {
+  if (bdev.empty()) return Status::Ok();
+  std::string path = "/dev/" + bdev;
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_EXCL | O_CLOEXEC));
+  if (fd.valid()) return Status::Ok();
+  int err = errno;
+  if (err == EBUSY)
+    return Status(Code::kBusy,
+                  "cannot " + op + " " + ns + ": " + path +
+                      " is in use (mounted, or held open by a process: EBUSY); unmount it (findmnt " + path +
+                      ") or stop what holds it open (fuser -v " + path + "), then retry",
+                  err);
+  if (err == ENOENT) return Status::Ok();  // no device node (no devtmpfs): the kernel's unbind decides
+  return Status::FromErrno(err, "cannot " + op + " " + ns + ": open " + path + " exclusively");
+}
+
+// The block device through which a namespace is in use: its pfn's or btt's
+// when claimed, its own when raw; "" for devdax or a disabled namespace.
+std::string ActiveBlockDevice(ndctl_namespace* ndns) {
+  const char* bdev = nullptr;
+  ndctl_pfn* pfn = ndctl_namespace_get_pfn(ndns);
+  ndctl_btt* btt = ndctl_namespace_get_btt(ndns);
+  ndctl_dax* dax = ndctl_namespace_get_dax(ndns);
+  if (pfn && ndctl_pfn_is_enabled(pfn))
+    bdev = ndctl_pfn_get_block_device(pfn);
+  else if (btt && ndctl_btt_is_enabled(btt))
+    bdev = ndctl_btt_get_block_device(btt);
+  else if (!dax && ndctl_namespace_is_enabled(ndns))
+    bdev = ndctl_namespace_get_block_device(ndns);
+  return bdev ? bdev : "";
+}
+
+// Disables a namespace the safe way (nothing mounted, not system-ram) and
+// releases its pfn/dax/btt claim, so its personality can be changed.
+Status DisableAndRelease(ndctl_namespace* ndns, const std::string& op) {
+  const std::string dev = ndctl_namespace_get_devname(ndns);
+  PMEMD_RETURN_IF_ERROR(CheckBlockDeviceFree(ActiveBlockDevice(ndns), dev, op));
+  int rc = ndctl_namespace_disable_invalidate(ndns);
+  if (rc < 0 || ndctl_namespace_is_active(ndns))
+    return Status(Code::kBusy,
+                  "cannot " + op + " " + dev + ": the kernel refused to disable it (" + Errno(rc ? rc : -EBUSY) +
+                      "); something still uses it: unmount it, stop processes mapping it, then retry",
+                  rc < 0 ? -rc : EBUSY);
+  return Status::Ok();
+}
+
+// ndctl's zero_info_block(): enable the namespace raw and zero its first
+// 8 KiB, so that no old pfn/dax/btt info block claims it again (a label-less
+// namespace has no uuid that would tell an old info block from a new one).
+Status ZeroInfoBlock(ndctl_namespace* ndns, const std::shared_ptr<spdlog::logger>& log) {
+  const std::string dev = ndctl_namespace_get_devname(ndns);
+  ndctl_namespace_set_raw_mode(ndns, 1);
+  struct RawModeOff {
+    ndctl_namespace* ndns;
+    ~RawModeOff() {
+      ndctl_namespace_set_raw_mode(ndns, 0);
+      ndctl_namespace_disable_invalidate(ndns);
+    }
+  } off{ndns};
+  int rc = ndctl_namespace_enable(ndns);
+  if (rc < 0) {
+    log->warn("{}: cannot enable it raw to clear its info block ({}); continuing as ndctl does", dev, Errno(rc));
+    return Status::Ok();
+  }
+  const char* bdev = ndctl_namespace_get_block_device(ndns);
+  if (!bdev || !bdev[0]) return Status::IoError(dev + ": enabled raw but has no block device to clear");
+  std::string path = std::string("/dev/") + bdev;
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_DIRECT | O_EXCL | O_CLOEXEC));
+  if (!fd.valid()) return Status::FromErrno(errno, "open " + path + " to clear " + dev + "'s info block");
+  std::unique_ptr<void, FreeDeleter> zero(std::aligned_alloc(4096, kInfoBlockBytes));
+  std::unique_ptr<void, FreeDeleter> old(std::aligned_alloc(4096, kInfoBlockBytes));
+  if (!zero || !old) return Status::Internal("out of memory for an info block buffer");
+  std::memset(zero.get(), 0, kInfoBlockBytes);
+  ssize_t n = ::pread(fd.get(), old.get(), kInfoBlockBytes, 0);
+  if (n == static_cast<ssize_t>(kInfoBlockBytes) && std::memcmp(zero.get(), old.get(), kInfoBlockBytes) == 0)
+    return Status::Ok();
+  n = ::pwrite(fd.get(), zero.get(), kInfoBlockBytes, 0);
+  if (n != static_cast<ssize_t>(kInfoBlockBytes))
+    return Status::FromErrno(n < 0 ? errno : EIO, "clear " + dev + "'s info block through " + path);
+  log->debug("{}: cleared its info block through {}", dev, path);
+  return Status::Ok();
+}
+
+// ndctl's namespace_prep_reconfig(): disabled, released, forced raw, and the
+// old info block cleared.
+Status PrepareReconfig(ndctl_namespace* ndns, const std::string& op, const std::shared_ptr<spdlog::logger>& log) {
+  PMEMD_RETURN_IF_ERROR(DisableAndRelease(ndns, op));
+  ndctl_namespace_set_enforce_mode(ndns, NDCTL_NS_MODE_RAW);
+  return ZeroInfoBlock(ndns, log);
+}
+
+// Gives a disabled, configured namespace its personality: the pfn (fsdax),
+// dax (devdax) or btt (sector) seed of its region claims it and is enabled,
+// or (raw) the namespace is enabled itself. `claim_uuid` is the pfn/dax/btt
+// info block's uuid.
+Status ApplyPersonality(ndctl_region* region, ndctl_namespace* ndns, const NamespacePlan& plan,
+                        const std::string& claim_uuid) {
+  const std::string dev = ndctl_namespace_get_devname(ndns);
+  unsigned char uu[16];
+  if (!ndctl::ParseUuid(claim_uuid, uu)) return Status::Internal("bad claim uuid " + claim_uuid);
+  // Opportunistic, as in ndctl: kernels before 4.13 lack the attribute.
+  ndctl_namespace_set_enforce_mode(ndns, ModeOf(plan.mode));
+  auto fail = [&](const std::string& step, int rc) {
+    return Status(Code::kIoError,
+                  "configure " + dev + " as " + plan.mode + ": " + step + " failed (" + Errno(rc) +
+                      "); the kernel log (dmesg) says why",
+                  rc < 0 ? -rc : rc);
+  };
+  enum ndctl_pfn_loc loc = plan.map == "mem" ? NDCTL_PFN_LOC_RAM : NDCTL_PFN_LOC_PMEM;
+  int rc = 0;
+  if (plan.mode == "fsdax") {
+    ndctl_pfn* pfn = ndctl_region_get_pfn_seed(region);
+    if (!pfn) return Status::Unavailable(plan.region + " has no pfn seed for fsdax; is nd_pmem loaded?");
+    if ((rc = ndctl_pfn_set_uuid(pfn, uu)) < 0) return fail("setting the pfn uuid", rc);
+    if ((rc = ndctl_pfn_set_location(pfn, loc)) < 0) return fail("setting the pfn location", rc);
+    if (ndctl_pfn_has_align(pfn) && (rc = ndctl_pfn_set_align(pfn, plan.align)) < 0)
+      return fail("setting the pfn alignment", rc);
+    if ((rc = ndctl_pfn_set_namespace(pfn, ndns)) < 0) return fail("attaching the pfn device", rc);
+    if ((rc = ndctl_pfn_enable(pfn)) < 0) {
+      ndctl_pfn_set_namespace(pfn, nullptr);
+      return fail("enabling " + std::string(ndctl_pfn_get_devname(pfn)), rc);
+    }
+  } else if (plan.mode == "devdax") {
+    ndctl_dax* dax = ndctl_region_get_dax_seed(region);
+    if (!dax) return Status::Unavailable(plan.region + " has no dax seed for devdax; is dax_pmem loaded?");
+    if ((rc = ndctl_dax_set_uuid(dax, uu)) < 0) return fail("setting the dax uuid", rc);
+    if ((rc = ndctl_dax_set_location(dax, loc)) < 0) return fail("setting the dax location", rc);
+    if ((rc = ndctl_dax_set_align(dax, plan.align)) < 0) return fail("setting the dax alignment", rc);
+    if ((rc = ndctl_dax_set_namespace(dax, ndns)) < 0) return fail("attaching the dax device", rc);
+    if ((rc = ndctl_dax_enable(dax)) < 0) {
+      ndctl_dax_set_namespace(dax, nullptr);
+      return fail("enabling " + std::string(ndctl_dax_get_devname(dax)), rc);
+    }
+  } else if (plan.mode == "sector") {
+    ndctl_btt* btt = ndctl_region_get_btt_seed(region);
+    if (!btt) return Status::Unavailable(plan.region + " has no btt seed for sector mode; is nd_btt loaded?");
+    if ((rc = ndctl_btt_set_uuid(btt, uu)) < 0) return fail("setting the btt uuid", rc);
+    if ((rc = ndctl_btt_set_sector_size(btt, plan.sector_size)) < 0) return fail("setting the btt sector size", rc);
+    if ((rc = ndctl_btt_set_namespace(btt, ndns)) < 0) return fail("attaching the btt device", rc);
+    if ((rc = ndctl_btt_enable(btt)) < 0) {
+      ndctl_btt_set_namespace(btt, nullptr);
+      return fail("enabling " + std::string(ndctl_btt_get_devname(btt)), rc);
+    }
+  } else {
+    if ((rc = ndctl_namespace_enable(ndns)) < 0) return fail("enabling the namespace", rc);
+  }
+  return Status::Ok();
+}
+
+// Sets the namespace's own sector size (fsdax, raw) when the kernel offers
+// a choice; 512 is the default and always fine.
+Status SetNamespaceSectorSize(ndctl_namespace* ndns, const NamespacePlan& plan) {
+  if (plan.mode == "sector" || plan.mode == "devdax" || plan.sector_size == 0) return Status::Ok();
+  int num = ndctl_namespace_get_num_sector_sizes(ndns);
+  for (int i = 0; i < num; ++i)
+    if (ndctl_namespace_get_supported_sector_size(ndns, i) == plan.sector_size) {
+      int rc = ndctl_namespace_set_sector_size(ndns, plan.sector_size);
+      if (rc < 0)
+        return Status(Code::kIoError, "set " + plan.dev + "'s sector size to " + std::to_string(plan.sector_size) +
+                                          ": " + Errno(rc), -rc);
+      return Status::Ok();
+    }
+  if (plan.sector_size == 512) return Status::Ok();
+  return Status::InvalidArgument(plan.dev + " does not support sector_size " + std::to_string(plan.sector_size) +
+                                 " in " + plan.mode + " mode; use 512");
+}
+
+// The memory blocks (whole, aligned) that hold a dax device's range, with
+// their current state.
+Result<std::vector<MemoryBlock>> DaxBlocks(daxctl_dev* dev, const std::string& sysfs_root, uint64_t* block_size,
+                                          std::string* auto_online) {
+  PMEMD_ASSIGN_OR_RETURN(sysfs::MemoryTopology topo, sysfs::ReadMemoryTopology(sysfs_root));
+  const std::string name = daxctl_dev_get_devname(dev);
+  std::vector<sysfs::PhysRange> ranges;
+  daxctl_mapping* m;
+  daxctl_mapping_foreach(dev, m) ranges.push_back({daxctl_mapping_get_start(m), daxctl_mapping_get_size(m), name});
+  unsigned long long res = daxctl_dev_get_resource(dev);
+  if (ranges.empty() && res != 0 && res != ULLONG_MAX) ranges.push_back({res, daxctl_dev_get_size(dev), name});
+  sysfs::AssignDaxDevices(topo.blocks, ranges);
+  if (block_size) *block_size = topo.block_size;
+  if (auto_online) *auto_online = topo.auto_online_blocks;
+  std::vector<MemoryBlock> out;
+  for (auto& b : topo.blocks)
+    if (b.dax_device == name) out.push_back(b);
+  return out;
+}
+
+// How many whole memory blocks of `block_size` fit in [start, start + size).
+uint64_t WholeBlocks(uint64_t start, uint64_t size, uint64_t block_size) {
+  if (block_size == 0) return 0;
+  uint64_t first = (start + block_size - 1) / block_size, end = (start + size) / block_size;
+  return end > first ? end - first : 0;
+}
+
+std::string JoinIds(const std::vector<MemoryBlock>& blocks) {
+  std::string s;
+  for (const auto& b : blocks) s += (s.empty() ? "" : ", ") + std::to_string(b.id);
+  return s;
+}
+
+// ---------------------------------------------------------------------------
 
 class NdctlPlatform final : public Platform {
  public:
@@ -509,13 +899,342 @@ class NdctlPlatform final : public Platform {
     return inv;
   }
 
+  Result<NamespacePlan> PlanCreateNamespace(const NamespaceSpec& spec) override {
+    std::lock_guard lock(ops_mu_);
+    PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
+    return ndctl::PlanCreate(GatherFacts(ctx.get()), spec);
+  }
+
+  Result<Namespace> CreateNamespace(const NamespaceSpec& spec) override {
+    std::lock_guard lock(ops_mu_);
+    auto t0 = std::chrono::steady_clock::now();
+    PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
+    PMEMD_ASSIGN_OR_RETURN(NamespacePlan plan, ndctl::PlanCreate(GatherFacts(ctx.get()), spec));
+    ndctl_region* region = FindRegionObj(ctx.get(), plan.region);
+    ndctl_namespace* ndns = FindNamespaceObj(ctx.get(), plan.dev);
+    if (!region || !ndns) return Status::Unavailable(plan.dev + " disappeared while planning; retry");
+    unsigned char uu[16];
+    if (!ndctl::ParseUuid(plan.uuid, uu)) return Status::Internal("planned uuid " + plan.uuid + " is malformed");
+
+    // From the first write on, a failure must leave no half-made namespace:
+    // release any claim, force raw and give the size back (size 0 also drops
+    // the uuid), as ndctl's autorecover does.
+    struct Undo {
+      ndctl_namespace* ndns;
+      std::shared_ptr<spdlog::logger> log;
+      bool armed = true;
+      ~Undo() {
+        if (!armed) return;
+        ndctl_namespace_disable_invalidate(ndns);
+        ndctl_namespace_set_enforce_mode(ndns, NDCTL_NS_MODE_RAW);
+        if (int rc = ndctl_namespace_delete(ndns); rc < 0)
+          log->error("{}: could not undo the failed create ({}); destroy-namespace {} -f removes it",
+                     ndctl_namespace_get_devname(ndns), Errno(rc), ndctl_namespace_get_devname(ndns));
+        else
+          log->info("{}: undid the failed create; its extent is free again", ndctl_namespace_get_devname(ndns));
+      }
+    } undo{ndns, log_};
+
+    auto step = [&](const std::string& what, int rc) -> Status {
+      if (rc >= 0) return Status::Ok();
+      Code code = rc == -ENOSPC ? Code::kNoSpace : rc == -EBUSY ? Code::kBusy : Code::kIoError;
+      return Status(code, "create " + plan.dev + ": setting its " + what + " failed (" + Errno(rc) +
+                              "); the kernel log (dmesg) says why", -rc);
+    };
+    PMEMD_RETURN_IF_ERROR(step("uuid", ndctl_namespace_set_uuid(ndns, uu)));
+    PMEMD_RETURN_IF_ERROR(step("name", ndctl_namespace_set_alt_name(ndns, plan.name.c_str())));
+    PMEMD_RETURN_IF_ERROR(step("size", ndctl_namespace_set_size(ndns, plan.raw_size)));
+    PMEMD_RETURN_IF_ERROR(SetNamespaceSectorSize(ndns, plan));
+    PMEMD_RETURN_IF_ERROR(ApplyPersonality(region, ndns, plan, NewUuid()));
+    undo.armed = false;
+
+    PMEMD_ASSIGN_OR_RETURN(Namespace n, FreshNamespace(plan.dev));
+    CheckAgainstPlan(plan, n);
+    log_->info("{}: created {} in {} ({} bytes usable of {}, uuid {}) in {} ms", plan.dev, plan.mode, plan.region,
+               n.size, n.raw_size, plan.uuid, MsSince(t0));
+    Publish("namespace", plan.dev, "", plan.mode,
+            {{"region", plan.region}, {"size", n.size}, {"uuid", plan.uuid}});
+    return n;
+  }
+
+  Status DestroyNamespace(const std::string& dev, bool force) override {
+    std::lock_guard lock(ops_mu_);
+    auto t0 = std::chrono::steady_clock::now();
+    PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
+    Facts facts = GatherFacts(ctx.get());
+    const NamespaceFacts* n = ndctl::FindNamespace(facts, dev);
+    if (!n) return ndctl::UnknownNamespace(facts, dev);
+    PMEMD_RETURN_IF_ERROR(ndctl::CheckNotInUse(*n, "destroy"));
+    if (n->enabled && !force)
+      return Status::FailedPrecondition(dev + " is enabled; disable it first, or pass force to disable and destroy it");
+    ndctl_namespace* ndns = FindNamespaceObj(ctx.get(), dev);
+    if (!ndns) return Status::Unavailable(dev + " disappeared; retry");
+    std::string from = n->enabled ? n->mode : "disabled";
+    PMEMD_RETURN_IF_ERROR(PrepareReconfig(ndns, "destroy", log_));
+    if (n->label_less) {
+      // A label-less namespace always spans its region: like ndctl, destroy
+      // clears its personality and leaves it disabled.
+      log_->info("{}: destroyed (label-less: cleared and left disabled; reconfigure-namespace brings it back) "
+                 "in {} ms", dev, MsSince(t0));
+      Publish("namespace", dev, from, "disabled", {{"label_less", true}});
+      return Status::Ok();
+    }
+    if (int rc = ndctl_namespace_delete(ndns); rc < 0)
+      return Status(Code::kIoError, "destroy " + dev + ": giving its extent back failed (" + Errno(rc) +
+                                        "); it is disabled and raw now, retry destroy-namespace " + dev + " -f", -rc);
+    log_->info("{}: destroyed ({} bytes in {} freed) in {} ms", dev, n->raw_size, n->region, MsSince(t0));
+    Publish("namespace", dev, n->mode, "", {});
+    return Status::Ok();
+  }
+
+  Status EnableNamespace(const std::string& dev) override { return SetEnabled(dev, true); }
+  Status DisableNamespace(const std::string& dev) override { return SetEnabled(dev, false); }
+
+  Result<NamespacePlan> PlanReconfigureNamespace(const std::string& dev, const NamespaceSpec& spec) override {
+    std::lock_guard lock(ops_mu_);
+    PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
+    return ndctl::PlanReconfigure(GatherFacts(ctx.get()), dev, spec);
+  }
+
+  Result<Namespace> ReconfigureNamespace(const std::string& dev, const NamespaceSpec& spec) override {
+    std::lock_guard lock(ops_mu_);
+    auto t0 = std::chrono::steady_clock::now();
+    PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
+    Facts facts = GatherFacts(ctx.get());
+    PMEMD_ASSIGN_OR_RETURN(NamespacePlan plan, ndctl::PlanReconfigure(facts, dev, spec));
+    const NamespaceFacts* n = ndctl::FindNamespace(facts, dev);
+    std::string from = n->enabled ? n->mode : "disabled";
+    bool label_less = n->label_less;
+    ndctl_region* region = FindRegionObj(ctx.get(), plan.region);
+    ndctl_namespace* ndns = FindNamespaceObj(ctx.get(), dev);
+    if (!region || !ndns) return Status::Unavailable(dev + " disappeared while planning; retry");
+    PMEMD_RETURN_IF_ERROR(PrepareReconfig(ndns, "reconfigure", log_));
+    // From here the old contents are gone (the user said so); a failure
+    // leaves the namespace disabled and raw, and a retry finishes the job.
+    auto left = [&](const Status& s) {
+      return s.Annotate("reconfigure " + dev + " (left disabled and raw; retry reconfigure-namespace to finish)");
+    };
+    if (!label_less) {
+      unsigned char uu[16];
+      if (!ndctl::ParseUuid(plan.uuid, uu)) return Status::Internal("planned uuid " + plan.uuid + " is malformed");
+      if (int rc = ndctl_namespace_set_uuid(ndns, uu); rc < 0)
+        return left(Status(Code::kIoError, "setting its uuid failed (" + Errno(rc) + ")", -rc));
+      if (int rc = ndctl_namespace_set_alt_name(ndns, plan.name.c_str()); rc < 0)
+        return left(Status(Code::kIoError, "setting its name failed (" + Errno(rc) + ")", -rc));
+      if (Status s = SetNamespaceSectorSize(ndns, plan); !s.ok()) return left(s);
+    }
+    // A label-less namespace keeps no uuid of its own: the caller's goes
+    // into the info block, where the journal can find it again.
+    if (Status s = ApplyPersonality(region, ndns, plan, label_less ? plan.uuid : NewUuid()); !s.ok()) return left(s);
+    PMEMD_ASSIGN_OR_RETURN(Namespace out, FreshNamespace(dev));
+    CheckAgainstPlan(plan, out);
+    log_->info("{}: reconfigured {} -> {} ({} bytes usable of {}) in {} ms", dev, from, plan.mode, out.size,
+               out.raw_size, MsSince(t0));
+    Publish("namespace", dev, from, plan.mode, {{"size", out.size}, {"uuid", plan.uuid}});
+    return out;
+  }
+
+  Result<DaxDevice> ReconfigureDevice(const std::string& chardev, const std::string& mode, bool online,
+                                      bool movable) override {
+    if (mode != "system-ram" && mode != "devdax")
+      return Status::InvalidArgument("mode '" + mode + "' is unknown; use system-ram or devdax");
+    std::lock_guard lock(ops_mu_);
+    auto t0 = std::chrono::steady_clock::now();
+    PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
+    PMEMD_ASSIGN_OR_RETURN(daxctl_dev * dev, FindDax(ctx.get(), chardev));
+    std::string current = daxctl_dev_get_memory(dev) ? "system-ram" : "devdax";
+    if (current == mode) return FreshDax(chardev);  // already there: nothing to do
+    uint64_t block_size = 0;
+    std::string policy;
+    if (mode == "system-ram") {
+      PMEMD_RETURN_IF_ERROR(DaxBlocks(dev, options_.sysfs_root, &block_size, &policy).status());
+      if (WholeBlocks(daxctl_dev_get_resource(dev), daxctl_dev_get_size(dev), block_size) == 0)
+        return Status::FailedPrecondition(chardev + " holds no whole, aligned memory block of " +
+                                          std::to_string(block_size) +
+                                          " bytes; create a devdax namespace of at least 1 GiB");
+      if (int rc = daxctl_dev_disable(dev); rc < 0)
+        return Status(Code::kBusy, "cannot reconfigure " + chardev + ": disabling it failed (" + Errno(rc) +
+                                       "); close what maps it, then retry", -rc);
+      if (int rc = daxctl_dev_enable_ram(dev); rc < 0) {
+        int back = daxctl_dev_enable_devdax(dev);
+        return Status(Code::kIoError, "cannot reconfigure " + chardev + " to system-ram: binding kmem failed (" +
+                                          Errno(rc) + "); it is " + (back < 0 ? "disabled" : "devdax again") +
+                                          "; the kernel log (dmesg) says why", -rc);
+      }
+      PMEMD_ASSIGN_OR_RETURN(std::vector<MemoryBlock> blocks, DaxBlocks(dev, options_.sysfs_root, nullptr, nullptr));
+      size_t already = 0;
+      for (const auto& b : blocks) already += b.state == "online";
+      if (already > 0) {
+        // The kernel's auto-online policy (or a udev rule) got there first:
+        // pmemd works with it rather than offlining and onlining again.
+        log_->info("{}: the kernel onlined {} of {} blocks itself (auto_online_blocks={}){}", chardev, already,
+                   blocks.size(), policy,
+                   online ? "" : "; left online as the policy wants, despite --no-online");
+      }
+      Status online_status;
+      if (online) {
+        MemoryOpResult r = sysfs::OnlineBlocks(chardev, blocks, movable, Writer(), nullptr);
+        for (const auto& b : r.blocks)
+          if (!b.status.ok() && online_status.ok()) online_status = b.status;
+        PMEMD_ASSIGN_OR_RETURN(blocks, DaxBlocks(dev, options_.sysfs_root, nullptr, nullptr));
+      }
+      // One event per block with where it ended, as the emulated platform.
+      Publish("dax_device", chardev, "devdax", "system-ram", {{"blocks", blocks.size()}});
+      for (const auto& b : blocks)
+        Publish("memory_block", "memory" + std::to_string(b.id), "", b.state,
+                {{"dax_device", chardev}, {"movable", b.state == "online" ? b.zone == "Movable" : movable}});
+      if (!online_status.ok())
+        return online_status.Annotate(chardev + " is system-ram but its memory could not be onlined (run "
+                                      "online-memory " + chardev + " to retry)");
+      log_->info("{}: devdax -> system-ram ({} blocks, {}) in {} ms", chardev, blocks.size(),
+                 online ? (movable ? "online movable" : "online") : "not onlined", MsSince(t0));
+    } else {
+      PMEMD_ASSIGN_OR_RETURN(std::vector<MemoryBlock> blocks, DaxBlocks(dev, options_.sysfs_root, nullptr, nullptr));
+      std::vector<MemoryBlock> on;
+      for (const auto& b : blocks)
+        if (b.state != "offline") on.push_back(b);
+      if (!on.empty())
+        return Status::Busy(chardev + " has online memory blocks (" + JoinIds(on) + "); run offline-memory " +
+                            chardev + " first");
+      if (int rc = daxctl_dev_disable(dev); rc < 0)
+        return Status(Code::kBusy, "cannot reconfigure " + chardev + " to devdax: removing its memory failed (" +
+                                       Errno(rc) + "); the kernel log (dmesg) says why", -rc);
+      if (int rc = daxctl_dev_enable_devdax(dev); rc < 0)
+        return Status(Code::kIoError, "cannot reconfigure " + chardev + " to devdax: binding device_dax failed (" +
+                                          Errno(rc) + "); it is disabled now, retry reconfigure-device", -rc);
+      for (const auto& b : blocks) Publish("memory_block", "memory" + std::to_string(b.id), "offline", "", {});
+      Publish("dax_device", chardev, "system-ram", "devdax", {});
+      log_->info("{}: system-ram -> devdax ({} blocks removed) in {} ms", chardev, blocks.size(), MsSince(t0));
+    }
+    return FreshDax(chardev);
+  }
+
+  Result<MemoryOpResult> OnlineMemory(const std::string& chardev, bool movable) override {
+    std::lock_guard lock(ops_mu_);
+    auto t0 = std::chrono::steady_clock::now();
+    PMEMD_ASSIGN_OR_RETURN(std::vector<MemoryBlock> blocks, SystemRamBlocks(chardev));
+    MemoryOpResult r = sysfs::OnlineBlocks(chardev, blocks, movable, Writer(), Transition(chardev, movable));
+    LogMemoryOp("online", r, t0);
+    return r;
+  }
+
+  Result<MemoryOpResult> OfflineMemory(const std::string& chardev) override {
+    std::lock_guard lock(ops_mu_);
+    auto t0 = std::chrono::steady_clock::now();
+    PMEMD_ASSIGN_OR_RETURN(std::vector<MemoryBlock> blocks, SystemRamBlocks(chardev));
+    MemoryOpResult r = sysfs::OfflineBlocks(chardev, blocks, Writer(), Transition(chardev, std::nullopt));
+    LogMemoryOp("offline", r, t0);
+    return r;
+  }
+
  private:
+  Status SetEnabled(const std::string& dev, bool enable) {
+    std::lock_guard lock(ops_mu_);
+    auto t0 = std::chrono::steady_clock::now();
+    PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
+    Facts facts = GatherFacts(ctx.get());
+    const NamespaceFacts* n = ndctl::FindNamespace(facts, dev);
+    if (!n) return ndctl::UnknownNamespace(facts, dev);
+    if (n->enabled == enable) return Status::Ok();
+    ndctl_namespace* ndns = FindNamespaceObj(ctx.get(), dev);
+    if (!ndns) return Status::Unavailable(dev + " disappeared; retry");
+    if (enable) {
+      // Enabling the namespace lets the kernel find its info block and
+      // bring back its pfn/dax/btt personality.
+      if (int rc = ndctl_namespace_enable(ndns); rc < 0)
+        return Status(Code::kIoError, "enable " + dev + ": " + Errno(rc) + "; the kernel log (dmesg) says why", -rc);
+    } else {
+      PMEMD_RETURN_IF_ERROR(ndctl::CheckNotInUse(*n, "disable"));
+      PMEMD_RETURN_IF_ERROR(DisableAndRelease(ndns, "disable"));
+    }
+    log_->info("{}: {} in {} ms", dev, enable ? "enabled" : "disabled", MsSince(t0));
+    Publish("namespace", dev, enable ? "disabled" : "enabled", enable ? "enabled" : "disabled", {});
+    return Status::Ok();
+  }
+
+  Result<daxctl_dev*> FindDax(ndctl_ctx* ctx, const std::string& chardev) {
+    std::string known;
+    daxctl_dev* dev = FindDaxObj(ctx, chardev, &known);
+    if (!dev)
+      return Status::NotFound("dax device '" + chardev + "' does not exist; known dax devices: " +
+                              (known.empty() ? "none" : known));
+    return dev;
+  }
+
+  Result<std::vector<MemoryBlock>> SystemRamBlocks(const std::string& chardev) {
+    PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
+    PMEMD_ASSIGN_OR_RETURN(daxctl_dev * dev, FindDax(ctx.get(), chardev));
+    if (!daxctl_dev_get_memory(dev))
+      return Status::FailedPrecondition(chardev + " is in devdax mode; reconfigure-device " + chardev +
+                                        " --mode system-ram first");
+    return DaxBlocks(dev, options_.sysfs_root, nullptr, nullptr);
+  }
+
+  sysfs::BlockStateWriter Writer() const {
+    std::string dir = sysfs::MemoryDir(options_.sysfs_root);
+    return [dir](uint64_t id, const std::string& state) { return sysfs::WriteBlockState(dir, id, state); };
+  }
+
+  // Events for block transitions, with the emulated platform's details.
+  sysfs::BlockTransitionFn Transition(const std::string& chardev, std::optional<bool> movable) {
+    return [this, chardev, movable](uint64_t id, const std::string& from, const std::string& to, bool cancelled) {
+      nlohmann::json detail = {{"dax_device", chardev}};
+      if (movable && to == "online") detail["movable"] = *movable;
+      if (cancelled) detail["cancelled"] = true;
+      Publish("memory_block", "memory" + std::to_string(id), from, to, std::move(detail));
+    };
+  }
+
+  void LogMemoryOp(const char* op, const MemoryOpResult& r, std::chrono::steady_clock::time_point t0) {
+    size_t changed = 0;
+    std::string failed;
+    for (const auto& b : r.blocks) {
+      changed += b.from != b.to;
+      if (!b.status.ok()) failed = b.status.message();
+    }
+    if (r.rolled_back)
+      log_->warn("{}: {}-memory failed and was rolled back ({}) in {} ms", r.chardev, op, failed, MsSince(t0));
+    else
+      log_->info("{}: {}-memory: {} of {} blocks changed in {} ms", r.chardev, op, changed, r.blocks.size(),
+                 MsSince(t0));
+  }
+
+  Result<Namespace> FreshNamespace(const std::string& dev) {
+    PMEMD_ASSIGN_OR_RETURN(Inventory inv, List());
+    for (auto& n : inv.namespaces)
+      if (n.dev == dev) return std::move(n);
+    return Status::Internal(dev + " was configured but the kernel does not list it; see the kernel log (dmesg)");
+  }
+
+  Result<DaxDevice> FreshDax(const std::string& chardev) {
+    PMEMD_ASSIGN_OR_RETURN(Inventory inv, List());
+    for (auto& d : inv.dax_devices)
+      if (d.chardev == chardev) return std::move(d);
+    return Status::Internal(chardev + " is not listed after the change; see the kernel log (dmesg)");
+  }
+
+  // The plan promised exact numbers; say so loudly if the kernel disagrees.
+  void CheckAgainstPlan(const NamespacePlan& plan, const Namespace& n) {
+    if (n.raw_size != plan.raw_size || n.size != plan.size || !n.enabled)
+      log_->warn("{}: the kernel made {} bytes ({} usable, {}) where the plan said {} ({} usable)", plan.dev,
+                 n.raw_size, n.size, n.enabled ? "enabled" : "disabled", plan.raw_size, plan.size);
+  }
+
+  void Publish(const std::string& kind, const std::string& object, const std::string& from, const std::string& to,
+               nlohmann::json detail) {
+    if (!events_) return;
+    events_->Publish({.kind = kind, .object = object, .from = from, .to = to, .detail = std::move(detail)});
+  }
+
   const NdctlPlatformOptions options_;
-  [[maybe_unused]] EventBus* const events_;  // for the transitions later operations publish
+  EventBus* const events_;
   std::shared_ptr<spdlog::logger> log_;
   // Serializes walks: libndctl contexts are single-threaded and DIMM
   // firmware commands should not be issued concurrently.
   std::mutex mu_;
+  // Serializes changes (and their plans), each on its own fresh context;
+  // List() is not held up by a change, only sees it before or after a step.
+  std::mutex ops_mu_;
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <filesystem>
 #include <system_error>
+#include <thread>
 
 #include "pmemd/fs.h"
 #include "pmemd/log.h"
@@ -160,6 +161,109 @@ void AssignDaxDevices(std::vector<MemoryBlock>& blocks, const std::vector<PhysRa
       }
     }
   }
+}
+
+Status WriteBlockState(const std::string& memory_dir, uint64_t id, const std::string& state) {
+  const std::string path = memory_dir + "/memory" + std::to_string(id) + "/state";
+  Status s = WriteSysfs(path, state);
+  if (s.ok() || s.sys_errno() != EAGAIN) return s;
+  return Status(Code::kBusy, s.message(), EAGAIN);
+}
+
+namespace {
+
+std::string OnlineWord(bool movable) { return movable ? "online_movable" : "online_kernel"; }
+
+}  // namespace
+
+MemoryOpResult OnlineBlocks(const std::string& chardev, const std::vector<MemoryBlock>& blocks, bool movable,
+                            const BlockStateWriter& write, const BlockTransitionFn& on_transition) {
+  MemoryOpResult result;
+  result.chardev = chardev;
+  for (const MemoryBlock& b : blocks) {
+    if (b.state == "online") {
+      result.blocks.push_back({b.id, "online", "online", Status::Ok()});
+      continue;
+    }
+    Status s = write(b.id, OnlineWord(movable));
+    if (!s.ok()) {
+      result.blocks.push_back({b.id, b.state, b.state,
+                               s.Annotate("online memory block " + std::to_string(b.id) + " of " + chardev)});
+      // Put back what this call onlined: the device ends as it started.
+      for (BlockResult& r : result.blocks) {
+        if (r.from == "online" || r.to != "online") continue;
+        if (Status u = write(r.id, "offline"); !u.ok()) {
+          r.status = u.Annotate("roll back: offline memory block " + std::to_string(r.id) + " again");
+          continue;  // it stays online; the result says so
+        }
+        r.to = r.from;
+        r.rolled_back = true;
+        if (on_transition) on_transition(r.id, "online", "offline", true);
+      }
+      result.rolled_back = true;
+      return result;
+    }
+    result.blocks.push_back({b.id, b.state, "online", Status::Ok()});
+    if (on_transition) on_transition(b.id, b.state, "online", false);
+  }
+  return result;
+}
+
+MemoryOpResult OfflineBlocks(const std::string& chardev, const std::vector<MemoryBlock>& blocks,
+                             const BlockStateWriter& write, const BlockTransitionFn& on_transition,
+                             const BlockWalkOptions& options) {
+  auto sleep = options.sleep ? options.sleep
+                             : [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+  MemoryOpResult result;
+  result.chardev = chardev;
+  for (const MemoryBlock& b : blocks) {
+    if (b.state != "online") {
+      result.blocks.push_back({b.id, b.state, b.state, Status::Ok()});
+      continue;
+    }
+    std::chrono::milliseconds waited{0}, delay = options.first_delay;
+    int tries = 0;
+    Status s;
+    for (;;) {
+      ++tries;
+      s = write(b.id, "offline");
+      if (s.ok() || s.code() != Code::kBusy || waited + delay > options.timeout) break;
+      sleep(delay);
+      waited += delay;
+      delay = std::min(delay * 2, options.max_delay);
+    }
+    if (!s.ok()) {
+      std::string why = "memory block " + std::to_string(b.id) + " of " + chardev;
+      if (s.code() == Code::kBusy)
+        s = Status(Code::kBusy,
+                   why + " is busy (" + s.message() + ", after " + std::to_string(tries) + " tries over " +
+                       std::to_string(waited.count()) + " ms): it holds pages the kernel cannot migrate",
+                   s.sys_errno());
+      else
+        s = s.Annotate("offline " + why);
+      result.blocks.push_back({b.id, "online", "online", s});
+      for (BlockResult& r : result.blocks) {
+        if (r.from != "online" || r.to != "offline") continue;
+        const MemoryBlock* orig = nullptr;
+        for (const MemoryBlock& x : blocks)
+          if (x.id == r.id) orig = &x;
+        if (Status u = write(r.id, OnlineWord(orig && orig->zone == "Movable")); !u.ok()) {
+          r.status = u.Annotate("roll back: online memory block " + std::to_string(r.id) + " again");
+          continue;
+        }
+        r.to = "online";
+        r.rolled_back = true;
+        if (on_transition) on_transition(r.id, "going-offline", "online", true);
+      }
+      result.rolled_back = true;
+      return result;
+    }
+    result.blocks.push_back({b.id, "online", "offline", Status::Ok()});
+    if (on_transition) on_transition(b.id, "online", "going-offline", false);
+  }
+  for (const BlockResult& r : result.blocks)
+    if (r.from == "online" && r.to == "offline" && on_transition) on_transition(r.id, "going-offline", "offline", false);
+  return result;
 }
 
 }  // namespace pmemd::sysfs

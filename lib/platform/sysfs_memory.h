@@ -17,7 +17,9 @@
 // skipped; any other unreadable or malformed attribute is an error.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,5 +71,43 @@ struct PhysRange {
 // block's start address (the rule daxctl uses to find a device's blocks);
 // blocks outside every range get "".
 void AssignDaxDevices(std::vector<MemoryBlock>& blocks, const std::vector<PhysRange>& ranges);
+
+// ---------------------------------------------------------------------------
+// Changing block states: one walker for online-memory and offline-memory,
+// reporting per-block results, all or nothing.
+
+// Writes `state` ("online_movable", "online_kernel", "offline") to memoryN/state.
+// Injectable so that the walker can be tested without a kernel.
+using BlockStateWriter = std::function<Status(uint64_t id, const std::string& state)>;
+
+// The real writer: writes <memory_dir>/memoryN/state. EBUSY and EAGAIN come
+// back as kBusy, with the errno kept.
+Status WriteBlockState(const std::string& memory_dir, uint64_t id, const std::string& state);
+
+// One block's state changed (for events): from -> to, with detail
+// ("cancelled" for a rollback).
+using BlockTransitionFn =
+    std::function<void(uint64_t id, const std::string& from, const std::string& to, bool cancelled)>;
+
+struct BlockWalkOptions {
+  // Offlining a busy block (pages the kernel cannot migrate yet) is retried
+  // with doubling delays, first_delay up to max_delay, for at most timeout.
+  std::chrono::milliseconds timeout{2000};
+  std::chrono::milliseconds first_delay{10};
+  std::chrono::milliseconds max_delay{500};
+  std::function<void(std::chrono::milliseconds)> sleep;  // default: this_thread::sleep_for
+};
+
+// Onlines every offline block of `blocks` (movable: into ZONE_MOVABLE). If one
+// fails, the blocks this call onlined are offlined again (rolled_back).
+MemoryOpResult OnlineBlocks(const std::string& chardev, const std::vector<MemoryBlock>& blocks, bool movable,
+                            const BlockStateWriter& write, const BlockTransitionFn& on_transition);
+
+// Offlines every online block, retrying busy ones (see BlockWalkOptions). If
+// one still fails, the blocks this call offlined are onlined again into the
+// zone they were in (rolled_back), so the device ends as it started.
+MemoryOpResult OfflineBlocks(const std::string& chardev, const std::vector<MemoryBlock>& blocks,
+                             const BlockStateWriter& write, const BlockTransitionFn& on_transition,
+                             const BlockWalkOptions& options = {});
 
 }  // namespace pmemd::sysfs

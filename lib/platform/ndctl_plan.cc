@@ -1,0 +1,216 @@
+#include "platform/ndctl_plan.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "platform/namespace_rules.h"
+
+namespace pmemd::ndctl {
+
+namespace {
+
+std::string AlignList(const std::vector<uint64_t>& v) {
+  std::string s;
+  for (uint64_t a : v) s += (s.empty() ? "" : ", ") + std::to_string(a);
+  return s;
+}
+
+// The alignment must be one the kernel offers for the mode (the pfn/dax
+// seed's supported_alignments; 1 GiB is missing without hugepage support).
+Status CheckAlignSupported(const RegionFacts& r, const NamespaceSpec& spec) {
+  if (spec.mode != "fsdax" && spec.mode != "devdax") return Status::Ok();
+  bool fsdax = spec.mode == "fsdax";
+  if (fsdax ? !r.has_pfn_seed : !r.has_dax_seed)
+    return Status::Unsupported(r.dev + " offers no " + (fsdax ? "pfn" : "dax") + " device for " + spec.mode +
+                               " mode; load the " + (fsdax ? "nd_pmem" : "dax_pmem") + " module");
+  const auto& aligns = fsdax ? r.pfn_aligns : r.dax_aligns;
+  if (!aligns.empty() && std::find(aligns.begin(), aligns.end(), *spec.align) == aligns.end())
+    return Status::InvalidArgument("align " + std::to_string(*spec.align) + " is not supported by this kernel for " +
+                                   spec.mode + " in " + r.dev + "; use one of " + AlignList(aligns));
+  return Status::Ok();
+}
+
+Status CheckUuidFree(const Facts& f, const std::string& uuid, const std::string& except_dev) {
+  if (uuid.empty()) return Status::Ok();
+  for (const auto& n : f.namespaces)
+    if (n.raw_uuid == uuid && n.dev != except_dev)
+      return Status::AlreadyExists("uuid " + uuid + " is already used by " + n.dev);
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::vector<std::pair<uint64_t, uint64_t>> FreeExtents(const RegionFacts& r) {
+  auto used = r.used;
+  std::sort(used.begin(), used.end());
+  std::vector<std::pair<uint64_t, uint64_t>> gaps;
+  uint64_t cur = 0;
+  for (const auto& [off, len] : used) {
+    if (off > cur) gaps.emplace_back(cur, off - cur);
+    cur = std::max(cur, off + len);
+  }
+  if (cur < r.size) gaps.emplace_back(cur, r.size - cur);
+  return gaps;
+}
+
+std::string RegionName(const std::string& region) {
+  if (!region.empty() && region.find_first_not_of("0123456789") == std::string::npos) return "region" + region;
+  return region;
+}
+
+const RegionFacts* FindRegion(const Facts& f, const std::string& dev) {
+  for (const auto& r : f.regions)
+    if (r.dev == dev) return &r;
+  return nullptr;
+}
+
+const NamespaceFacts* FindNamespace(const Facts& f, const std::string& dev) {
+  for (const auto& n : f.namespaces)
+    if (n.dev == dev) return &n;
+  return nullptr;
+}
+
+Status UnknownRegion(const Facts& f, const std::string& name) {
+  std::string known;
+  for (const auto& r : f.regions) known += (known.empty() ? "" : ", ") + r.dev;
+  return Status::NotFound("region '" + name + "' does not exist; known regions: " + (known.empty() ? "none" : known));
+}
+
+Status UnknownNamespace(const Facts& f, const std::string& dev) {
+  std::string known;
+  for (const auto& n : f.namespaces) known += (known.empty() ? "" : ", ") + n.dev;
+  return Status::NotFound("namespace '" + dev + "' does not exist; known namespaces: " +
+                          (known.empty() ? "none" : known));
+}
+
+Status CheckNotInUse(const NamespaceFacts& n, const std::string& op) {
+  if (!n.system_ram.empty())
+    return Status::Busy("cannot " + op + " " + n.dev + ": " + n.system_ram +
+                        " is system-ram; run offline-memory and reconfigure-device --mode devdax first");
+  return Status::Ok();
+}
+
+Result<NamespacePlan> PlanCreate(const Facts& f, NamespaceSpec spec) {
+  PMEMD_RETURN_IF_ERROR(NormalizeSpec(&spec));
+  std::string region = RegionName(spec.region);
+  const RegionFacts* r = FindRegion(f, region);
+  if (!r) return UnknownRegion(f, spec.region);
+  if (!r->labels)
+    return Status::Unsupported(region + " has no labels (memmap= or a label-less NVDIMM): it holds one "
+                               "namespace covering the whole region; use reconfigure-namespace " +
+                               (r->io_namespace.empty() ? "namespace" + r->number + ".0" : r->io_namespace) +
+                               " to change its mode");
+  if (!r->enabled)
+    return Status::FailedPrecondition(region + " is disabled; enable it (ndctl enable-region " + region + ") first");
+  if (r->read_only)
+    return Status::FailedPrecondition(region + " is read-only; namespaces cannot be created in it");
+  PMEMD_RETURN_IF_ERROR(CheckUuidFree(f, spec.uuid, ""));
+  if (r->free_label_slots && *r->free_label_slots == 0)
+    return Status::NoSpace(region + "'s label area is full (no free label slot on " +
+                           (r->full_dimm.empty() ? std::string("its DIMM") : r->full_dimm) +
+                           "); destroy a namespace first");
+  if (r->seed.empty())
+    return Status::Unavailable(region + " has no idle namespace seed to configure; the kernel creates one when "
+                               "the last one is used: re-enable the region (ndctl disable-region " + region +
+                               "; ndctl enable-region " + region + ")");
+  PMEMD_RETURN_IF_ERROR(CheckAlignSupported(*r, spec));
+  if (spec.mode == "sector" && !r->has_btt_seed)
+    return Status::Unsupported(r->dev + " offers no btt device for sector mode; load the nd_btt module");
+
+  uint64_t ns_align = spec.align.value_or(0);
+  uint64_t size_align = std::max(r->align, ns_align);
+  // The kernel places the namespace itself (first fit on region-alignment
+  // boundaries); ask ChooseExtent for exactly that, then check the start.
+  PMEMD_ASSIGN_OR_RETURN(ExtentChoice ext,
+                         ChooseExtent(FreeExtents(*r), 0, spec.size, size_align, r->align, region));
+  if (ns_align > r->align && (r->phys_start + ext.offset) % ns_align != 0) {
+    // Is there an aligned extent later on that the kernel would not use?
+    auto aligned = ChooseExtent(FreeExtents(*r), r->phys_start, ext.size, size_align, ns_align, region);
+    std::string why = region + " has no free extent of " + std::to_string(ext.size) + " bytes starting on a " +
+                      std::to_string(ns_align) + "-byte boundary where the kernel allocates (it takes the first "
+                      "free extent that fits, at offset " + std::to_string(ext.offset) + ")";
+    if (aligned.ok())
+      why += "; an aligned extent is free at offset " + std::to_string(aligned->offset) +
+             ": create a namespace of " + std::to_string(aligned->offset - ext.offset) +
+             " bytes first to fill the space before it, or use align 2097152";
+    else
+      why += "; use align 2097152, or destroy namespaces to free an aligned extent";
+    return Status::NoSpace(why);
+  }
+  NamespacePlan plan;
+  plan.region = region;
+  plan.dev = r->seed;
+  plan.mode = spec.mode;
+  plan.map = spec.map.value_or("");
+  plan.raw_size = ext.size;
+  plan.offset = ext.offset;
+  plan.align = ns_align;
+  plan.sector_size = spec.sector_size.value_or(0);
+  plan.size = UsableSize(spec, ext.size);
+  if (plan.size == 0)
+    return Status::InvalidArgument("a " + spec.mode + " namespace of " + std::to_string(ext.size) +
+                                   " bytes has no room left after its metadata; ask for more");
+  plan.metadata_size = ext.size - plan.size;
+  plan.uuid = spec.uuid.empty() ? NewUuid() : spec.uuid;
+  plan.name = spec.name;
+  return plan;
+}
+
+Result<NamespacePlan> PlanReconfigure(const Facts& f, const std::string& dev, NamespaceSpec spec) {
+  const NamespaceFacts* n = FindNamespace(f, dev);
+  if (!n) return UnknownNamespace(f, dev);
+  PMEMD_RETURN_IF_ERROR(CheckNotInUse(*n, "reconfigure"));
+  if (spec.size && *spec.size != n->raw_size)
+    return Status::InvalidArgument("reconfigure keeps " + dev + "'s extent (" + std::to_string(n->raw_size) +
+                                   " bytes); to change the size, destroy it and create a new namespace");
+  if (!spec.region.empty() && RegionName(spec.region) != n->region)
+    return Status::InvalidArgument(dev + " is in " + n->region + ", not " + spec.region);
+  PMEMD_RETURN_IF_ERROR(NormalizeSpec(&spec));
+  const RegionFacts* r = FindRegion(f, n->region);
+  if (!r) return UnknownRegion(f, n->region);
+  if (r->read_only) return Status::FailedPrecondition(n->region + " is read-only; " + dev + " cannot be reconfigured");
+  PMEMD_RETURN_IF_ERROR(CheckAlignSupported(*r, spec));
+  if (spec.mode == "sector" && !r->has_btt_seed)
+    return Status::Unsupported(r->dev + " offers no btt device for sector mode; load the nd_btt module");
+  uint64_t ns_align = spec.align.value_or(0);
+  uint64_t start = r->phys_start + n->offset;
+  if (ns_align > r->align && (start % ns_align || n->raw_size % ns_align))
+    return Status::InvalidArgument(dev + " starts at physical address " + std::to_string(start) + " with " +
+                                   std::to_string(n->raw_size) + " bytes, not on " + std::to_string(ns_align) +
+                                   "-byte boundaries; use align 2097152, or create a new namespace with this "
+                                   "alignment");
+  PMEMD_RETURN_IF_ERROR(CheckUuidFree(f, spec.uuid, dev));
+  NamespacePlan plan;
+  plan.region = n->region;
+  plan.dev = dev;
+  plan.mode = spec.mode;
+  plan.map = spec.map.value_or("");
+  plan.raw_size = n->raw_size;
+  plan.offset = n->offset;
+  plan.align = ns_align;
+  plan.sector_size = spec.sector_size.value_or(0);
+  plan.size = UsableSize(spec, n->raw_size);
+  if (plan.size == 0)
+    return Status::InvalidArgument(dev + " (" + std::to_string(n->raw_size) + " bytes) is too small for " +
+                                   spec.mode + " metadata");
+  plan.metadata_size = n->raw_size - plan.size;
+  // A new personality gets a new identity, as with ndctl. On a label-less
+  // namespace it is the pfn/dax/btt's uuid (there is no label to hold one).
+  plan.uuid = spec.uuid.empty() ? NewUuid() : spec.uuid;
+  plan.name = spec.name.empty() ? n->name : spec.name;
+  if (n->label_less) plan.name.clear();  // no label to keep a name in
+  return plan;
+}
+
+bool ParseUuid(const std::string& s, unsigned char out[16]) {
+  if (!IsUuid(s)) return false;
+  int k = 0;
+  for (size_t i = 0; i < s.size(); i += 2) {
+    if (s[i] == '-') ++i;
+    auto hex = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : std::tolower(c) - 'a' + 10; };
+    out[k++] = static_cast<unsigned char>(hex(s[i]) << 4 | hex(s[i + 1]));
+  }
+  return k == 16;
+}
+
+}  // namespace pmemd::ndctl

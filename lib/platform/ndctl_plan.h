@@ -1,0 +1,92 @@
+// Planning for the ndctl platform: what the kernel will do with a
+// create-namespace or reconfigure-namespace, computed from plain facts read
+// out of libndctl (or made up in tests), before anything is written.
+//
+// The kernel's allocator (drivers/nvdimm/namespace_devs.c, scan_allocate)
+// gives a new pmem namespace the first free extent of the region, in address
+// order, that holds the whole size on a region-alignment (16 MiB) boundary;
+// pmemd cannot steer it elsewhere. The pfn/dax info block then needs the
+// namespace's data offset to be a multiple of the namespace alignment
+// (nd_pfn_validate), which with 1 GiB alignment means a 1 GiB-aligned
+// physical start. So a plan takes the kernel's first fit and fails when that
+// extent cannot carry the alignment, rather than picking a later extent the
+// kernel would never use. Sizes come from namespace_rules.h, shared with the
+// emulated platform, and the error messages are the emulated platform's
+// where the situation is the same.
+//
+// Thread safety: pure functions over values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "pmemd/platform.h"
+#include "pmemd/status.h"
+
+namespace pmemd::ndctl {
+
+struct RegionFacts {
+  std::string dev;          // "region0"
+  std::string number;       // "0"
+  uint64_t phys_start = 0;  // physical address of the region's first byte
+  uint64_t size = 0;
+  uint64_t align = 16ull << 20;  // namespace size and start granularity
+  bool enabled = true;
+  bool read_only = false;
+  bool labels = true;       // label-based namespaces (false: memmap=, label-less NVDIMM)
+  // Free label slots on the region's fullest DIMM (the kernel's
+  // available_slots, which already keeps one slot back for updates).
+  std::optional<uint64_t> free_label_slots;
+  std::string full_dimm;    // the DIMM with no free slot, for the message
+  std::string seed;         // the idle namespace a create configures; "" when none
+  std::string io_namespace; // label-less: the region's one namespace
+  // [offset, size) within the region of every namespace that has a size.
+  std::vector<std::pair<uint64_t, uint64_t>> used;
+  bool has_pfn_seed = true, has_dax_seed = true, has_btt_seed = true;
+  std::vector<uint64_t> pfn_aligns;  // alignments the kernel supports; empty = unknown
+  std::vector<uint64_t> dax_aligns;
+};
+
+struct NamespaceFacts {
+  std::string dev;     // "namespace0.0"
+  std::string region;  // "region0"
+  std::string mode;    // as List() reports it
+  uint64_t raw_size = 0;
+  uint64_t offset = 0;  // within the region
+  std::string raw_uuid;  // the label's uuid; "" for label-less namespaces
+  std::string name;
+  bool enabled = false;
+  bool label_less = false;
+  std::string system_ram;  // the chardev when it is onlined as system-ram
+};
+
+struct Facts {
+  std::vector<RegionFacts> regions;
+  std::vector<NamespaceFacts> namespaces;  // configured ones (non-zero size or active)
+};
+
+// Free [offset, length) extents of a region, in address order.
+std::vector<std::pair<uint64_t, uint64_t>> FreeExtents(const RegionFacts& r);
+
+// "region0" for "region0" or "0".
+std::string RegionName(const std::string& region);
+
+const RegionFacts* FindRegion(const Facts& f, const std::string& dev);
+const NamespaceFacts* FindNamespace(const Facts& f, const std::string& dev);
+
+Status UnknownRegion(const Facts& f, const std::string& name);
+Status UnknownNamespace(const Facts& f, const std::string& dev);
+
+// kBusy when the namespace's dax device is system-ram ("cannot <op> ...").
+Status CheckNotInUse(const NamespaceFacts& n, const std::string& op);
+
+Result<NamespacePlan> PlanCreate(const Facts& f, NamespaceSpec spec);
+Result<NamespacePlan> PlanReconfigure(const Facts& f, const std::string& dev, NamespaceSpec spec);
+
+// Parses "01234567-89ab-..." into 16 bytes; false when malformed.
+bool ParseUuid(const std::string& s, unsigned char out[16]);
+
+}  // namespace pmemd::ndctl
