@@ -134,6 +134,50 @@ count_memblocks() {
 	done
 }
 
+# pmemd in the guest (scenarios with needs=pmemd). pmemd_start [STATE_DIR]
+# starts `pmemd --platform ndctl` on $PMEMD_SOCK, waits for its socket and
+# sets pmemd_pid; its log is $PMEMD_LOG and is printed when the scenario
+# fails (call pmemd_log_on_failure once). pmemctl_json ARGS... runs
+# `pmemctl --socket $PMEMD_SOCK ARGS --json` and stops the scenario if it fails.
+PMEMD_SOCK=/run/pmemd.sock
+PMEMD_LOG=/tmp/pmemd.log
+pmemd_log_on_failure() {
+	trap '_rc=$?; if [ "$_rc" != 0 ] && [ -f "$PMEMD_LOG" ]; then
+		echo "----- pmemd log (last 200 lines of $PMEMD_LOG) -----" >&2
+		tail -n 200 "$PMEMD_LOG" >&2
+		echo "----- end of pmemd log -----" >&2
+	fi' EXIT
+}
+pmemd_start() {
+	_state=${1:-/var/lib/pmemd}
+	mkdir -p "$_state"
+	pmemd --platform ndctl --socket "$PMEMD_SOCK" --state-dir "$_state" --log-level debug >>"$PMEMD_LOG" 2>&1 &
+	pmemd_pid=$!
+	wait_for 60 "pmemd's socket $PMEMD_SOCK" _pmemd_socket_or_exit
+	info "pmemd is up (pid $pmemd_pid)"
+}
+_pmemd_socket_or_exit() {
+	[ -S "$PMEMD_SOCK" ] && return 0
+	kill -0 "$pmemd_pid" 2>/dev/null || fail "pmemd exited before creating $PMEMD_SOCK"
+	return 1
+}
+pmemd_stop() {
+	kill "$pmemd_pid" 2>/dev/null || true
+	wait "$pmemd_pid" 2>/dev/null || true
+	rm -f "$PMEMD_SOCK"
+}
+pmemctl_json() {
+	run pmemctl --socket "$PMEMD_SOCK" "$@" --json
+}
+# pmemctl_fails ARGS...: must fail; prints its stderr (the error message).
+pmemctl_fails() {
+	echo "+ (expect failure) pmemctl $* --json" >&2
+	if _out=$(pmemctl --socket "$PMEMD_SOCK" "$@" --json 2>&1); then
+		fail "pmemctl $* succeeded but should have failed: $_out"
+	fi
+	printf '%s\n' "$_out"
+}
+
 # Sizes.
 KiB=1024
 MiB=$((1024 * KiB))
