@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -14,19 +15,33 @@
 
 namespace {
 
+// "<N>" with N the syslog priority of the message's level, which journald
+// turns into the entry's priority (sd-daemon(3)), so `journalctl -p warning`
+// works.
+class SyslogPriority final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    static constexpr char kPriority[] = {'7', '7', '6', '4', '3', '2', '6'};  // trace..critical, off
+    const char text[] = {'<', kPriority[msg.level], '>'};
+    dest.append(text, text + 3);
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<SyslogPriority>(); }
+};
+
 // Under systemd (JOURNAL_STREAM set) journald adds timestamps and the unit
 // name; otherwise a terminal user wants the time.
 void InstallLogging(spdlog::level::level_enum level) {
   auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  auto logger = std::make_shared<spdlog::logger>("pmemd", sink);
-  if (std::getenv("JOURNAL_STREAM") != nullptr)
-    logger->set_pattern("<%l> %n: %v");
-  else
-    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %l %n: %v");
-  spdlog::set_default_logger(logger);
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("pmemd", sink));
   pmemd::ResetLoggers(level);
-  // Loggers made later by GetLogger copy the default's sinks and pattern.
-  spdlog::set_pattern(std::getenv("JOURNAL_STREAM") ? "<%l> %n: %v" : "%Y-%m-%d %H:%M:%S.%e %l %n: %v");
+  // The sink's formatter is shared by every logger, including those lib/
+  // creates later with GetLogger.
+  auto formatter = std::make_unique<spdlog::pattern_formatter>();
+  if (std::getenv("JOURNAL_STREAM") != nullptr)
+    formatter->add_flag<SyslogPriority>('*').set_pattern("%*%n: %v");
+  else
+    formatter->set_pattern("%Y-%m-%d %H:%M:%S.%e %l %n: %v");
+  sink->set_formatter(std::move(formatter));
 }
 
 }  // namespace
@@ -70,7 +85,8 @@ int main(int argc, char** argv) {
       spdlog::critical("cannot start: {}", daemon.status().message());
       return 1;
     }
-    std::fprintf(stderr,
+    if (std::getenv("JOURNAL_STREAM") == nullptr)
+      std::fprintf(stderr,
                  "pmemd is serving on %s (platform %s).\n"
                  "Talk to it:  pmemctl --socket %s list\n"
                  "      or:    PMEMD_SOCKET=%s pmemctl version\n"

@@ -176,6 +176,15 @@ TEST_F(DaemonTest, BadConfigIsRefusedNamingTheKey) {
   EXPECT_NE(flag.err.find("use auto, emulated or ndctl"), std::string::npos);
 }
 
+TEST_F(DaemonTest, UnderSystemdLogLinesCarryPriorityAndNoTimestamp) {
+  ASSERT_TRUE(WriteFileAtomic(dir_.path() + "/not-a-dir", "x").ok());
+  RunResult r = RunProgram({PMEMD_BIN, "--socket", Socket(), "--state-dir", dir_.path() + "/not-a-dir"}, 30,
+                           {"JOURNAL_STREAM=8:1234"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(r.err.starts_with("<2>pmemd: cannot start: ")) << r.err;
+  EXPECT_NE(r.err.find("not-a-dir exists and is not a directory"), std::string::npos) << r.err;
+}
+
 TEST_F(DaemonTest, SighupReloadsTheLogLevel) {
   std::string cfg = dir_.path() + "/c.json";
   ASSERT_TRUE(WriteFileAtomic(cfg, R"({"log_level":"info"})").ok());
