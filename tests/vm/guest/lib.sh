@@ -154,7 +154,10 @@ pmemd_start() {
 	pmemd --platform ndctl --socket "$PMEMD_SOCK" --state-dir "$_state" --log-level debug >>"$PMEMD_LOG" 2>&1 &
 	pmemd_pid=$!
 	wait_for 60 "pmemd's socket $PMEMD_SOCK" _pmemd_socket_or_exit
-	info "pmemd is up (pid $pmemd_pid)"
+	# pmemd binds its socket before it reconciles its intent journal and
+	# serves: the first answer says it is done with that.
+	pmemctl --socket "$PMEMD_SOCK" version >/dev/null 2>&1 || fail "pmemd (pid $pmemd_pid) does not answer"
+	info "pmemd is up and has reconciled its journal (pid $pmemd_pid)"
 }
 _pmemd_socket_or_exit() {
 	[ -S "$PMEMD_SOCK" ] && return 0
