@@ -1,0 +1,260 @@
+// Pool: a userspace ZONE_DEVICE. One devdax device, a file on a DAX file
+// system, or (emulated platform) a plain file, that pmemd keeps out of the
+// kernel's allocator and carves into leases for its clients, who mmap their
+// extent.
+//
+// A pool is formatted once (Pool::Format) and attached (Pool::Attach) each
+// time pmemd starts: attaching maps it with libpmem2, takes an OFD lock on
+// its bytes (a second process cannot attach it), reads its tables, replays
+// its redo log to exactly the acknowledged state, rolls back blocks found
+// half way through a transition, builds the per-page metadata array
+// (MemMap) and applies the persistent state to it.
+//
+// Its data area is cut into fixed-size memory blocks with the kernel's
+// hotplug state machine (offline -> going-online -> online -> going-offline
+// -> offline, with cancel back on failure); leases are allocated from the
+// pages of online blocks. Every mutation is durable (a checksummed record
+// in the redo log, persisted with pmem2's persist function) before the call
+// returns. docs/pool-format.md describes the bytes on the media.
+//
+// Thread safety: every method may be called from any thread. Mutations of
+// one pool are serialized by its lock; reads
+// (Describe, GetLease, ListLeases) run concurrently with each other and wait
+// for a mutation in progress.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pmemd/memmap.h"
+#include "pmemd/status.h"
+
+namespace pmemd {
+
+class EventBus;
+
+inline constexpr uint64_t kPoolPageSize = 4096;
+inline constexpr uint64_t kPoolMinBlockSize = 2ull << 20;
+inline constexpr uint64_t kPoolDefaultBlockSize = 128ull << 20;
+inline constexpr uint32_t kPoolFormatVersion = 1;
+// The lease alignments a client can ask for: 4 KiB, 2 MiB, 1 GiB.
+inline constexpr uint64_t kLeaseAlignments[] = {4096, 2ull << 20, 1ull << 30};
+
+// ---- Memory blocks: the state machine -------------------------------------
+
+enum class BlockState : uint8_t { kOffline = 0, kGoingOnline = 1, kOnline = 2, kGoingOffline = 3 };
+
+// "offline", "going-online", "online", "going-offline".
+std::string_view BlockStateName(BlockState s);
+Result<BlockState> ParseBlockState(std::string_view name);
+// The transition table: offline -> going-online; going-online -> online
+// (done) or offline (cancel); online -> going-offline; going-offline ->
+// offline (done) or online (cancel). Nothing else.
+bool IsLegalTransition(BlockState from, BlockState to);
+// Where a block found in `s` after a crash goes back to: its last stable
+// state (going-online -> offline, going-offline -> online; stable states
+// stay).
+BlockState StableStateOf(BlockState s);
+// kFailedPrecondition naming the block, both states and the legal targets,
+// when `from -> to` is not in the table.
+Status CheckTransition(uint64_t block, BlockState from, BlockState to);
+
+// ---- Test hooks ---------------------------------------------------------
+
+// Called by a pool at each step that makes something durable and where a
+// block changes state. The default does nothing; tests pass their own to
+// simulate a crash right after a given persist step (the pool then writes
+// nothing more, as if the process had died) or to make a block's
+// transition fail. Not owned by the pool; must outlive it.
+class PoolHooks {
+ public:
+  virtual ~PoolHooks() = default;
+  // `step` names what was just persisted ("format-metadata", "log-append",
+  // "checkpoint-tables", "checkpoint-commit", ...); `n` counts persist steps
+  // since the pool object was made, from 1. Return true to crash here.
+  virtual bool CrashAfterPersist(std::string_view step, uint64_t n) {
+    (void)step;
+    (void)n;
+    return false;
+  }
+  // Called before a block's pages change in an online/offline operation; a
+  // non-OK status makes that block fail (and the operation roll back).
+  virtual Status BlockFault(uint64_t block, BlockState to) {
+    (void)block;
+    (void)to;
+    return Status::Ok();
+  }
+};
+
+// ---- Creating and opening -------------------------------------------------
+
+// Where a pool's bytes are: `path` from `offset`, `size` bytes.
+struct PoolBacking {
+  std::string path;
+  uint64_t offset = 0;
+  uint64_t size = 0;
+  std::string device;      // "dax0.0" when on a dax device ("" for a file)
+  std::string namespace_;  // "namespace0.0" when known
+};
+
+struct PoolFormatOptions {
+  std::string name;  // 1..63 bytes of [A-Za-z0-9._-]
+  uint64_t block_size = kPoolDefaultBlockSize;  // a power of two, at least 2 MiB
+  uint64_t max_leases = 4096;                   // lease table slots
+  uint64_t log_size = 1ull << 20;               // redo log bytes (multiple of 4 KiB, at least 64 KiB)
+  bool force = false;                           // overwrite a pool found there
+};
+
+struct PoolOptions {
+  InitStrategy strategy = InitStrategy::kDeferred;  // how the metadata array is initialized
+  unsigned memmap_threads = 0;                      // 0: one per CPU
+  EventBus* events = nullptr;                       // transitions are published here when set
+  PoolHooks* hooks = nullptr;                       // tests only
+  // Bad pages, as [offset, offset+length) ranges from the pool's start; asked
+  // at attach and before every online operation. Empty function: none.
+  std::function<Result<std::vector<std::pair<uint64_t, uint64_t>>>()> badblocks;
+};
+
+// ---- What a pool reports --------------------------------------------------
+
+struct LeaseSpec {
+  std::string name;  // unique in its pool: 1..63 bytes of [A-Za-z0-9._:-]
+  uint64_t size = 0;  // bytes, a non-zero multiple of align
+  uint64_t align = 2ull << 20;  // 4096, 2 MiB or 1 GiB
+  std::string owner;  // optional tag, at most 63 bytes
+  std::map<std::string, std::string> labels;  // serialized as JSON, at most 320 bytes
+};
+
+struct Lease {
+  std::string name;
+  uint64_t id = 0;      // unique over the pool's life; the pages' owner in the memmap
+  uint64_t offset = 0;  // from the pool's start
+  uint64_t size = 0;
+  uint64_t align = 0;
+  std::string owner;
+  std::map<std::string, std::string> labels;
+  uint64_t created_ns = 0;  // CLOCK_REALTIME
+};
+
+struct AlignCapacity {
+  uint64_t align = 0;
+  uint64_t available_size = 0;        // free bytes usable in leases of this alignment
+  uint64_t max_available_extent = 0;  // the largest lease of this alignment that fits now
+};
+
+struct PoolCapacity {
+  uint64_t total_size = 0;    // bytes in whole blocks
+  uint64_t online_size = 0;   // bytes in online blocks
+  uint64_t leased_size = 0;
+  uint64_t poisoned_size = 0; // bad pages in online blocks (never leased)
+  uint64_t available_size = 0;
+  uint64_t max_available_extent = 0;  // at 4 KiB alignment
+  std::vector<AlignCapacity> alignments;  // one per kLeaseAlignments
+};
+
+struct BlockInfo {
+  uint64_t index = 0;
+  uint64_t offset = 0;  // from the pool's start
+  BlockState state = BlockState::kOffline;
+  uint64_t leased_pages = 0;
+  uint64_t poisoned_pages = 0;
+};
+
+struct PoolStatus {
+  std::string name;
+  std::string uuid;
+  PoolBacking backing;
+  uint32_t format_version = 0;
+  uint64_t size = 0;
+  uint64_t data_offset = 0;
+  uint64_t block_size = 0;
+  uint64_t blocks_total = 0;
+  uint64_t blocks_online = 0;
+  uint64_t leases = 0;
+  uint64_t max_leases = 0;
+  uint64_t badblock_count = 0;   // bad pages in the data area
+  std::string granularity;       // what pmem2 reported: "byte", "cache_line", "page"
+  std::string init_strategy;     // the metadata array's
+  uint64_t attach_ns = 0;        // Attach() start to ready
+  uint64_t pages = 0;            // descriptors in the metadata array
+  uint64_t log_used = 0;         // redo log bytes since the last checkpoint
+  uint64_t log_size = 0;
+  uint64_t seq = 0;              // last durable record
+  PoolCapacity capacity;
+  std::vector<BlockInfo> blocks;
+};
+
+// One block's outcome in OnlineBlocks / OfflineBlocks.
+struct PoolBlockResult {
+  uint64_t index = 0;
+  BlockState from = BlockState::kOffline;
+  BlockState to = BlockState::kOffline;  // == from when unchanged, failed or rolled back
+  Status status;
+  bool rolled_back = false;  // changed, then put back after another block failed
+  std::vector<std::string> holders;  // leases that kept it from going offline
+};
+
+struct PoolBlockOpResult {
+  std::vector<PoolBlockResult> blocks;
+  bool rolled_back = false;  // the operation failed and nothing changed
+  Status status;             // the first failure (OK when every block made it)
+};
+
+// ---- The pool --------------------------------------------------------------
+
+class Pool {
+ public:
+  // Writes a new pool's metadata over `backing` (which must exist and be at
+  // least large enough for the metadata and one block). A pool already
+  // there is kAlreadyExists unless options.force.
+  static Status Format(const PoolBacking& backing, const PoolFormatOptions& options,
+                       PoolHooks* hooks = nullptr);
+  // Opens and locks the pool at `backing`, replays and rolls back, builds
+  // the metadata array.
+  static Result<std::unique_ptr<Pool>> Attach(const PoolBacking& backing, const PoolOptions& options);
+  // Reads the name in a pool's header without attaching it.
+  static Result<std::string> ReadName(const PoolBacking& backing);
+
+  ~Pool();  // detaches: checkpoints and unmaps (after a simulated crash: writes nothing)
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  const std::string& name() const;
+  const PoolBacking& backing() const;
+
+  PoolStatus Describe(bool with_blocks = false) const;
+
+  // Blocks [first, first+count) online / offline, all or nothing. Blocks
+  // already in the target state are left alone (reported unchanged).
+  Result<PoolBlockOpResult> OnlineBlocks(uint64_t first, uint64_t count);
+  Result<PoolBlockOpResult> OfflineBlocks(uint64_t first, uint64_t count);
+
+  // A name that exists with the same size, alignment, owner and labels
+  // returns the existing lease (an idempotent retry); different ones are
+  // kAlreadyExists.
+  Result<Lease> CreateLease(const LeaseSpec& spec);
+  Status DeleteLease(const std::string& name);
+  Result<Lease> GetLease(const std::string& name) const;
+  std::vector<Lease> ListLeases() const;
+  // The lease that holds page `pfn` (pool offset / 4096), through the
+  // memmap's owner field.
+  std::optional<Lease> LeaseOfPage(uint64_t pfn) const;
+
+  // Writes the tables and resets the log (also done when the log fills).
+  Status Checkpoint();
+  // The metadata array (for tests and benchmarks).
+  const MemMap& memmap() const;
+
+ private:
+  struct Impl;
+  explicit Pool(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pmemd

@@ -1,0 +1,97 @@
+// PoolManager: the daemon's owner of every attached pool.
+//
+// It resolves where a pool lives (a dax device through the platform's
+// GetDaxBacking, or a file), formats and attaches pools, and records the
+// attached ones in <state_dir>/pools.json (replaced atomically), so that
+// they come back by themselves when pmemd restarts: Open() re-attaches
+// each, and one that cannot be attached stays listed as unavailable with
+// the reason, to be retried at the next start or forgotten by detach-pool.
+// It also answers PlatformOwner's in-use check: a dax device or namespace
+// holding an attached pool cannot be destroyed, disabled, reconfigured or
+// onlined as system-ram.
+//
+// Thread safety: every method may be called from any thread. Create,
+// attach and detach are serialized; Find and InUse never wait for them.
+// Pools are handed out as shared_ptr, so a detach while a request uses the
+// pool completes when that request does.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "pmemd/pool.h"
+#include "pmemd/status.h"
+
+namespace pmemd {
+
+class EventBus;
+class PlatformOwner;
+
+// Exactly one of device ("dax0.0") and path (an absolute file path).
+struct PoolTarget {
+  std::string device;
+  std::string path;
+};
+
+struct CreatePoolSpec {
+  std::string name;
+  PoolTarget target;
+  uint64_t size = 0;  // path only: the file is created or grown to this size
+  uint64_t block_size = kPoolDefaultBlockSize;
+  uint64_t max_leases = 4096;
+  bool force = false;
+};
+
+// A recorded pool that could not be attached at start-up.
+struct UnavailablePool {
+  std::string name;
+  PoolTarget target;
+  Status error;
+};
+
+class PoolManager {
+ public:
+  // Re-attaches the pools recorded in <state_dir>/pools.json. `defaults`
+  // gives the init strategy and hooks for every pool (events and badblocks
+  // are filled in here).
+  static Result<std::unique_ptr<PoolManager>> Open(PlatformOwner* owner, std::string state_dir, EventBus* events,
+                                                   PoolOptions defaults = {});
+  ~PoolManager();  // detaches every pool; pools.json keeps them for the next start
+
+  // Formats and attaches. The same name on the same target, already
+  // attached, returns it (an idempotent retry).
+  Result<PoolStatus> CreatePool(const CreatePoolSpec& spec);
+  Result<PoolStatus> AttachPool(const PoolTarget& target);
+  Status DetachPool(const std::string& name);
+
+  Result<std::shared_ptr<Pool>> Find(const std::string& name) const;
+  std::vector<std::shared_ptr<Pool>> Pools() const;  // sorted by name
+  std::vector<UnavailablePool> Unavailable() const;
+
+  // kBusy when `dev` (a dax device or a namespace) holds an attached pool.
+  Status InUse(const std::string& dev) const;
+
+ private:
+  PoolManager(PlatformOwner* owner, std::string state_dir, EventBus* events, PoolOptions defaults);
+  struct Resolved;
+  Result<Resolved> Resolve(const PoolTarget& target, bool must_exist) const;
+  Result<std::shared_ptr<Pool>> AttachResolved(const Resolved& r);
+  Status Save();  // requires admin_mu_
+
+  PlatformOwner* owner_;
+  std::string state_dir_;
+  EventBus* events_;
+  PoolOptions defaults_;
+
+  std::mutex admin_mu_;  // serializes create, attach, detach and Save
+  mutable std::shared_mutex map_mu_;
+  std::map<std::string, std::shared_ptr<Pool>> pools_;          // guarded by map_mu_
+  std::map<std::string, UnavailablePool> unavailable_;          // guarded by map_mu_
+  std::map<std::string, PoolTarget> targets_;                   // guarded by map_mu_: how each was attached
+};
+
+}  // namespace pmemd

@@ -1,0 +1,28 @@
+#include "format.h"
+
+namespace pmemd::pool_format {
+
+uint64_t Checksum(const void* data, size_t len, uint64_t seed) {
+  uint64_t h = seed ? seed : 0xcbf29ce484222325ull;
+  const auto* p = static_cast<const uint8_t*>(data);
+  for (size_t i = 0; i < len; ++i) {
+    h ^= p[i];
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+uint64_t UuidSeed(const uint8_t uuid[16]) { return Checksum(uuid, 16); }
+
+Geometry ComputeGeometry(uint64_t pool_size, uint64_t block_size, uint64_t lease_slots, uint64_t log_size) {
+  Geometry g;
+  uint64_t max_blocks = block_size ? pool_size / block_size : 0;
+  g.lease_table_offset = AlignUp(g.block_table_offset + max_blocks * 8, 4096);
+  g.log_offset = AlignUp(g.lease_table_offset + lease_slots * kLeaseSlotSize, 4096);
+  g.metadata_end = g.log_offset + AlignUp(log_size, 4096);
+  g.data_offset = block_size ? AlignUp(g.metadata_end, block_size) : 0;
+  g.block_count = (block_size && pool_size > g.data_offset) ? (pool_size - g.data_offset) / block_size : 0;
+  return g;
+}
+
+}  // namespace pmemd::pool_format

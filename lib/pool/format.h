@@ -1,0 +1,168 @@
+// The on-media format of a pool, version 1 (docs/pool-format.md is the
+// reference; keep the two in step). Every integer is little-endian (x86-64
+// and arm64 both are); every structure has a fixed size checked below.
+//
+//   offset 0         header copy A (4 KiB page, 256 bytes used)
+//   offset 4096      header copy B
+//   offset 8192      checkpoint slots (2 x 64 bytes), attach info (64 bytes)
+//   offset 12288     block table: one 8-byte entry per block
+//   (4 KiB aligned)  lease table: max_leases slots of 512 bytes
+//   (4 KiB aligned)  redo log: log_size bytes of 64-byte aligned records
+//   data_offset      block 0 (data_offset is a multiple of block_size)
+//
+// Thread safety: plain data and pure functions.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace pmemd::pool_format {
+
+inline constexpr char kHeaderMagic[8] = {'P', 'M', 'E', 'M', 'D', 'P', 'O', 'L'};
+inline constexpr uint64_t kCheckpointMagic = 0x3154504b43444d50ull;  // "PMDCKPT1"
+inline constexpr uint64_t kLeaseMagic = 0x455341454c444d50ull;       // "PMDLEASE"
+inline constexpr uint64_t kAttachMagic = 0x48435441444d50ull;        // "PMDATCH"
+inline constexpr uint32_t kRecordMagic = 0x474f4c50u;                // "PLOG"
+inline constexpr uint64_t kBlockEntryTag = 0xB10Cull << 48;
+
+inline constexpr uint64_t kHeaderAOffset = 0;
+inline constexpr uint64_t kHeaderBOffset = 4096;
+inline constexpr uint64_t kCheckpointOffset = 8192;
+inline constexpr uint64_t kAttachInfoOffset = 8192 + 128;
+inline constexpr uint64_t kBlockTableOffset = 12288;
+inline constexpr uint64_t kLeaseSlotSize = 512;
+inline constexpr uint64_t kRecordAlign = 64;
+inline constexpr uint64_t kMinLogSize = 64 * 1024;
+
+// FNV-1a, 64 bits, over bytes, starting from `seed` (0 means the standard
+// offset basis). Log records are seeded with the pool's uuid so that records
+// left by an earlier pool on the same media never validate.
+uint64_t Checksum(const void* data, size_t len, uint64_t seed = 0);
+uint64_t UuidSeed(const uint8_t uuid[16]);
+
+struct Header {
+  char magic[8];
+  uint32_t format_version;
+  uint32_t header_size;  // sizeof(Header)
+  uint8_t uuid[16];
+  char name[64];  // NUL padded
+  uint64_t pool_size;
+  uint64_t block_size;
+  uint64_t block_count;
+  uint64_t data_offset;
+  uint64_t checkpoint_offset;
+  uint64_t block_table_offset;
+  uint64_t lease_table_offset;
+  uint64_t lease_slots;
+  uint64_t lease_slot_size;
+  uint64_t log_offset;
+  uint64_t log_size;
+  uint64_t created_ns;
+  uint8_t reserved[56];
+  uint64_t checksum;  // Checksum(bytes [0, 248))
+};
+static_assert(sizeof(Header) == 256);
+static_assert(offsetof(Header, checksum) == 248);
+
+struct CheckpointSlot {
+  uint64_t magic;
+  uint64_t seq;         // every record up to this one is in the tables
+  uint64_t generation;  // checkpoints taken; the higher valid slot wins
+  uint8_t reserved[32];
+  uint64_t checksum;  // Checksum(bytes [0, 56))
+};
+static_assert(sizeof(CheckpointSlot) == 64);
+
+// Who attached the pool last, for the "attached by another process" message
+// (advisory: the OFD lock is what excludes).
+struct AttachInfo {
+  uint64_t magic;
+  uint64_t pid;  // 0 after a clean detach
+  uint64_t time_ns;
+  uint8_t reserved[40];
+};
+static_assert(sizeof(AttachInfo) == 64);
+
+struct LeaseSlot {
+  uint64_t magic;  // kLeaseMagic when in use; a free slot is all zeros
+  uint64_t id;
+  uint64_t offset;
+  uint64_t length;
+  uint64_t align;
+  uint64_t created_ns;
+  uint16_t name_len;
+  uint16_t owner_len;
+  uint16_t labels_len;
+  uint16_t reserved;
+  char name[64];
+  char owner[64];
+  char labels[320];  // a JSON object of string values
+  uint64_t checksum;  // Checksum(bytes [0, 504))
+};
+static_assert(sizeof(LeaseSlot) == kLeaseSlotSize);
+static_assert(offsetof(LeaseSlot, checksum) == 504);
+
+enum class RecordType : uint16_t {
+  kLeaseSet = 1,    // payload: LeaseSetPayload
+  kLeaseClear = 2,  // payload: LeaseClearPayload
+  kBlockSet = 3,    // payload: BlockSetPayload + runs
+};
+
+struct RecordHeader {
+  uint32_t magic;
+  uint16_t type;
+  uint16_t reserved;
+  uint32_t length;  // payload bytes after this header
+  uint32_t reserved2;
+  uint64_t seq;       // the checkpoint's seq + 1 for the record at log offset 0, then +1 each
+  uint64_t checksum;  // Checksum(header with checksum = 0, then payload; seed UuidSeed(uuid))
+};
+static_assert(sizeof(RecordHeader) == 32);
+
+struct LeaseSetPayload {
+  uint32_t slot;
+  uint32_t reserved;
+  LeaseSlot image;  // the slot's new bytes, its own checksum included
+};
+static_assert(sizeof(LeaseSetPayload) == 520);
+
+struct LeaseClearPayload {
+  uint32_t slot;
+  uint32_t reserved;
+  uint64_t id;
+};
+static_assert(sizeof(LeaseClearPayload) == 16);
+
+struct BlockRun {
+  uint32_t first;
+  uint32_t count;
+  uint32_t state;  // BlockState
+  uint32_t reserved;
+};
+static_assert(sizeof(BlockRun) == 16);
+
+struct BlockSetPayload {
+  uint32_t runs;
+  uint32_t reserved;
+  // followed by `runs` BlockRun
+};
+static_assert(sizeof(BlockSetPayload) == 8);
+
+inline constexpr uint64_t AlignUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+inline constexpr uint64_t AlignDown(uint64_t v, uint64_t a) { return v / a * a; }
+inline constexpr bool IsPow2(uint64_t v) { return v && !(v & (v - 1)); }
+
+// The layout a pool of `pool_size` bytes gets; block_count 0 when too small.
+struct Geometry {
+  uint64_t block_table_offset = kBlockTableOffset;
+  uint64_t lease_table_offset = 0;
+  uint64_t log_offset = 0;
+  uint64_t metadata_end = 0;
+  uint64_t data_offset = 0;
+  uint64_t block_count = 0;
+};
+Geometry ComputeGeometry(uint64_t pool_size, uint64_t block_size, uint64_t lease_slots, uint64_t log_size);
+
+}  // namespace pmemd::pool_format

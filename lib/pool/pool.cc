@@ -1,0 +1,1286 @@
+// Pool: format, attach (replay, roll back, memmap), blocks, leases, the redo
+// log and checkpoints. The on-media structures are in format.h; the bytes
+// and the recovery rules are documented in docs/pool-format.md.
+#include "pmemd/pool.h"
+
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstring>
+#include <set>
+#include <shared_mutex>
+#include <unordered_map>
+
+#include <libpmem2.h>
+#include <nlohmann/json.hpp>
+
+#include "extent_allocator.h"
+#include "format.h"
+#include "pmemd/events.h"
+#include "pmemd/fs.h"
+#include "pmemd/json_reader.h"
+#include "pmemd/log.h"
+
+namespace pmemd {
+
+namespace pf = pool_format;
+using nlohmann::json;
+
+// ---- The state machine ------------------------------------------------------
+
+std::string_view BlockStateName(BlockState s) {
+  switch (s) {
+    case BlockState::kOffline: return "offline";
+    case BlockState::kGoingOnline: return "going-online";
+    case BlockState::kOnline: return "online";
+    case BlockState::kGoingOffline: return "going-offline";
+  }
+  return "unknown";
+}
+
+Result<BlockState> ParseBlockState(std::string_view name) {
+  for (auto s : {BlockState::kOffline, BlockState::kGoingOnline, BlockState::kOnline, BlockState::kGoingOffline})
+    if (BlockStateName(s) == name) return s;
+  return Status::InvalidArgument("unknown block state '" + std::string(name) +
+                                 "'; known: offline, going-online, online, going-offline");
+}
+
+namespace {
+
+// kTransitions[from][to]: the kernel's MEM_GOING_ONLINE/MEM_ONLINE/
+// MEM_CANCEL_ONLINE and the offline twins.
+constexpr bool kTransitions[4][4] = {
+    //            offline going-on online going-off
+    /* offline */ {false, true, false, false},
+    /* going-on */ {true, false, true, false},
+    /* online */ {false, false, false, true},
+    /* going-off */ {true, false, true, false},
+};
+
+std::string Hex(const uint8_t* p, size_t n) {
+  static const char* d = "0123456789abcdef";
+  std::string s;
+  for (size_t i = 0; i < n; ++i) {
+    s += d[p[i] >> 4];
+    s += d[p[i] & 15];
+  }
+  return s;
+}
+
+std::string UuidString(const uint8_t u[16]) {
+  std::string h = Hex(u, 16);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+}
+
+uint64_t NowNs(clockid_t clock = CLOCK_MONOTONIC) {
+  timespec ts{};
+  ::clock_gettime(clock, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
+}
+
+// pmem2 returns -errno for OS failures and its own PMEM2_E_* (far below
+// -4096) otherwise.
+int Pmem2Errno(int rc) { return rc < 0 && rc > -4096 ? -rc : 0; }
+
+std::string Pmem2Error(const std::string& what, int rc) {
+  return what + ": " + pmem2_errormsg() + " (pmem2 error " + std::to_string(rc) + ")";
+}
+
+bool ValidName(std::string_view n, bool allow_colon) {
+  if (n.empty() || n.size() > 63) return false;
+  for (char c : n)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' || (allow_colon && c == ':')))
+      return false;
+  return true;
+}
+
+std::string Human(uint64_t b) {
+  static const char* u[] = {"", "K", "M", "G", "T"};
+  int i = 0;
+  while (i < 4 && b >= 1024 && b % 1024 == 0) {
+    b /= 1024;
+    ++i;
+  }
+  return std::to_string(b) + u[i];
+}
+
+std::string Range(uint64_t first, uint64_t count) {
+  return count == 1 ? std::to_string(first) : std::to_string(first) + "-" + std::to_string(first + count - 1);
+}
+
+}  // namespace
+
+bool IsLegalTransition(BlockState from, BlockState to) {
+  return kTransitions[static_cast<int>(from)][static_cast<int>(to)];
+}
+
+BlockState StableStateOf(BlockState s) {
+  switch (s) {
+    case BlockState::kGoingOnline: return BlockState::kOffline;
+    case BlockState::kGoingOffline: return BlockState::kOnline;
+    default: return s;
+  }
+}
+
+Status CheckTransition(uint64_t block, BlockState from, BlockState to) {
+  if (IsLegalTransition(from, to)) return Status::Ok();
+  std::string legal;
+  for (int t = 0; t < 4; ++t)
+    if (kTransitions[static_cast<int>(from)][t])
+      legal += (legal.empty() ? "" : " or ") + std::string(BlockStateName(static_cast<BlockState>(t)));
+  return Status::FailedPrecondition("block " + std::to_string(block) + ": " + std::string(BlockStateName(from)) +
+                                    " -> " + std::string(BlockStateName(to)) + " is not a legal transition (from " +
+                                    std::string(BlockStateName(from)) + " a block goes " + legal + ")");
+}
+
+// ---- Media: the mapped bytes, the lock and pmem2's functions -----------------
+
+namespace {
+
+// The mapping of one pool's backing with the functions pmem2 chose for it
+// (taken once, when mapped), the OFD lock, and the persist-step counter the
+// test hooks see.
+class Media {
+ public:
+  static Result<std::unique_ptr<Media>> Open(const PoolBacking& b, PoolHooks* hooks);
+  ~Media() {
+    if (map_) pmem2_map_delete(&map_);
+    if (src_) pmem2_source_delete(&src_);
+  }
+
+  uint8_t* at(uint64_t off) const { return base_ + off; }
+  uint64_t size() const { return size_; }
+  pmem2_granularity granularity() const { return granularity_; }
+  bool crashed() const { return crashed_; }
+
+  // Copies and persists: the only way pool code changes the media.
+  Status Write(uint64_t off, const void* src, size_t len, std::string_view step) {
+    if (crashed_) return Crashed();
+    memcpy_(base_ + off, src, len, PMEM2_F_MEM_NOFLUSH);
+    return Persist(off, len, step);
+  }
+  // Stores without persisting; a later Persist of the range makes it durable.
+  Status Store(uint64_t off, const void* src, size_t len) {
+    if (crashed_) return Crashed();
+    memcpy_(base_ + off, src, len, PMEM2_F_MEM_NOFLUSH);
+    return Status::Ok();
+  }
+  Status Zero(uint64_t off, size_t len) {
+    if (crashed_) return Crashed();
+    memset_(base_ + off, 0, len, PMEM2_F_MEM_NOFLUSH);
+    return Status::Ok();
+  }
+  Status Persist(uint64_t off, size_t len, std::string_view step) {
+    if (crashed_) return Crashed();
+    persist_(base_ + off, len);
+    ++steps_;
+    if (hooks_ && hooks_->CrashAfterPersist(step, steps_)) {
+      crashed_ = true;
+      return Crashed();
+    }
+    return Status::Ok();
+  }
+  uint64_t steps() const { return steps_; }
+  Status Crashed() const {
+    return Status::Internal("simulated crash after persist step " + std::to_string(steps_) +
+                            ": the pool writes nothing more");
+  }
+
+ private:
+  Media() = default;
+
+  UniqueFd fd_;
+  pmem2_source* src_ = nullptr;
+  pmem2_map* map_ = nullptr;
+  uint8_t* base_ = nullptr;
+  uint64_t size_ = 0;
+  pmem2_granularity granularity_ = PMEM2_GRANULARITY_PAGE;
+  pmem2_persist_fn persist_ = nullptr;
+  pmem2_memcpy_fn memcpy_ = nullptr;
+  pmem2_memset_fn memset_ = nullptr;
+  PoolHooks* hooks_ = nullptr;
+  uint64_t steps_ = 0;
+  bool crashed_ = false;
+};
+
+std::string Where(const PoolBacking& b) {
+  if (!b.device.empty()) return b.device;
+  return b.offset ? b.path + "@" + std::to_string(b.offset) : b.path;
+}
+
+// The pid recorded by whoever holds the lock, for the error message.
+std::string HolderPid(int fd, uint64_t offset) {
+  pf::AttachInfo ai{};
+  if (::pread(fd, &ai, sizeof ai, static_cast<off_t>(offset + pf::kAttachInfoOffset)) == sizeof ai &&
+      ai.magic == pf::kAttachMagic && ai.pid != 0)
+    return " (pid " + std::to_string(ai.pid) + ")";
+  return "";
+}
+
+Result<std::unique_ptr<Media>> Media::Open(const PoolBacking& b, PoolHooks* hooks) {
+  std::unique_ptr<Media> m(new Media());
+  m->hooks_ = hooks;
+  m->fd_ = UniqueFd(::open(b.path.c_str(), O_RDWR | O_CLOEXEC));
+  if (!m->fd_.valid()) return Status::FromErrno(errno, "open " + b.path);
+  struct stat st{};
+  if (::fstat(m->fd_.get(), &st) != 0) return Status::FromErrno(errno, "stat " + b.path);
+  if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) < b.offset + b.size)
+    return Status::InvalidArgument(b.path + " holds " + std::to_string(st.st_size) + " bytes, fewer than offset " +
+                                   std::to_string(b.offset) + " + size " + std::to_string(b.size));
+  // An OFD lock on the pool's bytes: a second process (or a second open in
+  // this one) cannot attach or format it while this is held. Byte-range, so
+  // that pools on different dax devices of one emulated region file coexist.
+  struct flock fl{};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = static_cast<off_t>(b.offset);
+  fl.l_len = static_cast<off_t>(b.size);
+  if (::fcntl(m->fd_.get(), F_OFD_SETLK, &fl) != 0) {
+    int err = errno;
+    if (err == EAGAIN || err == EACCES)
+      return Status(Code::kBusy,
+                    "the pool on " + Where(b) + " is attached by another process" + HolderPid(m->fd_.get(), b.offset) +
+                        "; detach it there (detach-pool) or stop that process first",
+                    EBUSY);
+    return Status::FromErrno(err, "lock " + b.path);
+  }
+  int rc = pmem2_source_from_fd(&m->src_, m->fd_.get());
+  if (rc) return Status(Code::kIoError, Pmem2Error("pmem2_source_from_fd " + b.path, rc), Pmem2Errno(rc));
+  pmem2_config* cfg = nullptr;
+  rc = pmem2_config_new(&cfg);
+  if (rc) return Status(Code::kIoError, Pmem2Error("pmem2_config_new", rc));
+  struct CfgDel {
+    pmem2_config* c;
+    ~CfgDel() { pmem2_config_delete(&c); }
+  } cfg_del{cfg};
+  // PAGE is the weakest requirement: real pmem reports byte or cache-line
+  // granularity, a plain file page (persist is then msync).
+  if ((rc = pmem2_config_set_required_store_granularity(cfg, PMEM2_GRANULARITY_PAGE)) ||
+      (rc = pmem2_config_set_offset(cfg, b.offset)) || (rc = pmem2_config_set_length(cfg, b.size)))
+    return Status(Code::kInvalidArgument, Pmem2Error("configure the mapping of " + Where(b), rc));
+  rc = pmem2_map_new(&m->map_, cfg, m->src_);
+  if (rc) return Status(Code::kIoError, Pmem2Error("pmem2_map_new " + Where(b), rc), Pmem2Errno(rc));
+  m->base_ = static_cast<uint8_t*>(pmem2_map_get_address(m->map_));
+  m->size_ = pmem2_map_get_size(m->map_);
+  m->granularity_ = pmem2_map_get_store_granularity(m->map_);
+  m->persist_ = pmem2_get_persist_fn(m->map_);
+  m->memcpy_ = pmem2_get_memcpy_fn(m->map_);
+  m->memset_ = pmem2_get_memset_fn(m->map_);
+  return m;
+}
+
+const char* GranularityName(pmem2_granularity g) {
+  switch (g) {
+    case PMEM2_GRANULARITY_BYTE: return "byte";
+    case PMEM2_GRANULARITY_CACHE_LINE: return "cache_line";
+    case PMEM2_GRANULARITY_PAGE: return "page";
+  }
+  return "unknown";
+}
+
+enum class CopyState { kValid, kNoMagic, kBadChecksum, kNewer };
+
+CopyState CheckHeader(const pf::Header& h) {
+  if (std::memcmp(h.magic, pf::kHeaderMagic, 8) != 0) return CopyState::kNoMagic;
+  if (h.format_version > kPoolFormatVersion) return CopyState::kNewer;
+  if (h.header_size != sizeof(pf::Header) || h.format_version == 0 ||
+      pf::Checksum(&h, offsetof(pf::Header, checksum)) != h.checksum)
+    return CopyState::kBadChecksum;
+  return CopyState::kValid;
+}
+
+// The valid header (A preferred), and which copies need rewriting.
+Result<pf::Header> ReadHeader(const uint8_t* base, const std::string& where, bool* repair_a, bool* repair_b) {
+  pf::Header a{}, b{};
+  std::memcpy(&a, base + pf::kHeaderAOffset, sizeof a);
+  std::memcpy(&b, base + pf::kHeaderBOffset, sizeof b);
+  CopyState sa = CheckHeader(a), sb = CheckHeader(b);
+  for (const pf::Header* h : {&a, &b})
+    if (CheckHeader(*h) == CopyState::kNewer)
+      return Status::Unsupported(where + " holds a pool of format version " + std::to_string(h->format_version) +
+                                 ", newer than this pmemd reads (" + std::to_string(kPoolFormatVersion) +
+                                 "); upgrade pmemd");
+  if (sa != CopyState::kValid && sb != CopyState::kValid) {
+    if (sa == CopyState::kNoMagic && sb == CopyState::kNoMagic)
+      return Status::InvalidArgument(where + " is not a pmemd pool (no pool header); create-pool formats one");
+    return Status::Corruption(where + ": both copies of the pool header fail their checksum; the pool is damaged");
+  }
+  const pf::Header& h = sa == CopyState::kValid ? a : b;
+  *repair_a = sa != CopyState::kValid;
+  *repair_b = sb != CopyState::kValid || std::memcmp(&a, &b, sizeof a) != 0;
+  return h;
+}
+
+Status ValidateGeometry(const pf::Header& h, uint64_t backing_size, const std::string& where) {
+  auto bad = [&](const std::string& what) {
+    return Status::Corruption(where + ": pool header is inconsistent (" + what + ")");
+  };
+  if (h.pool_size > backing_size)
+    return bad("pool size " + std::to_string(h.pool_size) + " is larger than the " + std::to_string(backing_size) +
+               " bytes behind it");
+  if (!pf::IsPow2(h.block_size) || h.block_size < kPoolMinBlockSize) return bad("block size " + std::to_string(h.block_size));
+  if (h.lease_slot_size != pf::kLeaseSlotSize || h.checkpoint_offset != pf::kCheckpointOffset)
+    return bad("slot size or checkpoint offset");
+  pf::Geometry g = pf::ComputeGeometry(h.pool_size, h.block_size, h.lease_slots, h.log_size);
+  if (g.block_table_offset != h.block_table_offset || g.lease_table_offset != h.lease_table_offset ||
+      g.log_offset != h.log_offset || g.data_offset != h.data_offset || g.block_count != h.block_count ||
+      h.block_count == 0 || h.log_size < pf::kMinLogSize)
+    return bad("table offsets do not match the geometry");
+  return Status::Ok();
+}
+
+}  // namespace
+
+// ---- Format -------------------------------------------------------------------
+
+Status Pool::Format(const PoolBacking& backing, const PoolFormatOptions& o, PoolHooks* hooks) {
+  const std::string where = Where(backing);
+  if (!ValidName(o.name, false))
+    return Status::InvalidArgument("pool name '" + o.name + "' is not 1 to 63 characters of A-Z a-z 0-9 . _ -");
+  if (!pf::IsPow2(o.block_size) || o.block_size < kPoolMinBlockSize)
+    return Status::InvalidArgument("block size " + std::to_string(o.block_size) +
+                                   " is not a power of two of at least 2 MiB; use e.g. 134217728 (128M)");
+  if (o.max_leases == 0 || o.max_leases > 1u << 20)
+    return Status::InvalidArgument("max_leases " + std::to_string(o.max_leases) + " is not between 1 and 1048576");
+  if (o.log_size < pf::kMinLogSize || o.log_size % 4096 || o.log_size > (1ull << 30))
+    return Status::InvalidArgument("log size " + std::to_string(o.log_size) +
+                                   " is not a multiple of 4096 between 64 KiB and 1 GiB");
+  const uint64_t size = pf::AlignDown(backing.size, kPoolPageSize);
+  pf::Geometry g = pf::ComputeGeometry(size, o.block_size, o.max_leases, o.log_size);
+  if (g.block_count == 0)
+    return Status::InvalidArgument(where + " (" + std::to_string(backing.size) + " bytes) is too small for a pool of " +
+                                   Human(o.block_size) + " blocks: it needs at least " +
+                                   std::to_string(g.data_offset + o.block_size) +
+                                   " bytes (metadata, then one block); use a smaller block size or a larger device");
+  PoolBacking b = backing;
+  b.size = size;
+  PMEMD_ASSIGN_OR_RETURN(auto m, Media::Open(b, hooks));
+  {
+    bool ra = false, rb = false;
+    auto existing = ReadHeader(m->at(0), where, &ra, &rb);
+    if (existing.ok() && !o.force)
+      return Status::AlreadyExists(where + " already holds pool '" + std::string(existing->name) + "' (uuid " +
+                                   UuidString(existing->uuid) +
+                                   "); attach-pool it, or pass force to overwrite it and every lease in it");
+    if (!existing.ok() && existing.status().code() != Code::kInvalidArgument && !o.force)
+      return Status(existing.status().code(),
+                    existing.status().message() + "; pass force to format over it", 0);
+  }
+  // 1. Invalidate both header copies, so that a crash below leaves "not a
+  //    pool" rather than an old header over new tables.
+  pf::Header zero{};
+  PMEMD_RETURN_IF_ERROR(m->Store(pf::kHeaderAOffset, &zero, sizeof zero));
+  PMEMD_RETURN_IF_ERROR(m->Store(pf::kHeaderBOffset, &zero, sizeof zero));
+  PMEMD_RETURN_IF_ERROR(m->Persist(0, pf::kCheckpointOffset, "format-invalidate-headers"));
+  // 2. Metadata: zeroed tables and log, every block offline, checkpoint 0.
+  PMEMD_RETURN_IF_ERROR(m->Zero(pf::kCheckpointOffset, g.metadata_end - pf::kCheckpointOffset));
+  std::vector<uint64_t> entries(g.block_count, pf::kBlockEntryTag | static_cast<uint64_t>(BlockState::kOffline));
+  PMEMD_RETURN_IF_ERROR(m->Store(g.block_table_offset, entries.data(), entries.size() * 8));
+  pf::CheckpointSlot cp{};
+  cp.magic = pf::kCheckpointMagic;
+  cp.seq = 0;
+  cp.generation = 1;
+  cp.checksum = pf::Checksum(&cp, offsetof(pf::CheckpointSlot, checksum));
+  PMEMD_RETURN_IF_ERROR(m->Store(pf::kCheckpointOffset, &cp, sizeof cp));
+  PMEMD_RETURN_IF_ERROR(m->Persist(pf::kCheckpointOffset, g.metadata_end - pf::kCheckpointOffset, "format-metadata"));
+  // 3. The header, copy B then copy A.
+  pf::Header h{};
+  std::memcpy(h.magic, pf::kHeaderMagic, 8);
+  h.format_version = kPoolFormatVersion;
+  h.header_size = sizeof h;
+  if (::getrandom(h.uuid, sizeof h.uuid, 0) != sizeof h.uuid) return Status::FromErrno(errno, "getrandom");
+  h.uuid[6] = (h.uuid[6] & 0x0f) | 0x40;
+  h.uuid[8] = (h.uuid[8] & 0x3f) | 0x80;
+  std::memcpy(h.name, o.name.data(), o.name.size());
+  h.pool_size = size;
+  h.block_size = o.block_size;
+  h.block_count = g.block_count;
+  h.data_offset = g.data_offset;
+  h.checkpoint_offset = pf::kCheckpointOffset;
+  h.block_table_offset = g.block_table_offset;
+  h.lease_table_offset = g.lease_table_offset;
+  h.lease_slots = o.max_leases;
+  h.lease_slot_size = pf::kLeaseSlotSize;
+  h.log_offset = g.log_offset;
+  h.log_size = o.log_size;
+  h.created_ns = NowNs(CLOCK_REALTIME);
+  h.checksum = pf::Checksum(&h, offsetof(pf::Header, checksum));
+  PMEMD_RETURN_IF_ERROR(m->Write(pf::kHeaderBOffset, &h, sizeof h, "format-header-b"));
+  PMEMD_RETURN_IF_ERROR(m->Write(pf::kHeaderAOffset, &h, sizeof h, "format-header-a"));
+  GetLogger("pool")->info("pool {} formatted on {}: {} blocks of {}, data at {}, {} lease slots, {} log", o.name, where,
+                          g.block_count, Human(o.block_size), g.data_offset, o.max_leases, Human(o.log_size));
+  return Status::Ok();
+}
+
+Result<std::string> Pool::ReadName(const PoolBacking& backing) {
+  UniqueFd fd(::open(backing.path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return Status::FromErrno(errno, "open " + backing.path);
+  std::vector<uint8_t> buf(pf::kCheckpointOffset);
+  if (::pread(fd.get(), buf.data(), buf.size(), static_cast<off_t>(backing.offset)) != static_cast<ssize_t>(buf.size()))
+    return Status::InvalidArgument(Where(backing) + " is not a pmemd pool (too short to hold a pool header)");
+  bool ra = false, rb = false;
+  PMEMD_ASSIGN_OR_RETURN(pf::Header h, ReadHeader(buf.data(), Where(backing), &ra, &rb));
+  return std::string(h.name, strnlen(h.name, sizeof h.name));
+}
+
+// ---- The attached pool ----------------------------------------------------------
+
+struct Pool::Impl {
+  struct Block {
+    BlockState state = BlockState::kOffline;
+    uint64_t leased_pages = 0;
+    uint64_t poisoned_pages = 0;
+    uint64_t since_ns = 0;  // when it entered a going-* state
+  };
+
+  PoolBacking backing;
+  PoolOptions options;
+  std::shared_ptr<spdlog::logger> log = GetLogger("pool");
+  std::unique_ptr<Media> media;
+  pf::Header hdr{};
+  uint64_t seed = 0;
+  std::string name, uuid;
+  uint64_t attach_ns = 0;
+
+  mutable std::shared_mutex mu;
+  std::vector<Block> blocks;                        // guarded by mu
+  std::vector<pf::LeaseSlot> slots;                 // guarded by mu: the tables as the log says
+  std::vector<bool> slot_dirty, block_dirty;        // guarded by mu: differ from the tables on media
+  std::map<std::string, uint32_t, std::less<>> by_name;  // guarded by mu
+  std::unordered_map<uint64_t, uint32_t> by_id;     // guarded by mu
+  std::set<uint32_t> free_slots;                    // guarded by mu
+  ExtentAllocator alloc;                            // guarded by mu
+  std::vector<uint64_t> bad_pfns;                   // guarded by mu, sorted
+  uint64_t seq = 0;                                 // guarded by mu: last durable record
+  uint64_t log_tail = 0;                            // guarded by mu
+  uint64_t ckpt_generation = 0;                     // guarded by mu
+  int ckpt_slot = 0;                                // guarded by mu
+  std::unique_ptr<MemMap> memmap;
+
+  std::string Object() const { return "pool:" + name; }
+  uint64_t BlockOffset(uint64_t b) const { return hdr.data_offset + b * hdr.block_size; }
+  uint64_t PagesPerBlock() const { return hdr.block_size / kPoolPageSize; }
+
+  void Publish(std::string kind, std::string object, std::string_view from, std::string_view to, json detail = json::object()) {
+    if (options.events)
+      options.events->Publish({.kind = std::move(kind), .object = std::move(object), .from = std::string(from),
+                               .to = std::string(to), .detail = std::move(detail)});
+  }
+
+  PageDesc* Pages(uint64_t pfn, uint64_t count) {
+    Status s = memmap->WaitReady(pfn, count);
+    (void)s;  // the range is inside the map by construction
+    return memmap->Get(pfn);
+  }
+
+  // ---- lease slots
+  static Lease FromSlot(const pf::LeaseSlot& s) {
+    Lease l;
+    l.name.assign(s.name, s.name_len);
+    l.id = s.id;
+    l.offset = s.offset;
+    l.size = s.length;
+    l.align = s.align;
+    l.owner.assign(s.owner, s.owner_len);
+    l.created_ns = s.created_ns;
+    if (s.labels_len) {
+      auto j = ParseJson(std::string_view(s.labels, s.labels_len));
+      if (j.ok() && j->is_object())
+        for (auto& [k, v] : j->items())
+          if (v.is_string()) l.labels[k] = v.get<std::string>();
+    }
+    return l;
+  }
+
+  // ---- the redo log
+  Status Append(pf::RecordType type, const void* payload, uint32_t len) {
+    const uint64_t total = pf::AlignUp(sizeof(pf::RecordHeader) + len, pf::kRecordAlign);
+    if (total > hdr.log_size / 2)
+      return Status::InvalidArgument("the change needs a " + std::to_string(total) + "-byte log record, more than half of the " +
+                                     std::to_string(hdr.log_size) + "-byte log; split it into smaller ranges");
+    if (log_tail + total > hdr.log_size) PMEMD_RETURN_IF_ERROR(CheckpointLocked());
+    std::vector<uint8_t> buf(sizeof(pf::RecordHeader) + len);
+    pf::RecordHeader h{};
+    h.magic = pf::kRecordMagic;
+    h.type = static_cast<uint16_t>(type);
+    h.length = len;
+    h.seq = seq + 1;
+    std::memcpy(buf.data(), &h, sizeof h);
+    std::memcpy(buf.data() + sizeof h, payload, len);
+    h.checksum = pf::Checksum(buf.data(), buf.size(), seed);
+    std::memcpy(buf.data(), &h, sizeof h);
+    PMEMD_RETURN_IF_ERROR(media->Write(hdr.log_offset + log_tail, buf.data(), buf.size(), "log-append"));
+    ++seq;
+    log_tail += total;
+    return Status::Ok();
+  }
+
+  Status AppendBlocks(const std::vector<uint64_t>& targets, BlockState state) {
+    std::vector<uint8_t> p(sizeof(pf::BlockSetPayload));
+    uint32_t runs = 0;
+    for (size_t i = 0; i < targets.size();) {
+      size_t j = i + 1;
+      while (j < targets.size() && targets[j] == targets[j - 1] + 1) ++j;
+      pf::BlockRun r{static_cast<uint32_t>(targets[i]), static_cast<uint32_t>(j - i), static_cast<uint32_t>(state), 0};
+      p.insert(p.end(), reinterpret_cast<uint8_t*>(&r), reinterpret_cast<uint8_t*>(&r) + sizeof r);
+      ++runs;
+      i = j;
+    }
+    std::memcpy(p.data(), &runs, sizeof runs);
+    return Append(pf::RecordType::kBlockSet, p.data(), static_cast<uint32_t>(p.size()));
+  }
+
+  // Applies a durable record to the DRAM images (replay only).
+  Status ApplyRecord(const pf::RecordHeader& h, const uint8_t* p) {
+    auto bad = [&](const std::string& what) {
+      return Status::Corruption("pool " + name + ": log record " + std::to_string(h.seq) + " " + what);
+    };
+    switch (static_cast<pf::RecordType>(h.type)) {
+      case pf::RecordType::kLeaseSet: {
+        if (h.length != sizeof(pf::LeaseSetPayload)) return bad("has the wrong length");
+        pf::LeaseSetPayload ls;
+        std::memcpy(&ls, p, sizeof ls);
+        if (ls.slot >= slots.size()) return bad("names lease slot " + std::to_string(ls.slot) + " past the table");
+        slots[ls.slot] = ls.image;
+        slot_dirty[ls.slot] = true;
+        return Status::Ok();
+      }
+      case pf::RecordType::kLeaseClear: {
+        if (h.length != sizeof(pf::LeaseClearPayload)) return bad("has the wrong length");
+        pf::LeaseClearPayload lc;
+        std::memcpy(&lc, p, sizeof lc);
+        if (lc.slot >= slots.size()) return bad("names lease slot " + std::to_string(lc.slot) + " past the table");
+        if (slots[lc.slot].magic != pf::kLeaseMagic || slots[lc.slot].id != lc.id)
+          return bad("deletes lease " + std::to_string(lc.id) + " that slot " + std::to_string(lc.slot) + " does not hold");
+        slots[lc.slot] = pf::LeaseSlot{};
+        slot_dirty[lc.slot] = true;
+        return Status::Ok();
+      }
+      case pf::RecordType::kBlockSet: {
+        if (h.length < sizeof(pf::BlockSetPayload)) return bad("has the wrong length");
+        pf::BlockSetPayload bs;
+        std::memcpy(&bs, p, sizeof bs);
+        if (h.length != sizeof bs + uint64_t{bs.runs} * sizeof(pf::BlockRun)) return bad("has the wrong length");
+        for (uint32_t i = 0; i < bs.runs; ++i) {
+          pf::BlockRun r;
+          std::memcpy(&r, p + sizeof bs + i * sizeof r, sizeof r);
+          if (r.state > 3 || uint64_t{r.first} + r.count > blocks.size()) return bad("names blocks past the table");
+          for (uint64_t b = r.first; b < uint64_t{r.first} + r.count; ++b) {
+            blocks[b].state = static_cast<BlockState>(r.state);
+            block_dirty[b] = true;
+          }
+        }
+        return Status::Ok();
+      }
+    }
+    return bad("has unknown type " + std::to_string(h.type));
+  }
+
+  Status CheckpointLocked() {
+    if (media->crashed()) return media->Crashed();
+    if (log_tail == 0 && std::find(block_dirty.begin(), block_dirty.end(), true) == block_dirty.end() &&
+        std::find(slot_dirty.begin(), slot_dirty.end(), true) == slot_dirty.end())
+      return Status::Ok();
+    // Block table entries, then lease slots: stored, then persisted as
+    // ranges; then the checkpoint slot not in use names the last record.
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (size_t b = 0; b < blocks.size(); ++b) {
+      if (!block_dirty[b]) continue;
+      uint64_t e = pf::kBlockEntryTag | static_cast<uint64_t>(blocks[b].state);
+      uint64_t off = hdr.block_table_offset + b * 8;
+      PMEMD_RETURN_IF_ERROR(media->Store(off, &e, 8));
+      lo = std::min(lo, off);
+      hi = std::max(hi, off + 8);
+    }
+    if (hi) PMEMD_RETURN_IF_ERROR(media->Persist(lo, hi - lo, "checkpoint-blocks"));
+    lo = UINT64_MAX, hi = 0;
+    for (size_t s = 0; s < slots.size(); ++s) {
+      if (!slot_dirty[s]) continue;
+      uint64_t off = hdr.lease_table_offset + s * pf::kLeaseSlotSize;
+      PMEMD_RETURN_IF_ERROR(media->Store(off, &slots[s], sizeof slots[s]));
+      lo = std::min(lo, off);
+      hi = std::max(hi, off + pf::kLeaseSlotSize);
+    }
+    if (hi) PMEMD_RETURN_IF_ERROR(media->Persist(lo, hi - lo, "checkpoint-leases"));
+    pf::CheckpointSlot cp{};
+    cp.magic = pf::kCheckpointMagic;
+    cp.seq = seq;
+    cp.generation = ckpt_generation + 1;
+    cp.checksum = pf::Checksum(&cp, offsetof(pf::CheckpointSlot, checksum));
+    int next = 1 - ckpt_slot;
+    PMEMD_RETURN_IF_ERROR(media->Write(pf::kCheckpointOffset + next * sizeof cp, &cp, sizeof cp, "checkpoint-commit"));
+    ckpt_slot = next;
+    ckpt_generation = cp.generation;
+    log_tail = 0;
+    std::fill(block_dirty.begin(), block_dirty.end(), false);
+    std::fill(slot_dirty.begin(), slot_dirty.end(), false);
+    log->debug("pool {}: checkpoint {} at record {}", name, ckpt_generation, seq);
+    return Status::Ok();
+  }
+
+  // ---- pages
+  bool IsBad(uint64_t pfn) const { return std::binary_search(bad_pfns.begin(), bad_pfns.end(), pfn); }
+
+  // Onlining: Offline cleared, refcount 0, handed to the allocator; bad
+  // pages stay Offline+HWPoison and leased pages (attach) stay leased.
+  void PagesOnline(uint64_t b) {
+    const uint64_t pfn0 = BlockOffset(b) / kPoolPageSize, n = PagesPerBlock();
+    PageDesc* d = Pages(pfn0, n);
+    uint64_t run_start = 0, run_len = 0, poisoned = 0;
+    auto flush = [&] {
+      if (run_len) alloc.Free(run_start * kPoolPageSize, run_len * kPoolPageSize);
+      run_len = 0;
+    };
+    auto bad = std::lower_bound(bad_pfns.begin(), bad_pfns.end(), pfn0);
+    for (uint64_t i = 0; i < n; ++i) {
+      const uint64_t pfn = pfn0 + i;
+      bool is_bad = bad != bad_pfns.end() && *bad == pfn;
+      if (is_bad) ++bad;
+      if (d[i].IsLeased()) {
+        flush();
+        if (is_bad) d[i].SetHWPoison();
+        continue;
+      }
+      if (is_bad) {
+        flush();
+        d[i].SetHWPoison();
+        ++poisoned;
+        continue;
+      }
+      d[i].ClearOffline();
+      memmap->SetRefCount(&d[i], 0);
+      d[i].SetFree();
+      if (!run_len) run_start = pfn;
+      ++run_len;
+    }
+    flush();
+    blocks[b].poisoned_pages = poisoned;
+  }
+
+  // Offlining (after the block was isolated and found unleased).
+  void PagesOffline(uint64_t b) {
+    const uint64_t pfn0 = BlockOffset(b) / kPoolPageSize, n = PagesPerBlock();
+    PageDesc* d = Pages(pfn0, n);
+    for (uint64_t i = 0; i < n; ++i) {
+      if (d[i].IsHWPoison()) continue;
+      d[i].ClearFree();
+      d[i].SetOffline();
+      memmap->SetRefCount(&d[i], 1);
+    }
+    blocks[b].poisoned_pages = 0;
+  }
+
+  void PagesLease(uint64_t offset, uint64_t length, uint64_t id, int delta_sign) {
+    const uint64_t pfn0 = offset / kPoolPageSize, n = length / kPoolPageSize;
+    PageDesc* d = Pages(pfn0, n);
+    for (uint64_t i = 0; i < n; ++i) {
+      if (delta_sign > 0) {
+        d[i].ClearFree();
+        d[i].ClearOffline();
+        d[i].SetLeased();
+        d[i].SetOwner(id);
+        memmap->SetRefCount(&d[i], 1);
+      } else {
+        d[i].ClearLeased();
+        d[i].SetOwner(0);
+        memmap->SetRefCount(&d[i], 0);
+        d[i].SetFree();
+      }
+    }
+    for (uint64_t b = (offset - hdr.data_offset) / hdr.block_size;
+         b < blocks.size() && BlockOffset(b) < offset + length; ++b) {
+      uint64_t s = std::max(offset, BlockOffset(b)), e = std::min(offset + length, BlockOffset(b) + hdr.block_size);
+      uint64_t pages = (e - s) / kPoolPageSize;
+      if (delta_sign > 0)
+        blocks[b].leased_pages += pages;
+      else
+        blocks[b].leased_pages -= pages;
+    }
+  }
+
+  // The names of the leases holding pages of block b, through the pages'
+  // owner field.
+  std::vector<std::string> Holders(uint64_t b) {
+    const uint64_t pfn0 = BlockOffset(b) / kPoolPageSize, n = PagesPerBlock();
+    PageDesc* d = Pages(pfn0, n);
+    std::vector<std::string> names;
+    uint64_t last = 0;
+    for (uint64_t i = 0; i < n; ++i) {
+      uint64_t o = d[i].Owner();
+      if (o == 0 || o == last) continue;
+      last = o;
+      if (auto it = by_id.find(o); it != by_id.end()) {
+        std::string nm(slots[it->second].name, slots[it->second].name_len);
+        if (std::find(names.begin(), names.end(), nm) == names.end()) names.push_back(nm);
+      }
+    }
+    return names;
+  }
+
+  // ---- the one transition function
+  void Transition(uint64_t b, BlockState to) {
+    Block& blk = blocks[b];
+    const BlockState from = blk.state;
+    Status s = CheckTransition(b, from, to);
+    if (!s.ok()) {
+      // A bug in pmemd, never user input: the callers only ask for legal ones.
+      log->error("pool {}: {}", name, s.message());
+      return;
+    }
+    const uint64_t now = NowNs();
+    blk.state = to;
+    block_dirty[b] = true;
+    const std::string object = Object() + "/block" + std::to_string(b);
+    if (to == BlockState::kGoingOnline || to == BlockState::kGoingOffline) {
+      blk.since_ns = now;
+      log->debug("pool {} block {}: {} -> {}", name, b, BlockStateName(from), BlockStateName(to));
+      Publish("pool_block", object, BlockStateName(from), BlockStateName(to));
+    } else {
+      uint64_t us = (now - blk.since_ns) / 1000;
+      bool cancel = (from == BlockState::kGoingOnline && to == BlockState::kOffline) ||
+                    (from == BlockState::kGoingOffline && to == BlockState::kOnline);
+      log->info("pool {} block {}: {} -> {}{} ({} us)", name, b, BlockStateName(from), BlockStateName(to),
+                cancel ? " (cancelled)" : "", us);
+      Publish("pool_block", object, BlockStateName(from), BlockStateName(to),
+              {{"duration_ns", now - blk.since_ns}, {"cancelled", cancel}});
+    }
+  }
+
+  void RefreshBadblocks() {
+    if (!options.badblocks) return;
+    auto r = options.badblocks();
+    if (!r.ok()) {
+      log->warn("pool {}: cannot read badblocks ({}); keeping the known ones", name, r.status().message());
+      return;
+    }
+    std::vector<uint64_t> pfns;
+    for (const auto& [off, len] : *r) {
+      if (len == 0) continue;
+      uint64_t first = off / kPoolPageSize, last = (off + len - 1) / kPoolPageSize;
+      for (uint64_t p = first; p <= last && p < hdr.pool_size / kPoolPageSize; ++p) pfns.push_back(p);
+    }
+    std::sort(pfns.begin(), pfns.end());
+    pfns.erase(std::unique(pfns.begin(), pfns.end()), pfns.end());
+    bad_pfns = std::move(pfns);
+  }
+
+  Lease LeaseAt(uint32_t slot) const { return FromSlot(slots[slot]); }
+
+  Status Load();
+};
+
+// ---- Attach ----------------------------------------------------------------------
+
+Status Pool::Impl::Load() {
+  const std::string where = Where(backing);
+  bool repair_a = false, repair_b = false;
+  PMEMD_ASSIGN_OR_RETURN(hdr, ReadHeader(media->at(0), where, &repair_a, &repair_b));
+  PMEMD_RETURN_IF_ERROR(ValidateGeometry(hdr, backing.size, where));
+  name.assign(hdr.name, strnlen(hdr.name, sizeof hdr.name));
+  uuid = UuidString(hdr.uuid);
+  seed = pf::UuidSeed(hdr.uuid);
+  if (repair_a) {
+    log->warn("pool {}: header copy A was damaged; rewritten from copy B", name);
+    PMEMD_RETURN_IF_ERROR(media->Write(pf::kHeaderAOffset, &hdr, sizeof hdr, "header-repair-a"));
+  }
+  if (repair_b) {
+    log->warn("pool {}: header copy B was damaged or stale; rewritten from copy A", name);
+    PMEMD_RETURN_IF_ERROR(media->Write(pf::kHeaderBOffset, &hdr, sizeof hdr, "header-repair-b"));
+  }
+
+  // The checkpoint: the valid slot of the higher generation.
+  pf::CheckpointSlot cps[2];
+  std::memcpy(cps, media->at(pf::kCheckpointOffset), sizeof cps);
+  int best = -1;
+  for (int i = 0; i < 2; ++i) {
+    const auto& c = cps[i];
+    if (c.magic != pf::kCheckpointMagic || pf::Checksum(&c, offsetof(pf::CheckpointSlot, checksum)) != c.checksum)
+      continue;
+    if (best < 0 || c.generation > cps[best].generation) best = i;
+  }
+  if (best < 0) return Status::Corruption(where + ": pool " + name + " has no valid checkpoint slot; the pool is damaged");
+  ckpt_slot = best;
+  ckpt_generation = cps[best].generation;
+  seq = cps[best].seq;
+
+  // The tables as last checkpointed.
+  blocks.assign(hdr.block_count, Block{});
+  block_dirty.assign(hdr.block_count, false);
+  std::vector<uint64_t> entries(hdr.block_count);
+  std::memcpy(entries.data(), media->at(hdr.block_table_offset), entries.size() * 8);
+  for (uint64_t b = 0; b < hdr.block_count; ++b) {
+    if ((entries[b] & ~uint64_t{0xff}) != pf::kBlockEntryTag || (entries[b] & 0xff) > 3)
+      return Status::Corruption(where + ": pool " + name + " block table entry " + std::to_string(b) + " is damaged");
+    blocks[b].state = static_cast<BlockState>(entries[b] & 0xff);
+  }
+  slots.resize(hdr.lease_slots);
+  slot_dirty.assign(hdr.lease_slots, false);
+  std::memcpy(slots.data(), media->at(hdr.lease_table_offset), hdr.lease_slots * sizeof(pf::LeaseSlot));
+
+  // Replay: records in order from log offset 0, each the next seq with a
+  // good checksum; the first that is not ends the log (a torn record was
+  // never acknowledged).
+  uint64_t pos = 0, replayed = 0;
+  for (;;) {
+    if (pos + sizeof(pf::RecordHeader) > hdr.log_size) break;
+    pf::RecordHeader h;
+    std::memcpy(&h, media->at(hdr.log_offset + pos), sizeof h);
+    if (h.magic != pf::kRecordMagic || h.seq != seq + 1) break;
+    if (h.length > hdr.log_size - pos - sizeof h) {
+      log->warn("pool {}: dropped torn log record {} at log offset {} (bad length)", name, h.seq, pos);
+      break;
+    }
+    std::vector<uint8_t> buf(sizeof h + h.length);
+    std::memcpy(buf.data(), media->at(hdr.log_offset + pos), buf.size());
+    pf::RecordHeader zeroed = h;
+    zeroed.checksum = 0;
+    std::memcpy(buf.data(), &zeroed, sizeof zeroed);
+    if (pf::Checksum(buf.data(), buf.size(), seed) != h.checksum) {
+      log->warn("pool {}: dropped torn log record {} at log offset {} (checksum)", name, h.seq, pos);
+      break;
+    }
+    PMEMD_RETURN_IF_ERROR(ApplyRecord(h, buf.data() + sizeof h));
+    ++seq;
+    ++replayed;
+    pos += pf::AlignUp(buf.size(), pf::kRecordAlign);
+  }
+  log_tail = pos;
+
+  // Blocks caught half way go back to their last stable state.
+  uint64_t rolled_back = 0;
+  for (uint64_t b = 0; b < blocks.size(); ++b) {
+    BlockState s = blocks[b].state, stable = StableStateOf(s);
+    if (s == stable) continue;
+    log->warn("pool {} block {}: found {} after a crash; rolled back to {}", name, b, BlockStateName(s),
+              BlockStateName(stable));
+    blocks[b].state = stable;
+    block_dirty[b] = true;
+    ++rolled_back;
+  }
+
+  // Leases: checksums, bounds, names, overlaps, online blocks.
+  const uint64_t data_end = hdr.data_offset + hdr.block_count * hdr.block_size;
+  std::vector<std::pair<uint64_t, uint32_t>> by_offset;
+  for (uint32_t s = 0; s < slots.size(); ++s) {
+    const pf::LeaseSlot& l = slots[s];
+    auto bad = [&](const std::string& what) {
+      return Status::Corruption(where + ": pool " + name + " lease slot " + std::to_string(s) + " " + what);
+    };
+    if (l.magic == 0) {
+      free_slots.insert(s);
+      continue;
+    }
+    if (l.magic != pf::kLeaseMagic) return bad("is damaged (bad magic)");
+    if (pf::Checksum(&l, offsetof(pf::LeaseSlot, checksum)) != l.checksum) return bad("fails its checksum");
+    std::string nm(l.name, std::min<size_t>(l.name_len, sizeof l.name));
+    bool align_ok = std::find(std::begin(kLeaseAlignments), std::end(kLeaseAlignments), l.align) != std::end(kLeaseAlignments);
+    if (!align_ok || l.length == 0 || l.length % l.align || l.offset % l.align || l.offset < hdr.data_offset ||
+        l.offset + l.length > data_end || l.id == 0)
+      return bad("(lease '" + nm + "') has an impossible extent");
+    if (!by_name.emplace(nm, s).second) return bad("repeats the lease name '" + nm + "'");
+    by_id[l.id] = s;
+    by_offset.push_back({l.offset, s});
+  }
+  std::sort(by_offset.begin(), by_offset.end());
+  for (size_t i = 1; i < by_offset.size(); ++i) {
+    const auto& p = slots[by_offset[i - 1].second];
+    const auto& q = slots[by_offset[i].second];
+    if (p.offset + p.length > q.offset)
+      return Status::Corruption(where + ": pool " + name + " leases '" + std::string(p.name, p.name_len) + "' and '" +
+                                std::string(q.name, q.name_len) + "' overlap");
+  }
+  for (const auto& [off, s] : by_offset) {
+    const auto& l = slots[s];
+    for (uint64_t b = (l.offset - hdr.data_offset) / hdr.block_size; b < blocks.size() && BlockOffset(b) < l.offset + l.length; ++b)
+      if (blocks[b].state != BlockState::kOnline)
+        return Status::Corruption(where + ": pool " + name + " lease '" + std::string(l.name, l.name_len) +
+                                  "' lies in block " + std::to_string(b) + ", which is " +
+                                  std::string(BlockStateName(blocks[b].state)));
+  }
+
+  // The metadata array, then the state applied to it.
+  MemMapOptions mo;
+  mo.pages = hdr.pool_size / kPoolPageSize;
+  mo.initial_state = PageInitState::kOffline;
+  mo.initial_refcount = 1;
+  mo.strategy = options.strategy;
+  mo.threads = options.memmap_threads;
+  PMEMD_ASSIGN_OR_RETURN(memmap, MemMap::Create(mo));
+  {
+    const uint64_t meta_pages = hdr.data_offset / kPoolPageSize;
+    PageDesc* d = Pages(0, meta_pages);
+    for (uint64_t i = 0; i < meta_pages; ++i) {
+      d[i].ClearOffline();
+      d[i].SetReserved();
+    }
+  }
+  RefreshBadblocks();
+  for (const auto& [off, s] : by_offset) PagesLease(slots[s].offset, slots[s].length, slots[s].id, +1);
+  for (uint64_t b = 0; b < blocks.size(); ++b)
+    if (blocks[b].state == BlockState::kOnline) PagesOnline(b);
+
+  if (replayed || rolled_back || repair_a || repair_b) PMEMD_RETURN_IF_ERROR(CheckpointLocked());
+  pf::AttachInfo ai{pf::kAttachMagic, static_cast<uint64_t>(::getpid()), NowNs(CLOCK_REALTIME), {}};
+  PMEMD_RETURN_IF_ERROR(media->Write(pf::kAttachInfoOffset, &ai, sizeof ai, "attach-info"));
+  if (replayed || rolled_back)
+    log->info("pool {}: recovered: replayed {} log records, rolled back {} blocks", name, replayed, rolled_back);
+  return Status::Ok();
+}
+
+Pool::Pool(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Result<std::unique_ptr<Pool>> Pool::Attach(const PoolBacking& backing, const PoolOptions& options) {
+  const uint64_t start = NowNs();
+  auto impl = std::make_unique<Impl>();
+  impl->backing = backing;
+  impl->options = options;
+  PMEMD_ASSIGN_OR_RETURN(impl->media, Media::Open(backing, options.hooks));
+  PMEMD_RETURN_IF_ERROR(impl->Load());
+  impl->attach_ns = NowNs() - start;
+  auto& im = *impl;
+  MemMapStats ms = im.memmap->Stats();
+  uint64_t online = 0;
+  for (const auto& b : im.blocks) online += b.state == BlockState::kOnline;
+  // One line per attach, like the kernel's memmap_init_zone_device.
+  im.log->info("pool {} attached on {}: {} pages initialised in {:.3f} ms (strategy {}{}), {}/{} blocks online, "
+               "{} leases, granularity {}, attach {:.3f} ms",
+               im.name, Where(backing), ms.descriptors, (ms.init_ns ? ms.init_ns : ms.ready_ns) / 1e6,
+               InitStrategyName(ms.strategy), ms.init_ns ? "" : ", ready; the rest in the background", online,
+               im.blocks.size(), im.by_name.size(), GranularityName(im.media->granularity()), im.attach_ns / 1e6);
+  im.Publish("pool", im.Object(), "", "attached",
+             {{"uuid", im.uuid}, {"attach_ns", im.attach_ns}, {"strategy", InitStrategyName(ms.strategy)}});
+  return std::unique_ptr<Pool>(new Pool(std::move(impl)));
+}
+
+Pool::~Pool() {
+  if (!impl_) return;
+  auto& im = *impl_;
+  std::unique_lock lock(im.mu);
+  if (!im.media->crashed()) {
+    Status s = im.CheckpointLocked();
+    pf::AttachInfo ai{pf::kAttachMagic, 0, NowNs(CLOCK_REALTIME), {}};
+    if (s.ok()) s = im.media->Write(pf::kAttachInfoOffset, &ai, sizeof ai, "detach-info");
+    if (!s.ok()) im.log->warn("pool {}: detach: {}; the log replays at the next attach", im.name, s.message());
+    im.log->info("pool {} detached", im.name);
+    im.Publish("pool", im.Object(), "attached", "detached");
+  }
+  lock.unlock();
+  im.memmap.reset();
+}
+
+const std::string& Pool::name() const { return impl_->name; }
+const PoolBacking& Pool::backing() const { return impl_->backing; }
+const MemMap& Pool::memmap() const { return *impl_->memmap; }
+
+Status Pool::Checkpoint() {
+  std::unique_lock lock(impl_->mu);
+  return impl_->CheckpointLocked();
+}
+
+PoolStatus Pool::Describe(bool with_blocks) const {
+  auto& im = *impl_;
+  std::shared_lock lock(im.mu);
+  PoolStatus s;
+  s.name = im.name;
+  s.uuid = im.uuid;
+  s.backing = im.backing;
+  s.format_version = im.hdr.format_version;
+  s.size = im.hdr.pool_size;
+  s.data_offset = im.hdr.data_offset;
+  s.block_size = im.hdr.block_size;
+  s.blocks_total = im.blocks.size();
+  s.leases = im.by_name.size();
+  s.max_leases = im.hdr.lease_slots;
+  s.granularity = GranularityName(im.media->granularity());
+  MemMapStats ms = im.memmap->Stats();
+  s.init_strategy = std::string(InitStrategyName(ms.requested_strategy));
+  s.attach_ns = im.attach_ns;
+  s.pages = ms.descriptors;
+  s.log_used = im.log_tail;
+  s.log_size = im.hdr.log_size;
+  s.seq = im.seq;
+  const uint64_t data_end = im.hdr.data_offset + im.blocks.size() * im.hdr.block_size;
+  s.badblock_count = std::count_if(im.bad_pfns.begin(), im.bad_pfns.end(), [&](uint64_t p) {
+    return p * kPoolPageSize >= im.hdr.data_offset && p * kPoolPageSize < data_end;
+  });
+  PoolCapacity& c = s.capacity;
+  c.total_size = im.blocks.size() * im.hdr.block_size;
+  for (uint64_t b = 0; b < im.blocks.size(); ++b) {
+    const auto& blk = im.blocks[b];
+    if (blk.state == BlockState::kOnline) {
+      ++s.blocks_online;
+      c.online_size += im.hdr.block_size;
+      c.poisoned_size += blk.poisoned_pages * kPoolPageSize;
+    }
+    if (with_blocks)
+      s.blocks.push_back({b, im.BlockOffset(b), blk.state, blk.leased_pages, blk.poisoned_pages});
+  }
+  for (const auto& [n, slot] : im.by_name) c.leased_size += im.slots[slot].length;
+  c.available_size = im.alloc.free_bytes();
+  c.max_available_extent = im.alloc.MaxExtent(kPoolPageSize);
+  for (uint64_t a : kLeaseAlignments) c.alignments.push_back({a, im.alloc.Available(a), im.alloc.MaxExtent(a)});
+  return s;
+}
+
+// ---- Blocks ----------------------------------------------------------------------
+
+Result<PoolBlockOpResult> Pool::OnlineBlocks(uint64_t first, uint64_t count) {
+  auto& im = *impl_;
+  std::unique_lock lock(im.mu);
+  if (im.media->crashed()) return im.media->Crashed();
+  if (count == 0 || first >= im.blocks.size() || count > im.blocks.size() - first)
+    return Status::InvalidArgument("blocks " + Range(first, std::max<uint64_t>(count, 1)) + ": pool " + im.name +
+                                   " has blocks " + Range(0, im.blocks.size()));
+  const uint64_t start = NowNs();
+  PoolBlockOpResult r;
+  std::vector<uint64_t> targets;
+  for (uint64_t b = first; b < first + count; ++b) {
+    r.blocks.push_back({b, im.blocks[b].state, im.blocks[b].state, Status::Ok(), false, {}});
+    if (im.blocks[b].state == BlockState::kOffline) targets.push_back(b);
+  }
+  if (targets.empty()) return r;
+  im.RefreshBadblocks();
+  PMEMD_RETURN_IF_ERROR(im.AppendBlocks(targets, BlockState::kGoingOnline));
+  for (uint64_t b : targets) im.Transition(b, BlockState::kGoingOnline);
+  std::vector<uint64_t> done;
+  size_t failed = targets.size();
+  Status failure;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    if (im.options.hooks) failure = im.options.hooks->BlockFault(targets[i], BlockState::kOnline);
+    if (!failure.ok()) {
+      failed = i;
+      break;
+    }
+    im.PagesOnline(targets[i]);
+    done.push_back(targets[i]);
+  }
+  if (failed < targets.size()) {
+    // Cancel: the blocks already onlined give their pages back.
+    for (uint64_t b : done) {
+      im.alloc.Isolate(im.BlockOffset(b), im.hdr.block_size);
+      im.PagesOffline(b);
+    }
+    PMEMD_RETURN_IF_ERROR(im.AppendBlocks(targets, BlockState::kOffline));
+    for (uint64_t b : targets) im.Transition(b, BlockState::kOffline);
+    for (auto& br : r.blocks) {
+      if (br.index == targets[failed]) br.status = failure;
+      else if (std::find(done.begin(), done.end(), br.index) != done.end()) br.rolled_back = true;
+    }
+    r.rolled_back = true;
+    r.status = Status(failure.code(), "block " + std::to_string(targets[failed]) + ": " + failure.message(),
+                               failure.sys_errno());
+    im.log->info("pool {}: online-blocks {} failed at block {}; {} blocks put back offline", im.name,
+                 Range(first, count), targets[failed], done.size());
+    return r;
+  }
+  PMEMD_RETURN_IF_ERROR(im.AppendBlocks(targets, BlockState::kOnline));
+  for (uint64_t b : targets) im.Transition(b, BlockState::kOnline);
+  for (auto& br : r.blocks) br.to = im.blocks[br.index].state;
+  im.log->info("pool {}: online-blocks {}: {} blocks onlined in {:.3f} ms", im.name, Range(first, count),
+               targets.size(), (NowNs() - start) / 1e6);
+  return r;
+}
+
+Result<PoolBlockOpResult> Pool::OfflineBlocks(uint64_t first, uint64_t count) {
+  auto& im = *impl_;
+  std::unique_lock lock(im.mu);
+  if (im.media->crashed()) return im.media->Crashed();
+  if (count == 0 || first >= im.blocks.size() || count > im.blocks.size() - first)
+    return Status::InvalidArgument("blocks " + Range(first, std::max<uint64_t>(count, 1)) + ": pool " + im.name +
+                                   " has blocks " + Range(0, im.blocks.size()));
+  const uint64_t start = NowNs();
+  PoolBlockOpResult r;
+  std::vector<uint64_t> targets;
+  for (uint64_t b = first; b < first + count; ++b) {
+    r.blocks.push_back({b, im.blocks[b].state, im.blocks[b].state, Status::Ok(), false, {}});
+    if (im.blocks[b].state == BlockState::kOnline) targets.push_back(b);
+  }
+  if (targets.empty()) return r;
+  PMEMD_RETURN_IF_ERROR(im.AppendBlocks(targets, BlockState::kGoingOffline));
+  for (uint64_t b : targets) im.Transition(b, BlockState::kGoingOffline);
+  // Isolate each block (no new leases from it), then it may go only if no
+  // page in it is leased.
+  std::vector<std::pair<uint64_t, std::vector<Extent>>> isolated;
+  size_t failed = targets.size();
+  Status failure;
+  std::vector<std::string> holders;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const uint64_t b = targets[i];
+    isolated.push_back({b, im.alloc.Isolate(im.BlockOffset(b), im.hdr.block_size)});
+    if (im.options.hooks) failure = im.options.hooks->BlockFault(b, BlockState::kOffline);
+    if (failure.ok() && im.blocks[b].leased_pages) {
+      holders = im.Holders(b);
+      std::string list;
+      for (const auto& h : holders) list += (list.empty() ? "'" : ", '") + h + "'";
+      failure = Status(Code::kBusy, "block " + std::to_string(b) + " holds lease" +
+                                                 (holders.size() == 1 ? " " : "s ") + list + "; delete-lease first",
+                                EBUSY);
+    }
+    if (!failure.ok()) {
+      failed = i;
+      break;
+    }
+  }
+  if (failed < targets.size()) {
+    for (const auto& [b, exts] : isolated)
+      for (const auto& e : exts) im.alloc.Free(e.offset, e.length);
+    PMEMD_RETURN_IF_ERROR(im.AppendBlocks(targets, BlockState::kOnline));
+    for (uint64_t b : targets) im.Transition(b, BlockState::kOnline);
+    for (auto& br : r.blocks) {
+      if (br.index == targets[failed]) {
+        br.status = failure;
+        br.holders = holders;
+      } else if (std::find(targets.begin(), targets.begin() + failed, br.index) != targets.begin() + failed) {
+        br.rolled_back = true;
+      }
+    }
+    r.rolled_back = true;
+    r.status = failure;
+    im.log->info("pool {}: offline-blocks {} failed at block {}; {} blocks put back online", im.name,
+                 Range(first, count), targets[failed], failed);
+    return r;
+  }
+  for (uint64_t b : targets) im.PagesOffline(b);
+  PMEMD_RETURN_IF_ERROR(im.AppendBlocks(targets, BlockState::kOffline));
+  for (uint64_t b : targets) im.Transition(b, BlockState::kOffline);
+  for (auto& br : r.blocks) br.to = im.blocks[br.index].state;
+  im.log->info("pool {}: offline-blocks {}: {} blocks offlined in {:.3f} ms", im.name, Range(first, count),
+               targets.size(), (NowNs() - start) / 1e6);
+  return r;
+}
+
+// ---- Leases ----------------------------------------------------------------------
+
+Result<Lease> Pool::CreateLease(const LeaseSpec& spec) {
+  auto& im = *impl_;
+  if (!ValidName(spec.name, true))
+    return Status::InvalidArgument("lease name '" + spec.name + "' is not 1 to 63 characters of A-Z a-z 0-9 . _ - :");
+  if (std::find(std::begin(kLeaseAlignments), std::end(kLeaseAlignments), spec.align) == std::end(kLeaseAlignments))
+    return Status::InvalidArgument("align " + std::to_string(spec.align) +
+                                   " is not a lease alignment; use 4096 (4K), 2097152 (2M) or 1073741824 (1G)");
+  if (spec.size == 0) return Status::InvalidArgument("size 0: a lease needs at least one page");
+  if (spec.size % spec.align)
+    return Status::InvalidArgument("size " + std::to_string(spec.size) + " is not a multiple of the alignment " +
+                                   std::to_string(spec.align) + " (" + Human(spec.align) + "); use " +
+                                   std::to_string(pf::AlignDown(spec.size, spec.align)) + " or " +
+                                   std::to_string(pf::AlignUp(spec.size, spec.align)));
+  if (spec.owner.size() > 63) return Status::InvalidArgument("owner is longer than 63 bytes");
+  std::string labels;
+  if (!spec.labels.empty()) {
+    json j = json::object();
+    for (const auto& [k, v] : spec.labels) j[k] = v;
+    labels = j.dump();
+    if (labels.size() > sizeof(pf::LeaseSlot::labels))
+      return Status::InvalidArgument("labels take " + std::to_string(labels.size()) + " bytes as JSON; at most " +
+                                     std::to_string(sizeof(pf::LeaseSlot::labels)) + " fit");
+  }
+  std::unique_lock lock(im.mu);
+  if (im.media->crashed()) return im.media->Crashed();
+  if (auto it = im.by_name.find(spec.name); it != im.by_name.end()) {
+    Lease l = im.LeaseAt(it->second);
+    if (l.size == spec.size && l.align == spec.align && l.owner == spec.owner && l.labels == spec.labels) return l;
+    return Status::AlreadyExists("pool " + im.name + " already has a lease '" + spec.name + "' (size " +
+                                 std::to_string(l.size) + ", align " + std::to_string(l.align) +
+                                 (l.owner.empty() ? "" : ", owner " + l.owner) +
+                                 ") with different parameters; delete it first or choose another name");
+  }
+  const uint64_t total = im.blocks.size() * im.hdr.block_size;
+  if (spec.size > total)
+    return Status::InvalidArgument("size " + std::to_string(spec.size) + " is larger than pool " + im.name + " (" +
+                                   std::to_string(total) + " bytes in blocks)");
+  if (im.free_slots.empty())
+    return Status::NoSpace("pool " + im.name + " has no free lease slot (" + std::to_string(im.hdr.lease_slots) +
+                           " leases); delete one, or create the pool with a larger max_leases");
+  auto off = im.alloc.Allocate(spec.size, spec.align);
+  if (!off)
+    return Status::NoSpace("pool " + im.name + " has no free extent of " + std::to_string(spec.size) + " bytes at " +
+                           Human(spec.align) + " alignment (largest: " + std::to_string(im.alloc.MaxExtent(spec.align)) +
+                           ", available: " + std::to_string(im.alloc.free_bytes()) +
+                           "); online more blocks (online-blocks) or delete leases");
+  const uint32_t slot = *im.free_slots.begin();
+  pf::LeaseSetPayload p{};
+  p.slot = slot;
+  pf::LeaseSlot& s = p.image;
+  s.magic = pf::kLeaseMagic;
+  s.id = im.seq + 1;  // the seq of the record that creates it: unique for the pool's life
+  s.offset = *off;
+  s.length = spec.size;
+  s.align = spec.align;
+  s.created_ns = NowNs(CLOCK_REALTIME);
+  s.name_len = static_cast<uint16_t>(spec.name.size());
+  s.owner_len = static_cast<uint16_t>(spec.owner.size());
+  s.labels_len = static_cast<uint16_t>(labels.size());
+  std::memcpy(s.name, spec.name.data(), spec.name.size());
+  std::memcpy(s.owner, spec.owner.data(), spec.owner.size());
+  std::memcpy(s.labels, labels.data(), labels.size());
+  s.checksum = pf::Checksum(&s, offsetof(pf::LeaseSlot, checksum));
+  if (Status st = im.Append(pf::RecordType::kLeaseSet, &p, sizeof p); !st.ok()) {
+    im.alloc.Free(*off, spec.size);
+    return st;
+  }
+  // Durable: now the DRAM state follows.
+  im.slots[slot] = s;
+  im.slot_dirty[slot] = true;
+  im.free_slots.erase(slot);
+  im.by_name[spec.name] = slot;
+  im.by_id[s.id] = slot;
+  im.PagesLease(s.offset, s.length, s.id, +1);
+  Lease l = im.LeaseAt(slot);
+  im.Publish("lease", im.Object() + "/lease:" + spec.name, "", "leased",
+             {{"offset", l.offset}, {"size", l.size}, {"id", l.id}});
+  return l;
+}
+
+Status Pool::DeleteLease(const std::string& lease) {
+  auto& im = *impl_;
+  std::unique_lock lock(im.mu);
+  if (im.media->crashed()) return im.media->Crashed();
+  auto it = im.by_name.find(lease);
+  if (it == im.by_name.end()) return Status::NotFound("pool " + im.name + " has no lease '" + lease + "'");
+  const uint32_t slot = it->second;
+  const pf::LeaseSlot s = im.slots[slot];
+  pf::LeaseClearPayload p{slot, 0, s.id};
+  PMEMD_RETURN_IF_ERROR(im.Append(pf::RecordType::kLeaseClear, &p, sizeof p));
+  im.PagesLease(s.offset, s.length, s.id, -1);
+  im.alloc.Free(s.offset, s.length);
+  im.slots[slot] = pf::LeaseSlot{};
+  im.slot_dirty[slot] = true;
+  im.free_slots.insert(slot);
+  im.by_id.erase(s.id);
+  im.by_name.erase(it);
+  im.Publish("lease", im.Object() + "/lease:" + lease, "leased", "", {{"offset", s.offset}, {"size", s.length}});
+  return Status::Ok();
+}
+
+Result<Lease> Pool::GetLease(const std::string& lease) const {
+  auto& im = *impl_;
+  std::shared_lock lock(im.mu);
+  auto it = im.by_name.find(lease);
+  if (it == im.by_name.end()) return Status::NotFound("pool " + im.name + " has no lease '" + lease + "'");
+  return im.LeaseAt(it->second);
+}
+
+std::vector<Lease> Pool::ListLeases() const {
+  auto& im = *impl_;
+  std::shared_lock lock(im.mu);
+  std::vector<Lease> v;
+  for (const auto& [n, slot] : im.by_name) v.push_back(im.LeaseAt(slot));
+  return v;
+}
+
+std::optional<Lease> Pool::LeaseOfPage(uint64_t pfn) const {
+  auto& im = *impl_;
+  std::shared_lock lock(im.mu);
+  if (!im.memmap->Contains(pfn)) return std::nullopt;
+  uint64_t owner = im.memmap->Get(pfn)->Owner();
+  auto it = im.by_id.find(owner);
+  if (owner == 0 || it == im.by_id.end()) return std::nullopt;
+  return im.LeaseAt(it->second);
+}
+
+}  // namespace pmemd

@@ -1,0 +1,551 @@
+// Pool: format, attach, blocks, leases, bad input, recovery, and an
+// exhaustive crash test: a script of operations is cut after every persist
+// step in turn, the pool re-attached, and the state compared with what was
+// acknowledged.
+#include "pmemd/pool.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <random>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "format.h"
+#include "pmemd/fs.h"
+
+namespace pmemd {
+namespace {
+
+constexpr uint64_t kM = 1ull << 20;
+constexpr uint64_t kK4 = 4096;
+
+// A pool file in tmpfs when there is one: persist is msync, which costs a
+// disk flush on ext4 and nothing on tmpfs.
+class PoolFile {
+ public:
+  explicit PoolFile(uint64_t size) {
+    const char* dir = ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    path_ = std::string(dir) + "/pmemd-pool-test-XXXXXX";
+    int fd = ::mkstemp(path_.data());
+    EXPECT_GE(fd, 0);
+    EXPECT_EQ(::ftruncate(fd, static_cast<off_t>(size)), 0);
+    ::close(fd);
+    size_ = size;
+  }
+  ~PoolFile() { ::unlink(path_.c_str()); }
+  PoolBacking backing() const { return {path_, 0, size_, "", ""}; }
+  const std::string& path() const { return path_; }
+  void Poke(uint64_t off, uint8_t v) {
+    int fd = ::open(path_.c_str(), O_RDWR);
+    ASSERT_EQ(::pwrite(fd, &v, 1, static_cast<off_t>(off)), 1);
+    ::close(fd);
+  }
+  uint8_t Peek(uint64_t off) {
+    uint8_t v = 0;
+    int fd = ::open(path_.c_str(), O_RDONLY);
+    EXPECT_EQ(::pread(fd, &v, 1, static_cast<off_t>(off)), 1);
+    ::close(fd);
+    return v;
+  }
+
+ private:
+  std::string path_;
+  uint64_t size_ = 0;
+};
+
+PoolFormatOptions SmallPool(std::string name = "p0") {
+  PoolFormatOptions o;
+  o.name = std::move(name);
+  o.block_size = 2 * kM;
+  o.max_leases = 64;
+  o.log_size = 64 * 1024;
+  return o;
+}
+
+PoolOptions Opts(PoolHooks* hooks = nullptr) {
+  PoolOptions o;
+  o.strategy = InitStrategy::kTemplate;
+  o.memmap_threads = 1;
+  o.hooks = hooks;
+  return o;
+}
+
+LeaseSpec Spec(std::string name, uint64_t size, uint64_t align = kK4, std::string owner = "") {
+  LeaseSpec s;
+  s.name = std::move(name);
+  s.size = size;
+  s.align = align;
+  s.owner = std::move(owner);
+  return s;
+}
+
+std::unique_ptr<Pool> MustAttach(const PoolFile& f, PoolHooks* hooks = nullptr) {
+  auto p = Pool::Attach(f.backing(), Opts(hooks));
+  EXPECT_TRUE(p.ok()) << p.status().ToString();
+  return p.ok() ? std::move(*p) : nullptr;
+}
+
+// Every lease inside online blocks, no two overlapping, the pages' owners
+// agreeing with the leases, and capacity conserved.
+void CheckInvariants(const Pool& pool) {
+  PoolStatus s = pool.Describe(true);
+  auto leases = pool.ListLeases();
+  std::map<uint64_t, Lease> by_off;
+  uint64_t leased = 0;
+  for (const auto& l : leases) {
+    EXPECT_EQ(l.offset % l.align, 0u) << l.name;
+    EXPECT_EQ(l.size % l.align, 0u) << l.name;
+    by_off[l.offset] = l;
+    leased += l.size;
+    auto owner = pool.LeaseOfPage(l.offset / kK4);
+    ASSERT_TRUE(owner.has_value()) << l.name;
+    EXPECT_EQ(owner->name, l.name);
+    auto last = pool.LeaseOfPage((l.offset + l.size) / kK4 - 1);
+    ASSERT_TRUE(last.has_value());
+    EXPECT_EQ(last->name, l.name);
+    for (uint64_t b = (l.offset - s.data_offset) / s.block_size; b * s.block_size + s.data_offset < l.offset + l.size; ++b)
+      EXPECT_EQ(s.blocks[b].state, BlockState::kOnline) << l.name << " in block " << b;
+  }
+  uint64_t end = 0;
+  for (const auto& [off, l] : by_off) {
+    EXPECT_GE(off, end) << "lease " << l.name << " overlaps its predecessor";
+    end = off + l.size;
+  }
+  EXPECT_EQ(s.capacity.leased_size, leased);
+  EXPECT_EQ(s.capacity.available_size + s.capacity.leased_size + s.capacity.poisoned_size, s.capacity.online_size)
+      << "capacity not conserved";
+}
+
+TEST(PoolTest, FormatAttachLeaseDetachReattach) {
+  PoolFile f(64 * kM);
+  ASSERT_TRUE(Pool::Format(f.backing(), SmallPool()).ok());
+  EXPECT_EQ(*Pool::ReadName(f.backing()), "p0");
+  Lease a, b;
+  {
+    auto pool = MustAttach(f);
+    ASSERT_TRUE(pool);
+    PoolStatus s = pool->Describe();
+    EXPECT_EQ(s.name, "p0");
+    EXPECT_EQ(s.blocks_online, 0u);
+    EXPECT_EQ(s.granularity, "page");
+    EXPECT_EQ(s.data_offset % (2 * kM), 0u);
+    EXPECT_EQ(s.capacity.available_size, 0u);
+    // A new block's pages are Offline with refcount 1, not Reserved.
+    const PageDesc* d = pool->memmap().data() + s.data_offset / kK4;
+    EXPECT_TRUE(d->IsOffline());
+    EXPECT_FALSE(d->IsReserved());
+    EXPECT_EQ(d->RefCount(), 1);
+    EXPECT_EQ(pool->CreateLease(Spec("a", kK4)).status().code(), Code::kNoSpace);
+    auto r = pool->OnlineBlocks(0, 4);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_TRUE(r->status.ok());
+    EXPECT_EQ(pool->Describe().blocks_online, 4u);
+    EXPECT_FALSE(d->IsOffline());
+    EXPECT_TRUE(d->IsFree());
+    EXPECT_EQ(d->RefCount(), 0);
+    auto la = pool->CreateLease(Spec("a", 3 * kK4, kK4, "vm1"));
+    ASSERT_TRUE(la.ok()) << la.status().ToString();
+    a = *la;
+    LeaseSpec sb = Spec("b", 2 * kM, 2 * kM);
+    sb.labels = {{"app", "db"}};
+    auto lb = pool->CreateLease(sb);
+    ASSERT_TRUE(lb.ok()) << lb.status().ToString();
+    b = *lb;
+    EXPECT_EQ(b.offset % (2 * kM), 0u);
+    EXPECT_TRUE(pool->memmap().data()[a.offset / kK4].IsLeased());
+    EXPECT_EQ(pool->memmap().data()[a.offset / kK4].Owner(), a.id);
+    CheckInvariants(*pool);
+  }
+  auto pool = MustAttach(f);
+  ASSERT_TRUE(pool);
+  EXPECT_EQ(pool->Describe().blocks_online, 4u);
+  auto la = pool->GetLease("a");
+  ASSERT_TRUE(la.ok());
+  EXPECT_EQ(la->offset, a.offset);
+  EXPECT_EQ(la->size, 3 * kK4);
+  EXPECT_EQ(la->owner, "vm1");
+  auto lb = pool->GetLease("b");
+  ASSERT_TRUE(lb.ok());
+  EXPECT_EQ(lb->offset, b.offset);
+  EXPECT_EQ(lb->labels.at("app"), "db");
+  EXPECT_EQ(lb->id, b.id);
+  CheckInvariants(*pool);
+}
+
+TEST(PoolTest, CreateIsIdempotentForTheSameParameters) {
+  PoolFile f(32 * kM);
+  ASSERT_TRUE(Pool::Format(f.backing(), SmallPool()).ok());
+  auto pool = MustAttach(f);
+  ASSERT_TRUE(pool->OnlineBlocks(0, 2).ok());
+  auto a = pool->CreateLease(Spec("a", 8 * kK4));
+  ASSERT_TRUE(a.ok());
+  auto again = pool->CreateLease(Spec("a", 8 * kK4));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->offset, a->offset);
+  EXPECT_EQ(pool->ListLeases().size(), 1u);
+  auto diff = pool->CreateLease(Spec("a", 16 * kK4));
+  EXPECT_EQ(diff.status().code(), Code::kAlreadyExists);
+  EXPECT_NE(diff.status().message().find("different parameters"), std::string::npos);
+}
+
+TEST(PoolTest, BadInputIsExplainedAndChangesNothing) {
+  PoolFile f(32 * kM);
+  ASSERT_TRUE(Pool::Format(f.backing(), SmallPool()).ok());
+  auto pool = MustAttach(f);
+  ASSERT_TRUE(pool->OnlineBlocks(0, 3).ok());
+  const uint64_t seq = pool->Describe().seq;
+  auto zero = pool->CreateLease(Spec("z", 0));
+  EXPECT_EQ(zero.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(zero.status().message().find("size 0"), std::string::npos);
+  auto unaligned = pool->CreateLease(Spec("u", 3 * kM, 2 * kM));
+  EXPECT_EQ(unaligned.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(unaligned.status().message().find("use 2097152 or 4194304"), std::string::npos) << unaligned.status().message();
+  auto huge = pool->CreateLease(Spec("h", 1024 * kM));
+  EXPECT_EQ(huge.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(huge.status().message().find("larger than pool p0"), std::string::npos);
+  auto align = pool->CreateLease(Spec("x", 64 * 1024, 64 * 1024));
+  EXPECT_EQ(align.status().code(), Code::kInvalidArgument);
+  auto name = pool->CreateLease(Spec("bad name", kK4));
+  EXPECT_EQ(name.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(pool->DeleteLease("nope").code(), Code::kNotFound);
+  EXPECT_EQ(pool->GetLease("nope").status().code(), Code::kNotFound);
+  EXPECT_EQ(pool->OnlineBlocks(2, 100).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(pool->OnlineBlocks(0, 0).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(pool->Describe().seq, seq) << "nothing was written";
+  EXPECT_TRUE(pool->ListLeases().empty());
+}
+
+TEST(PoolTest, OfflineOfALeasedBlockIsBusyNamesTheLeaseAndRollsBack) {
+  PoolFile f(32 * kM);
+  ASSERT_TRUE(Pool::Format(f.backing(), SmallPool()).ok());
+  auto pool = MustAttach(f);
+  ASSERT_TRUE(pool->OnlineBlocks(0, 4).ok());
+  // Fill block 0 and put "db" in block 1.
+  ASSERT_TRUE(pool->CreateLease(Spec("fill", 2 * kM, 2 * kM)).ok());
+  auto db = pool->CreateLease(Spec("db", 2 * kM, 2 * kM));
+  ASSERT_TRUE(db.ok());
+  PoolStatus before = pool->Describe(true);
+  uint64_t db_block = (db->offset - before.data_offset) / before.block_size;
+  auto r = pool->OfflineBlocks(0, 4);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->status.ok());
+  EXPECT_EQ(r->status.code(), Code::kBusy);
+  EXPECT_EQ(r->status.sys_errno(), EBUSY);
+  EXPECT_NE(r->status.message().find("holds lease 'fill'"), std::string::npos) << r->status.message();
+  EXPECT_TRUE(r->rolled_back);
+  PoolStatus after = pool->Describe(true);
+  for (uint64_t b = 0; b < 4; ++b) EXPECT_EQ(after.blocks[b].state, BlockState::kOnline);
+  EXPECT_EQ(after.capacity.available_size, before.capacity.available_size) << "isolated pages came back";
+  ASSERT_TRUE(pool->DeleteLease("fill").ok());
+  r = pool->OfflineBlocks(db_block, 1);
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(r->status.message().find("'db'"), std::string::npos);
+  ASSERT_EQ(r->blocks[0].holders, std::vector<std::string>{"db"});
+  // Blocks without leases go.
+  uint64_t free_block = db_block == 3 ? 2 : 3;
+  r = pool->OfflineBlocks(free_block, 1);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->status.ok());
+  EXPECT_EQ(pool->Describe(true).blocks[free_block].state, BlockState::kOffline);
+  CheckInvariants(*pool);
+}
+
+class FaultHooks : public PoolHooks {
+ public:
+  uint64_t crash_at = 0;  // 0: never
+  uint64_t fail_block = UINT64_MAX;
+  uint64_t steps = 0;
+  std::vector<std::string> names;
+  bool CrashAfterPersist(std::string_view step, uint64_t n) override {
+    steps = n;
+    names.emplace_back(step);
+    return crash_at != 0 && n == crash_at;
+  }
+  Status BlockFault(uint64_t block, BlockState to) override {
+    if (block == fail_block) return Status(Code::kBusy, "injected fault onlining/offlining", EBUSY);
+    (void)to;
+    return Status::Ok();
+  }
+};
+
+TEST(PoolTest, RangeFailureRollsBackTheBlocksAlreadyChanged) {
+  PoolFile f(32 * kM);
+  ASSERT_TRUE(Pool::Format(f.backing(), SmallPool()).ok());
+  FaultHooks hooks;
+  hooks.fail_block = 3;
+  auto pool = MustAttach(f, &hooks);
+  auto r = pool->OnlineBlocks(0, 6);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->status.ok());
+  EXPECT_NE(r->status.message().find("block 3"), std::string::npos);
+  EXPECT_TRUE(r->blocks[0].rolled_back);
+  EXPECT_TRUE(r->blocks[2].rolled_back);
+  EXPECT_FALSE(r->blocks[4].rolled_back);
+  PoolStatus s = pool->Describe(true);
+  EXPECT_EQ(s.blocks_online, 0u);
+  EXPECT_EQ(s.capacity.available_size, 0u);
+  pool.reset();
+  pool = MustAttach(f);
+  EXPECT_EQ(pool->Describe().blocks_online, 0u);
+}
+
+TEST(PoolTest, BadPagesStayPoisonedAndAreNeverLeased) {
+  PoolFile f(32 * kM);
+  auto fo = SmallPool();
+  fo.max_leases = 1024;
+  ASSERT_TRUE(Pool::Format(f.backing(), fo).ok());
+  PoolOptions o = Opts();
+  uint64_t data_offset = 0;
+  {
+    auto p = MustAttach(f);
+    data_offset = p->Describe().data_offset;
+  }
+  o.badblocks = [&]() -> Result<std::vector<std::pair<uint64_t, uint64_t>>> {
+    return std::vector<std::pair<uint64_t, uint64_t>>{{data_offset + 5 * kK4, 512}};
+  };
+  std::unique_ptr<Pool> pool = Pool::Attach(f.backing(), o).value();
+  ASSERT_TRUE(pool->OnlineBlocks(0, 1).ok());
+  PoolStatus s = pool->Describe();
+  EXPECT_EQ(s.badblock_count, 1u);
+  EXPECT_EQ(s.capacity.poisoned_size, kK4);
+  EXPECT_EQ(s.capacity.available_size, 2 * kM - kK4);
+  const PageDesc& bad = pool->memmap().data()[data_offset / kK4 + 5];
+  EXPECT_TRUE(bad.IsHWPoison());
+  EXPECT_TRUE(bad.IsOffline());
+  EXPECT_EQ(pool->CreateLease(Spec("big", 2 * kM)).status().code(), Code::kNoSpace);
+  std::vector<Lease> all;
+  for (int i = 0; i < 511; ++i) {
+    auto l = pool->CreateLease(Spec("l" + std::to_string(i), kK4));
+    ASSERT_TRUE(l.ok()) << i << ": " << l.status().ToString();
+    EXPECT_NE(l->offset, data_offset + 5 * kK4);
+  }
+  EXPECT_EQ(pool->CreateLease(Spec("one-more", kK4)).status().code(), Code::kNoSpace);
+  CheckInvariants(*pool);
+}
+
+TEST(PoolTest, SecondAttachIsRefusedWhileAttached) {
+  PoolFile f(32 * kM);
+  ASSERT_TRUE(Pool::Format(f.backing(), SmallPool()).ok());
+  auto pool = MustAttach(f);
+  auto second = Pool::Attach(f.backing(), Opts());
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Code::kBusy);
+  EXPECT_NE(second.status().message().find("attached by another process (pid " + std::to_string(::getpid()) + ")"),
+            std::string::npos)
+      << second.status().message();
+  EXPECT_EQ(Pool::Format(f.backing(), SmallPool("again")).code(), Code::kBusy) << "no format under an attached pool";
+  pool.reset();
+  EXPECT_TRUE(Pool::Attach(f.backing(), Opts()).ok());
+}
+
+TEST(PoolTest, NotAPoolCorruptAndNewerAreTold) {
+  PoolFile f(32 * kM);
+  auto none = Pool::Attach(f.backing(), Opts());
+  EXPECT_EQ(none.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(none.status().message().find("is not a pmemd pool"), std::string::npos);
+  ASSERT_TRUE(Pool::Format(f.backing(), SmallPool()).ok());
+  // One damaged copy: repaired from the other.
+  f.Poke(pool_format::kHeaderAOffset + 100, f.Peek(pool_format::kHeaderAOffset + 100) ^ 0xff);
+  ASSERT_TRUE(MustAttach(f));
+  EXPECT_TRUE(MustAttach(f));
+  // Both damaged: corruption.
+  f.Poke(pool_format::kHeaderAOffset + 100, f.Peek(pool_format::kHeaderAOffset + 100) ^ 0xff);
+  f.Poke(pool_format::kHeaderBOffset + 100, f.Peek(pool_format::kHeaderBOffset + 100) ^ 0xff);
+  auto bad = Pool::Attach(f.backing(), Opts());
+  EXPECT_EQ(bad.status().code(), Code::kCorruption);
+  EXPECT_NE(bad.status().message().find("fail their checksum"), std::string::npos);
+  // A newer format version.
+  ASSERT_TRUE(Pool::Format(f.backing(), [] { auto o = SmallPool(); o.force = true; return o; }()).ok());
+  f.Poke(pool_format::kHeaderAOffset + 8, 2);
+  auto newer = Pool::Attach(f.backing(), Opts());
+  EXPECT_EQ(newer.status().code(), Code::kUnsupported);
+  EXPECT_NE(newer.status().message().find("upgrade pmemd"), std::string::npos) << newer.status().message();
+  // Too small, bad block size.
+  PoolFile tiny(2 * kM);
+  EXPECT_EQ(Pool::Format(tiny.backing(), SmallPool()).code(), Code::kInvalidArgument);
+  auto o = SmallPool();
+  o.block_size = 3 * kM;
+  EXPECT_EQ(Pool::Format(f.backing(), o).code(), Code::kInvalidArgument);
+}
+
+TEST(PoolTest, TornRecordIsDroppedAndEarlierOnesReplay) {
+  PoolFile f(32 * kM);
+  ASSERT_TRUE(Pool::Format(f.backing(), SmallPool()).ok());
+  uint64_t log_offset = 0;
+  {
+    FaultHooks h;
+    auto pool = MustAttach(f, &h);
+    log_offset = pool_format::ComputeGeometry(32 * kM, 2 * kM, 64, 64 * 1024).log_offset;
+    ASSERT_TRUE(pool->OnlineBlocks(0, 2).ok());
+    ASSERT_TRUE(pool->CreateLease(Spec("a", kK4)).ok());
+    // Crash right after the next record is persisted: the pool writes
+    // nothing more (no checkpoint at detach).
+    h.crash_at = h.steps + 1;
+    ASSERT_FALSE(pool->CreateLease(Spec("b", kK4)).ok());
+  }
+  // Records: going-online (64 bytes), online (64), a (576), b; tear b's payload.
+  f.Poke(log_offset + 704 + 200, f.Peek(log_offset + 704 + 200) ^ 0x5a);
+  auto pool = MustAttach(f);
+  EXPECT_TRUE(pool->GetLease("a").ok());
+  EXPECT_EQ(pool->GetLease("b").status().code(), Code::kNotFound) << "a torn record is not applied";
+  EXPECT_EQ(pool->Describe().blocks_online, 2u);
+  CheckInvariants(*pool);
+}
+
+TEST(PoolTest, CheckpointsKeepTheStateWhenTheLogWraps) {
+  PoolFile f(64 * kM);
+  ASSERT_TRUE(Pool::Format(f.backing(), SmallPool()).ok());
+  std::map<std::string, uint64_t> want;
+  {
+    auto pool = MustAttach(f);
+    ASSERT_TRUE(pool->OnlineBlocks(0, 10).ok());
+    std::mt19937 rng(7);
+    for (int i = 0; i < 600; ++i) {  // a 64 KiB log holds ~110 lease records
+      std::string n = "l" + std::to_string(rng() % 40);
+      if (want.count(n)) {
+        ASSERT_TRUE(pool->DeleteLease(n).ok());
+        want.erase(n);
+      } else {
+        auto l = pool->CreateLease(Spec(n, (1 + rng() % 20) * kK4));
+        ASSERT_TRUE(l.ok()) << l.status().ToString();
+        want[n] = l->offset;
+      }
+    }
+    CheckInvariants(*pool);
+  }
+  auto pool = MustAttach(f);
+  auto leases = pool->ListLeases();
+  ASSERT_EQ(leases.size(), want.size());
+  for (const auto& l : leases) EXPECT_EQ(want.at(l.name), l.offset) << l.name;
+  CheckInvariants(*pool);
+}
+
+// ---- Exhaustive crash injection -------------------------------------------
+
+struct Snapshot {
+  std::map<std::string, std::tuple<uint64_t, uint64_t, uint64_t, uint64_t>> leases;  // offset, size, align, id
+  std::vector<BlockState> blocks;
+  bool operator==(const Snapshot&) const = default;
+};
+
+Snapshot Snap(const Pool& p) {
+  Snapshot s;
+  for (const auto& l : p.ListLeases()) s.leases[l.name] = {l.offset, l.size, l.align, l.id};
+  for (const auto& b : p.Describe(true).blocks) s.blocks.push_back(b.state);
+  return s;
+}
+
+std::string Show(const Snapshot& s) {
+  std::string r = "blocks:";
+  for (auto b : s.blocks) r += " " + std::string(BlockStateName(b));
+  r += "; leases:";
+  for (const auto& [n, e] : s.leases) r += " " + n + "@" + std::to_string(std::get<0>(e));
+  return r;
+}
+
+// The script: every kind of mutation, a busy offline, an injected failure
+// part way through a range, explicit and log-full checkpoints.
+using Op = std::function<Status(Pool&, FaultHooks&)>;
+std::vector<Op> Script() {
+  auto create = [](std::string n, uint64_t size, uint64_t align = kK4) -> Op {
+    return [=](Pool& p, FaultHooks&) { return p.CreateLease(Spec(n, size, align)).status(); };
+  };
+  auto del = [](std::string n) -> Op { return [=](Pool& p, FaultHooks&) { return p.DeleteLease(n); }; };
+  auto online = [](uint64_t a, uint64_t c, uint64_t fail = UINT64_MAX) -> Op {
+    return [=](Pool& p, FaultHooks& h) {
+      h.fail_block = fail;
+      auto r = p.OnlineBlocks(a, c);
+      h.fail_block = UINT64_MAX;
+      return r.status();
+    };
+  };
+  auto offline = [](uint64_t a, uint64_t c) -> Op {
+    return [=](Pool& p, FaultHooks&) { return p.OfflineBlocks(a, c).status(); };
+  };
+  std::vector<Op> ops = {online(0, 4),        create("a", 3 * kK4), create("b", 2 * kM, 2 * kM),
+                         create("c", 5 * kK4), del("a"),            offline(0, 4),  // busy: rolls back
+                         [](Pool& p, FaultHooks&) { return p.Checkpoint(); },
+                         create("d", kK4),     online(4, 4, 6),     // fails at block 6: rolls back
+                         online(4, 2),         del("b"),            offline(1, 3),
+                         create("e", 2 * kM, 2 * kM)};
+  // Enough small leases to fill the 64 KiB log and force a checkpoint.
+  for (int i = 0; i < 120; ++i) ops.push_back(i % 3 == 2 ? del("s" + std::to_string(i - 1)) : create("s" + std::to_string(i), kK4));
+  ops.push_back(offline(4, 2));
+  ops.push_back(del("c"));
+  return ops;
+}
+
+TEST(PoolCrashTest, EveryPersistStepRecoversToAnAcknowledgedState) {
+  const auto ops = Script();
+  // A run without a crash: the snapshot after every operation, and how many
+  // persist steps there are.
+  std::vector<Snapshot> after;
+  uint64_t total_steps = 0;
+  {
+    PoolFile f(64 * kM);
+    ASSERT_TRUE(Pool::Format(f.backing(), SmallPool()).ok());
+    FaultHooks h;
+    auto pool = MustAttach(f, &h);
+    after.push_back(Snap(*pool));
+    for (const auto& op : ops) {
+      (void)op(*pool, h);
+      after.push_back(Snap(*pool));
+    }
+    total_steps = h.steps;
+    std::set<std::string> kinds(h.names.begin(), h.names.end());
+    EXPECT_TRUE(kinds.count("log-append") && kinds.count("checkpoint-commit") && kinds.count("checkpoint-leases"))
+        << "the script must reach every kind of persist step";
+  }
+  ASSERT_GT(total_steps, 100u);
+  int applied = 0, not_applied = 0;
+  for (uint64_t n = 1; n <= total_steps; ++n) {
+    PoolFile f(64 * kM);
+    ASSERT_TRUE(Pool::Format(f.backing(), SmallPool()).ok());
+    size_t in_flight = ops.size();
+    {
+      FaultHooks h;
+      h.crash_at = n;
+      auto pool = Pool::Attach(f.backing(), Opts(&h));
+      if (!pool.ok()) {
+        in_flight = 0;  // crashed while attaching: nothing acknowledged
+      } else {
+        for (size_t i = 0; i < ops.size(); ++i) {
+          (void)ops[i](**pool, h);
+          if (h.crash_at && h.steps >= n) {
+            in_flight = i;
+            break;
+          }
+        }
+      }
+    }
+    ASSERT_LT(in_flight, ops.size()) << "step " << n << " was never reached";
+    auto pool = Pool::Attach(f.backing(), Opts());
+    ASSERT_TRUE(pool.ok()) << "step " << n << ": " << pool.status().ToString();
+    Snapshot got = Snap(**pool);
+    // Acknowledged: everything before the op in flight; the op in flight is
+    // either wholly there or not at all.
+    const Snapshot& before = after[in_flight];
+    const Snapshot& with = after[in_flight + 1];
+    ASSERT_TRUE(got == before || got == with)
+        << "crash after persist step " << n << " in op " << in_flight << "\n got:    " << Show(got)
+        << "\n before: " << Show(before) << "\n after:  " << Show(with);
+    (got == with && !(before == with)) ? ++applied : ++not_applied;
+    CheckInvariants(**pool);
+    // Recovery is stable: attaching again finds the same state.
+    pool->reset();
+    auto again = Pool::Attach(f.backing(), Opts());
+    ASSERT_TRUE(again.ok());
+    ASSERT_TRUE(Snap(**again) == got) << "step " << n;
+  }
+  std::printf("[ crash ] %llu persist steps, each crashed once: op in flight applied %d times, not applied %d\n",
+              static_cast<unsigned long long>(total_steps), applied, not_applied);
+}
+
+}  // namespace
+}  // namespace pmemd
