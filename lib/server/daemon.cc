@@ -13,6 +13,7 @@
 #include "pmemd/fs.h"
 #include "pmemd/log.h"
 #include "pmemd/ndctl_platform.h"
+#include "pmemd/pool_manager.h"
 #include "pmemd/rpc.h"
 #include "pmemd/server.h"
 
@@ -115,6 +116,7 @@ struct Daemon::Parts {
   EventBus events;
   EventBus::Subscription log_events;
   std::unique_ptr<PlatformOwner> owner;
+  std::unique_ptr<PoolManager> pools;
   Registry registry;
   std::unique_ptr<Dispatcher> dispatcher;
   std::unique_ptr<Server> server;
@@ -181,6 +183,9 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& config, std::functi
   // before the first request.
   PMEMD_ASSIGN_OR_RETURN(p->owner,
                          PlatformOwner::Open(std::move(platform), config.state_dir + "/intents.json", &p->events));
+  // Pools attached before the restart come back; their devices are in use.
+  PMEMD_ASSIGN_OR_RETURN(p->pools, PoolManager::Open(p->owner.get(), config.state_dir, &p->events));
+  p->owner->SetInUseCheck([pools = p->pools.get()](const std::string& dev) { return pools->InUse(dev); });
 
   DaemonInfo info;
   info.platform_kind = std::string(p->owner->Kind());
@@ -190,6 +195,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& config, std::functi
   PMEMD_RETURN_IF_ERROR(RegisterPlatformMethods(&p->registry, p->owner.get()));
   PMEMD_RETURN_IF_ERROR(RegisterNamespaceMethods(&p->registry, p->owner.get()));
   if (emulated) PMEMD_RETURN_IF_ERROR(RegisterEmulatedMethods(&p->registry, emulated));
+  PMEMD_RETURN_IF_ERROR(RegisterPoolMethods(&p->registry, p->pools.get()));
 
   return std::unique_ptr<Daemon>(new Daemon(std::move(p)));
 }

@@ -32,5 +32,8 @@ Status RegisterPlatformMethods(Registry* registry, PlatformOwner* owner);
 Status RegisterNamespaceMethods(Registry* registry, PlatformOwner* owner);
 // inject-error (the emulated platform only)
 Status RegisterEmulatedMethods(Registry* registry, EmulatedPlatform* platform);
+// create-pool, attach-pool, detach-pool, list-pools, online-blocks, offline-blocks,
+// create-lease, delete-lease, get-lease, list-leases (pool_manager.h)
+Status RegisterPoolMethods(Registry* registry, class PoolManager* pools);
 
 }  // namespace pmemd

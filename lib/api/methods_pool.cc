@@ -1,0 +1,295 @@
+// Pool, block and lease methods: thin readers of params over PoolManager
+// and Pool. Names are kebab-case verbs like the rest of the API
+// (create-pool, create-lease, online-blocks, ...).
+#include <nlohmann/json.hpp>
+
+#include "pmemd/api.h"
+#include "pmemd/json_reader.h"
+#include "pmemd/pool_manager.h"
+
+namespace pmemd {
+
+using nlohmann::json;
+
+namespace {
+
+json CapacityJson(const PoolCapacity& c) {
+  json aligns = json::array();
+  for (const auto& a : c.alignments)
+    aligns.push_back({{"align", a.align}, {"available_size", a.available_size},
+                      {"max_available_extent", a.max_available_extent}});
+  return {{"total_size", c.total_size},         {"online_size", c.online_size},
+          {"leased_size", c.leased_size},       {"poisoned_size", c.poisoned_size},
+          {"available_size", c.available_size}, {"max_available_extent", c.max_available_extent},
+          {"alignments", std::move(aligns)}};
+}
+
+json PoolJson(const PoolStatus& s) {
+  json j = {{"name", s.name}, {"uuid", s.uuid}, {"state", "attached"}};
+  if (!s.backing.device.empty()) j["device"] = s.backing.device;
+  if (!s.backing.namespace_.empty()) j["namespace"] = s.backing.namespace_;
+  j["path"] = s.backing.path;
+  j["offset"] = s.backing.offset;
+  j["size"] = s.size;
+  j["data_offset"] = s.data_offset;
+  j["block_size"] = s.block_size;
+  j["blocks_total"] = s.blocks_total;
+  j["blocks_online"] = s.blocks_online;
+  j["leases"] = s.leases;
+  j["max_leases"] = s.max_leases;
+  j["badblock_count"] = s.badblock_count;
+  j["format_version"] = s.format_version;
+  j["granularity"] = s.granularity;
+  j["init_strategy"] = s.init_strategy;
+  j["pages"] = s.pages;
+  j["attach_ns"] = s.attach_ns;
+  j["log_used"] = s.log_used;
+  j["log_size"] = s.log_size;
+  j["seq"] = s.seq;
+  j["capacity"] = CapacityJson(s.capacity);
+  if (!s.blocks.empty()) {
+    json blocks = json::array();
+    for (const auto& b : s.blocks)
+      blocks.push_back({{"index", b.index}, {"offset", b.offset}, {"state", BlockStateName(b.state)},
+                        {"leased_pages", b.leased_pages}, {"poisoned_pages", b.poisoned_pages}});
+    j["blocks"] = std::move(blocks);
+  }
+  return j;
+}
+
+json UnavailableJson(const UnavailablePool& u) {
+  json j = {{"name", u.name}, {"state", "unavailable"}};
+  if (!u.target.device.empty()) j["device"] = u.target.device;
+  if (!u.target.path.empty()) j["path"] = u.target.path;
+  j["error"] = u.error.message();
+  return j;
+}
+
+json LeaseJson(const Pool& pool, const Lease& l) {
+  const PoolBacking& b = pool.backing();
+  json j = {{"name", l.name}, {"pool", pool.name()}, {"id", l.id}, {"size", l.size}, {"align", l.align},
+            {"pool_offset", l.offset},
+            // What a client maps: `size` bytes of `path` from `offset`.
+            {"path", b.path}, {"offset", b.offset + l.offset}};
+  if (!b.device.empty()) j["device"] = b.device;
+  if (!l.owner.empty()) j["owner"] = l.owner;
+  json labels = json::object();
+  for (const auto& [k, v] : l.labels) labels[k] = v;
+  j["labels"] = std::move(labels);
+  j["created_ns"] = l.created_ns;
+  return j;
+}
+
+// "all", "7", "0-15" -> [first, first+count); a missing range is all blocks.
+Status ParseBlockRange(const std::string& text, uint64_t total, uint64_t* first, uint64_t* count) {
+  if (text.empty() || text == "all") {
+    *first = 0;
+    *count = total;
+    return Status::Ok();
+  }
+  auto num = [](std::string_view s, uint64_t* out) {
+    if (s.empty() || s.size() > 18) return false;
+    uint64_t v = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + (c - '0');
+    }
+    *out = v;
+    return true;
+  };
+  uint64_t a = 0, b = 0;
+  auto dash = text.find('-');
+  bool ok = dash == std::string::npos ? num(text, &a) && ((b = a), true)
+                                      : num(std::string_view(text).substr(0, dash), &a) &&
+                                            num(std::string_view(text).substr(dash + 1), &b);
+  if (!ok || b < a)
+    return Status::InvalidArgument("blocks '" + text + "' is not a block range; use N, N-M (e.g. 0-15) or all");
+  *first = a;
+  *count = b - a + 1;
+  return Status::Ok();
+}
+
+// A failed range operation was rolled back: the error names the block, why,
+// and what was put back; a success lists every block.
+Result<json> BlockOpResult(const std::string& op, const Pool& pool, Result<PoolBlockOpResult> r) {
+  if (!r.ok()) return r.status();
+  json blocks = json::array();
+  std::string put_back;
+  for (const auto& b : r->blocks) {
+    json j = {{"index", b.index}, {"from", BlockStateName(b.from)}, {"to", BlockStateName(b.to)}};
+    if (b.rolled_back) {
+      j["rolled_back"] = true;
+      put_back += (put_back.empty() ? "" : ", ") + std::to_string(b.index);
+    }
+    if (!b.status.ok()) j["error"] = b.status.message();
+    if (!b.holders.empty()) j["holders"] = b.holders;
+    blocks.push_back(std::move(j));
+  }
+  if (!r->status.ok()) {
+    std::string msg = op + " on pool " + pool.name() + " failed: " + r->status.message() + "; " +
+                      (put_back.empty() ? "no other block had changed" : "blocks " + put_back + " were put back") +
+                      "; nothing changed";
+    return Status(r->status.code(), msg, r->status.sys_errno());
+  }
+  return json{{"pool", pool.name()}, {"blocks", std::move(blocks)}, {"rolled_back", false}};
+}
+
+Status ReadTarget(JsonReader& r, PoolTarget* t) {
+  r.Optional("device", &t->device);
+  r.Optional("path", &t->path);
+  return r.status();
+}
+
+}  // namespace
+
+Status RegisterPoolMethods(Registry* reg, PoolManager* pools) {
+  PMEMD_RETURN_IF_ERROR(reg->Add(
+      {"create-pool",
+       "Format a dax device or a file as a pool and attach it (same name and target again: returns it)",
+       Access::kMutate, [pools](const json& params, const CallContext&) -> Result<json> {
+         JsonReader r(params, "params");
+         CreatePoolSpec spec;
+         r.Required("name", &spec.name);
+         PMEMD_RETURN_IF_ERROR(ReadTarget(r, &spec.target));
+         r.Optional("size", &spec.size);
+         r.Optional("block_size", &spec.block_size);
+         r.Optional("max_leases", &spec.max_leases);
+         r.Optional("force", &spec.force);
+         PMEMD_RETURN_IF_ERROR(r.Finish());
+         PMEMD_ASSIGN_OR_RETURN(PoolStatus s, pools->CreatePool(spec));
+         return PoolJson(s);
+       }}));
+  PMEMD_RETURN_IF_ERROR(reg->Add(
+      {"attach-pool", "Attach an existing pool (replays its log); it comes back by itself after a restart",
+       Access::kMutate, [pools](const json& params, const CallContext&) -> Result<json> {
+         JsonReader r(params, "params");
+         PoolTarget t;
+         PMEMD_RETURN_IF_ERROR(ReadTarget(r, &t));
+         PMEMD_RETURN_IF_ERROR(r.Finish());
+         PMEMD_ASSIGN_OR_RETURN(PoolStatus s, pools->AttachPool(t));
+         return PoolJson(s);
+       }}));
+  PMEMD_RETURN_IF_ERROR(reg->Add(
+      {"detach-pool", "Detach a pool (its leases stay on the media) and stop re-attaching it at start-up",
+       Access::kMutate, [pools](const json& params, const CallContext&) -> Result<json> {
+         JsonReader r(params, "params");
+         std::string name;
+         r.Required("pool", &name);
+         PMEMD_RETURN_IF_ERROR(r.Finish());
+         PMEMD_RETURN_IF_ERROR(pools->DetachPool(name));
+         return json{{"detached", name}};
+       }}));
+  PMEMD_RETURN_IF_ERROR(reg->Add(
+      {"list-pools", "Pools with geometry, capacity per alignment and (blocks: true) every block's state",
+       Access::kRead, [pools](const json& params, const CallContext&) -> Result<json> {
+         JsonReader r(params, "params");
+         std::string name;
+         bool blocks = false;
+         r.Optional("pool", &name);
+         r.Optional("blocks", &blocks);
+         PMEMD_RETURN_IF_ERROR(r.Finish());
+         json list = json::array();
+         if (!name.empty()) {
+           PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> p, pools->Find(name));
+           list.push_back(PoolJson(p->Describe(blocks)));
+           return json{{"pools", std::move(list)}};
+         }
+         std::map<std::string, json> all;
+         for (const auto& p : pools->Pools()) all[p->name()] = PoolJson(p->Describe(blocks));
+         for (const auto& u : pools->Unavailable()) all[u.name] = UnavailableJson(u);
+         for (auto& [n, j] : all) list.push_back(std::move(j));
+         return json{{"pools", std::move(list)}};
+       }}));
+  for (bool online : {true, false}) {
+    std::string verb = online ? "online-blocks" : "offline-blocks";
+    PMEMD_RETURN_IF_ERROR(reg->Add(
+        {verb,
+         online ? "Online a range of a pool's memory blocks (all or nothing); bad pages stay poisoned"
+                : "Offline a range of a pool's memory blocks; a block holding leases is busy and the range rolls back",
+         Access::kMutate, [pools, online, verb](const json& params, const CallContext&) -> Result<json> {
+           JsonReader r(params, "params");
+           std::string name, range;
+           r.Required("pool", &name);
+           r.Optional("blocks", &range);
+           PMEMD_RETURN_IF_ERROR(r.Finish());
+           PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> p, pools->Find(name));
+           uint64_t first = 0, count = 0;
+           PMEMD_RETURN_IF_ERROR(ParseBlockRange(range, p->Describe().blocks_total, &first, &count));
+           return BlockOpResult(verb, *p, online ? p->OnlineBlocks(first, count) : p->OfflineBlocks(first, count));
+         }}));
+  }
+  PMEMD_RETURN_IF_ERROR(reg->Add(
+      {"create-lease",
+       "Lease an extent of a pool's online pages (same name and parameters again: returns it)", Access::kMutate,
+       [pools](const json& params, const CallContext&) -> Result<json> {
+         JsonReader r(params, "params");
+         std::string name;
+         LeaseSpec spec;
+         json labels;
+         r.Required("pool", &name);
+         r.Required("name", &spec.name);
+         r.Required("size", &spec.size);
+         r.Optional("align", &spec.align);
+         r.Optional("owner", &spec.owner);
+         bool has_labels = r.Optional("labels", &labels);
+         PMEMD_RETURN_IF_ERROR(r.Finish());
+         if (has_labels) {
+           if (!labels.is_object()) return Status::InvalidArgument("params: 'labels' must be an object of strings");
+           for (const auto& [k, v] : labels.items()) {
+             if (!v.is_string())
+               return Status::InvalidArgument("params: label '" + k + "' must be a string, not " + JsonTypeName(v));
+             spec.labels[k] = v.get<std::string>();
+           }
+         }
+         PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> p, pools->Find(name));
+         PMEMD_ASSIGN_OR_RETURN(Lease l, p->CreateLease(spec));
+         return LeaseJson(*p, l);
+       }}));
+  PMEMD_RETURN_IF_ERROR(reg->Add(
+      {"delete-lease", "Delete a lease; its pages go back to the pool", Access::kMutate,
+       [pools](const json& params, const CallContext&) -> Result<json> {
+         JsonReader r(params, "params");
+         std::string name, lease;
+         r.Required("pool", &name);
+         r.Required("name", &lease);
+         PMEMD_RETURN_IF_ERROR(r.Finish());
+         PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> p, pools->Find(name));
+         PMEMD_RETURN_IF_ERROR(p->DeleteLease(lease));
+         return json{{"deleted", lease}, {"pool", name}};
+       }}));
+  PMEMD_RETURN_IF_ERROR(reg->Add(
+      {"get-lease", "One lease: the path, offset and size a client maps", Access::kRead,
+       [pools](const json& params, const CallContext&) -> Result<json> {
+         JsonReader r(params, "params");
+         std::string name, lease;
+         r.Required("pool", &name);
+         r.Required("name", &lease);
+         PMEMD_RETURN_IF_ERROR(r.Finish());
+         PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> p, pools->Find(name));
+         PMEMD_ASSIGN_OR_RETURN(Lease l, p->GetLease(lease));
+         return LeaseJson(*p, l);
+       }}));
+  return reg->Add(
+      {"list-leases", "Leases of one pool or of every pool, optionally only one owner's", Access::kRead,
+       [pools](const json& params, const CallContext&) -> Result<json> {
+         JsonReader r(params, "params");
+         std::string name, owner;
+         r.Optional("pool", &name);
+         r.Optional("owner", &owner);
+         PMEMD_RETURN_IF_ERROR(r.Finish());
+         std::vector<std::shared_ptr<Pool>> which;
+         if (!name.empty()) {
+           PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> p, pools->Find(name));
+           which.push_back(p);
+         } else {
+           which = pools->Pools();
+         }
+         json list = json::array();
+         for (const auto& p : which)
+           for (const auto& l : p->ListLeases())
+             if (owner.empty() || l.owner == owner) list.push_back(LeaseJson(*p, l));
+         return json{{"leases", std::move(list)}};
+       }});
+}
+
+}  // namespace pmemd
