@@ -13,12 +13,14 @@ namespace pmemctl {
 
 std::vector<Command> ListCommands();
 std::vector<Command> NamespaceCommands();
+std::vector<Command> PoolCommands();
 
 const std::vector<Command>& Commands() {
   static const std::vector<Command> all = [] {
     std::vector<Command> v;
     for (auto& c : ListCommands()) v.push_back(c);
     for (auto& c : NamespaceCommands()) v.push_back(c);
+    for (auto& c : PoolCommands()) v.push_back(c);
     return v;
   }();
   return all;
