@@ -1,0 +1,229 @@
+// Crash loop: SIGKILL pmemd at random moments during a stream of lease and
+// block operations, restart it, and check that every acknowledged lease is
+// there with the same extent, nothing overlaps, capacity adds up, no block
+// is left half way, and the one operation in flight is wholly applied or
+// not at all.
+//
+// PMEMD_CRASH_ITERATIONS sets the number of kills (default 300).
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "pmemd/client.h"
+#include "pmemd/fs.h"
+#include "process.h"
+
+namespace pmemd::testing {
+namespace {
+
+using nlohmann::json;
+constexpr uint64_t kK = 1024, kM = 1ull << 20;
+constexpr uint64_t kBlocks = 62;  // a 128 MiB file of 2 MiB blocks, less the metadata block
+
+struct LeaseRec {
+  uint64_t offset = 0, size = 0, align = 0;
+  bool operator==(const LeaseRec&) const = default;
+};
+
+struct Model {
+  std::map<std::string, LeaseRec> leases;
+  std::vector<std::string> blocks;  // "online" | "offline"
+};
+
+// One operation of the stream, as sent.
+struct Op {
+  std::string method;
+  json params;
+};
+
+Op RandomOp(std::mt19937_64& rng, const Model& m) {
+  const int kind = static_cast<int>(rng() % 10);
+  std::string name = "l" + std::to_string(rng() % 40);
+  if (kind < 5) {
+    const uint64_t aligns[] = {4 * kK, 2 * kM};
+    uint64_t align = aligns[rng() % 2];
+    uint64_t size = (1 + rng() % (align == 4 * kK ? 64 : 3)) * align;
+    // Ask again for a lease that exists now and then: the retry path.
+    if (m.leases.count(name) && rng() % 2) {
+      size = m.leases.at(name).size;
+      align = m.leases.at(name).align;
+    }
+    return {"create-lease", {{"pool", "c"}, {"name", name}, {"size", size}, {"align", align}}};
+  }
+  if (kind < 8) return {"delete-lease", {{"pool", "c"}, {"name", name}}};
+  uint64_t first = rng() % kBlocks, count = 1 + rng() % std::min<uint64_t>(8, kBlocks - first);
+  std::string range = std::to_string(first) + "-" + std::to_string(first + count - 1);
+  return {kind == 8 ? "online-blocks" : "offline-blocks", {{"pool", "c"}, {"blocks", range}}};
+}
+
+// Applies an acknowledged answer to the model.
+void Apply(Model& m, const Op& op, const json& result) {
+  if (op.method == "create-lease") {
+    m.leases[op.params["name"]] = {result["pool_offset"], result["size"], result["align"]};
+  } else if (op.method == "delete-lease") {
+    m.leases.erase(op.params["name"].get<std::string>());
+  } else {
+    for (const auto& b : result["blocks"]) m.blocks[b["index"].get<uint64_t>()] = b["to"];
+  }
+}
+
+class PoolCrashLoop : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string base = ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    scratch_ = base + "/pmemd-crash-" + std::to_string(::getpid());
+    std::filesystem::create_directories(scratch_);
+    config_ = dir_.path() + "/pmemd.json";
+    json cfg = {{"admin_group", std::to_string(::getgid())},
+                {"log_level", "warn"},
+                {"emulated", {{"regions", {{{"size", 1ull << 30}, {"file", scratch_ + "/region0.img"}}}}}}};
+    ASSERT_TRUE(WriteFileAtomic(config_, cfg.dump()).ok());
+  }
+  void TearDown() override { std::filesystem::remove_all(scratch_); }
+
+  TempDir dir_;
+  std::string scratch_, config_;
+  std::optional<Op> pending_;  // sent, never answered: killed in flight
+};
+
+TEST_F(PoolCrashLoop, KilledAtRandomMomentsRecoversExactlyTheAcknowledgedState) {
+  int iterations = 300;
+  if (const char* e = std::getenv("PMEMD_CRASH_ITERATIONS")) iterations = std::atoi(e);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::mt19937_64 rng(0x9e3779b97f4a7c15ull ^ static_cast<uint64_t>(::getpid()));
+  const std::string socket = dir_.path() + "/s.sock", state = dir_.path() + "/state";
+
+  Model model;
+  model.blocks.assign(kBlocks, "offline");
+  {
+    DaemonProcess d(socket, state, {"--config", config_});
+    ASSERT_TRUE(d.Start()) << d.Log();
+    RunResult r = d.Ctl({"create-pool", "c", "--path", scratch_ + "/c.pool", "--size", "128M", "--block-size", "2M",
+                         "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(r.Json()["blocks_total"], kBlocks);
+    d.Kill();
+  }
+
+  uint64_t acked = 0, in_flight_applied = 0, in_flight_not = 0;
+  for (int it = 0; it < iterations; ++it) {
+    DaemonProcess d(socket, state, {"--config", config_});
+    ASSERT_TRUE(d.Start()) << "iteration " << it << "\n" << d.Log();
+    auto client = Client::Connect(socket);
+    ASSERT_TRUE(client.ok());
+
+    // --- Check what came back against the model (and the op in flight).
+    auto leases = client->Call("list-leases", {{"pool", "c"}});
+    ASSERT_TRUE(leases.ok()) << leases.status().ToString() << "\n" << d.Log();
+    auto pools = client->Call("list-pools", {{"pool", "c"}, {"blocks", true}});
+    ASSERT_TRUE(pools.ok()) << pools.status().ToString();
+    Model got;
+    for (const auto& l : (*leases)["leases"])
+      got.leases[l["name"]] = {l["pool_offset"], l["size"], l["align"]};
+    const json& pool = (*pools)["pools"][0];
+    for (const auto& b : pool["blocks"]) got.blocks.push_back(b["state"]);
+    ASSERT_EQ(got.blocks.size(), kBlocks);
+    for (const auto& s : got.blocks) ASSERT_TRUE(s == "online" || s == "offline") << "block left " << s;
+    // Nothing overlaps; every lease lies in online blocks; capacity adds up.
+    uint64_t end = 0, leased = 0;
+    std::map<uint64_t, std::string> by_off;
+    for (const auto& [n, l] : got.leases) by_off[l.offset] = n;
+    const uint64_t data_offset = pool["data_offset"], block = pool["block_size"];
+    for (const auto& [off, n] : by_off) {
+      const LeaseRec& l = got.leases[n];
+      ASSERT_GE(off, end) << "lease " << n << " overlaps, iteration " << it;
+      ASSERT_EQ(off % l.align, 0u);
+      end = off + l.size;
+      leased += l.size;
+      for (uint64_t b = (off - data_offset) / block; b * block + data_offset < end; ++b)
+        ASSERT_EQ(got.blocks[b], "online") << "lease " << n << " in offline block " << b;
+    }
+    const json& cap = pool["capacity"];
+    ASSERT_EQ(cap["leased_size"].get<uint64_t>(), leased);
+    ASSERT_EQ(cap["available_size"].get<uint64_t>() + leased + cap["poisoned_size"].get<uint64_t>(),
+              cap["online_size"].get<uint64_t>());
+
+    // Acknowledged state, allowing only the op in flight (if any) to have
+    // happened wholly.
+    if (!(got.leases == model.leases && got.blocks == model.blocks)) {
+      ASSERT_TRUE(pending_.has_value()) << "iteration " << it << ": state changed with nothing in flight";
+      const Op& op = *pending_;
+      Model applied = model;
+      if (op.method == "create-lease") {
+        std::string n = op.params["name"];
+        ASSERT_FALSE(model.leases.count(n)) << "an acknowledged lease " << n << " changed";
+        ASSERT_TRUE(got.leases.count(n));
+        ASSERT_EQ(got.leases[n].size, op.params["size"].get<uint64_t>());
+        applied.leases[n] = got.leases[n];
+      } else if (op.method == "delete-lease") {
+        applied.leases.erase(op.params["name"].get<std::string>());
+      } else {
+        std::string range = op.params["blocks"];
+        uint64_t a = std::stoull(range), b = std::stoull(range.substr(range.find('-') + 1));
+        for (uint64_t i = a; i <= b; ++i) applied.blocks[i] = op.method == "online-blocks" ? "online" : "offline";
+      }
+      ASSERT_TRUE(got.leases == applied.leases) << "iteration " << it << ": leases are neither the acknowledged "
+                                                << "set nor that set with " << op.method << " " << op.params.dump();
+      ASSERT_TRUE(got.blocks == applied.blocks) << "iteration " << it << ": blocks half changed by " << op.method
+                                                << " " << op.params.dump();
+      ++in_flight_applied;
+    } else if (pending_) {
+      ++in_flight_not;
+    }
+    model = got;
+    pending_.reset();
+
+    // --- A stream of operations, killed at a random moment.
+    std::atomic<bool> stop{false};
+    std::optional<Op> in_flight;
+    std::mutex mu;
+    std::thread worker([&] {
+      auto c = Client::Connect(socket);
+      if (!c.ok()) return;
+      std::mt19937_64 r(rng());
+      while (!stop.load()) {
+        Op op;
+        {
+          std::lock_guard lock(mu);
+          op = RandomOp(r, model);
+          in_flight = op;
+        }
+        auto res = c->Call(op.method, op.params);
+        if (!res.ok() && (res.status().code() == Code::kUnavailable || res.status().code() == Code::kIoError ||
+                          res.status().code() == Code::kInternal))
+          return;  // the daemon died: this op stays in flight
+        std::lock_guard lock(mu);
+        if (res.ok()) {
+          Apply(model, op, *res);
+          ++acked;
+        }
+        in_flight.reset();
+      }
+    });
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 30000));
+    d.Kill();
+    stop = true;
+    worker.join();
+    pending_ = in_flight;
+  }
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("[ crash loop ] %d SIGKILLs, %llu acknowledged operations, in-flight op applied %llu times, "
+              "not applied %llu; %.1f s\n",
+              iterations, static_cast<unsigned long long>(acked), static_cast<unsigned long long>(in_flight_applied),
+              static_cast<unsigned long long>(in_flight_not), s);
+  RecordProperty("iterations", iterations);
+}
+
+}  // namespace
+}  // namespace pmemd::testing

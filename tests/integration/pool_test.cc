@@ -1,0 +1,174 @@
+// Pools end to end on the emulated platform: the real pmemctl against the
+// real pmemd; pools on a dax device and on a file; restart; a second
+// daemon; bad input.
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "pmemd/fs.h"
+#include "process.h"
+
+namespace pmemd::testing {
+namespace {
+
+using nlohmann::json;
+constexpr uint64_t kM = 1ull << 20, kG = 1ull << 30;
+
+// Region and pool files in tmpfs when there is one: the pool persists with
+// msync, which is a disk flush on ext4.
+std::string ScratchDir() { return ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"; }
+
+class PoolCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    scratch_ = ScratchDir() + "/pmemd-pool-it-" + std::to_string(::getpid()) + "-" +
+               ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::create_directories(scratch_);
+    config_ = dir_.path() + "/pmemd.json";
+    json cfg = {{"admin_group", std::to_string(::getgid())},
+                {"emulated", {{"regions", {{{"size", 2 * kG}, {"file", scratch_ + "/region0.img"}}}}}}};
+    ASSERT_TRUE(WriteFileAtomic(config_, cfg.dump()).ok());
+    Start();
+  }
+  void TearDown() override {
+    d_.reset();
+    std::filesystem::remove_all(scratch_);
+  }
+  void Start() {
+    d_ = std::make_unique<DaemonProcess>(dir_.path() + "/s.sock", dir_.path() + "/state",
+                                         std::vector<std::string>{"--config", config_});
+    ASSERT_TRUE(d_->Start()) << d_->Log();
+  }
+  json Ok(std::vector<std::string> args) {
+    args.push_back("--json");
+    RunResult r = d_->Ctl(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.Json();
+  }
+  RunResult Fail(std::vector<std::string> args, int code = 1) {
+    RunResult r = d_->Ctl(args);
+    EXPECT_EQ(r.exit_code, code) << r.out << r.err;
+    return r;
+  }
+
+  TempDir dir_;
+  std::string scratch_, config_;
+  std::unique_ptr<DaemonProcess> d_;
+};
+
+TEST_F(PoolCliTest, DevicePoolLeasesSurviveRestartAndProtectTheDevice) {
+  Ok({"create-namespace", "-r", "0", "-m", "devdax", "-s", "1G"});
+  json pool = Ok({"create-pool", "p0", "--device", "dax0.0", "--block-size", "16M"});
+  EXPECT_EQ(pool["name"], "p0");
+  EXPECT_EQ(pool["device"], "dax0.0");
+  EXPECT_EQ(pool["namespace"], "namespace0.0");
+  EXPECT_EQ(pool["blocks_online"], 0);
+  EXPECT_EQ(pool["granularity"], "page");
+  EXPECT_EQ(pool["init_strategy"], "deferred");
+  json online = Ok({"online-blocks", "p0", "0-7"});
+  ASSERT_EQ(online["blocks"].size(), 8u);
+  EXPECT_EQ(online["blocks"][7]["to"], "online");
+  json lease = Ok({"create-lease", "p0", "db", "--size", "4M", "--owner", "vm1", "--label", "app=pg", "--label", "tier=1"});
+  EXPECT_EQ(lease["size"], 4 * kM);
+  EXPECT_EQ(lease["align"], 2 * kM);
+  EXPECT_EQ(lease["labels"]["app"], "pg");
+  EXPECT_EQ(lease["path"], scratch_ + "/region0.img");
+  EXPECT_EQ(lease["offset"].get<uint64_t>() % (2 * kM), 0u);
+  // The same request again is the same lease; other parameters are refused.
+  EXPECT_EQ(Ok({"create-lease", "p0", "db", "--size", "4M", "--owner", "vm1", "--label", "app=pg", "--label", "tier=1"})["offset"],
+            lease["offset"]);
+  RunResult other = Fail({"create-lease", "p0", "db", "--size", "8M"});
+  EXPECT_NE(other.err.find("different parameters"), std::string::npos) << other.err;
+
+  RunResult busy = Fail({"offline-blocks", "p0", "0-7"});
+  EXPECT_NE(busy.err.find("holds lease 'db'"), std::string::npos) << busy.err;
+  EXPECT_NE(busy.err.find("nothing changed"), std::string::npos);
+  EXPECT_EQ(Ok({"list-pools", "p0"})["pools"][0]["blocks_online"], 8);
+  RunResult destroy = Fail({"destroy-namespace", "namespace0.0", "-f"});
+  EXPECT_NE(destroy.err.find("holds attached pool 'p0'"), std::string::npos) << destroy.err;
+  RunResult kmem = Fail({"reconfigure-device", "dax0.0", "--mode", "system-ram"});
+  EXPECT_NE(kmem.err.find("holds attached pool 'p0'"), std::string::npos) << kmem.err;
+
+  // A restart brings the pool back with the same lease at the same place.
+  EXPECT_EQ(d_->Signal(SIGTERM), 0);
+  Start();
+  json leases = Ok({"list-leases", "p0"});
+  ASSERT_EQ(leases["leases"].size(), 1u);
+  EXPECT_EQ(leases["leases"][0]["offset"], lease["offset"]);
+  EXPECT_EQ(leases["leases"][0]["owner"], "vm1");
+  json pools = Ok({"list-pools", "--blocks"});
+  ASSERT_EQ(pools["pools"].size(), 1u);
+  EXPECT_EQ(pools["pools"][0]["blocks"][0]["state"], "online");
+  EXPECT_EQ(pools["pools"][0]["capacity"]["leased_size"], 4 * kM);
+
+  Ok({"delete-lease", "p0", "db"});
+  json off = Ok({"offline-blocks", "p0", "0-7"});
+  EXPECT_EQ(off["blocks"][0]["to"], "offline");
+  Ok({"detach-pool", "p0"});
+  Ok({"destroy-namespace", "namespace0.0", "-f"});
+  EXPECT_TRUE(Ok({"list-pools"})["pools"].empty());
+}
+
+TEST_F(PoolCliTest, BadInputIsExplained) {
+  const std::string file = scratch_ + "/p1.pool";
+  Ok({"create-pool", "p1", "--path", file, "--size", "64M", "--block-size", "2M"});
+  Ok({"online-blocks", "p1"});
+  RunResult zero = Fail({"create-lease", "p1", "z", "--size", "0"});
+  EXPECT_NE(zero.err.find("size 0"), std::string::npos) << zero.err;
+  RunResult unaligned = Fail({"create-lease", "p1", "u", "--size", "3M", "--align", "2M"});
+  EXPECT_NE(unaligned.err.find("is not a multiple of the alignment 2097152"), std::string::npos) << unaligned.err;
+  RunResult big = Fail({"create-lease", "p1", "b", "--size", "1G"});
+  EXPECT_NE(big.err.find("larger than pool p1"), std::string::npos) << big.err;
+  RunResult pool = Fail({"create-lease", "nope", "x", "--size", "4K"});
+  EXPECT_NE(pool.err.find("pool 'nope' does not exist; attached pools: p1"), std::string::npos) << pool.err;
+  RunResult lease = Fail({"delete-lease", "p1", "ghost"});
+  EXPECT_NE(lease.err.find("has no lease 'ghost'"), std::string::npos) << lease.err;
+  RunResult range = Fail({"online-blocks", "p1", "5-900"});
+  EXPECT_NE(range.err.find("has blocks 0-"), std::string::npos) << range.err;
+  Fail({"create-lease", "p1", "x"}, 2);  // no --size: usage
+  RunResult again = Fail({"create-pool", "p2", "--path", file, "--size", "64M"});
+  EXPECT_NE(again.err.find("holds attached pool 'p1'"), std::string::npos) << again.err;
+  // A file that is not a pool, and one whose header is damaged.
+  const std::string junk = scratch_ + "/junk";
+  ASSERT_TRUE(WriteFileAtomic(junk, std::string(64 * 1024, 'x')).ok());
+  RunResult notpool = Fail({"attach-pool", "--path", junk});
+  EXPECT_NE(notpool.err.find("is not a pmemd pool"), std::string::npos) << notpool.err;
+  RunResult relative = Fail({"attach-pool", "--path", "relative/file"});
+  EXPECT_NE(relative.err.find("not absolute"), std::string::npos) << relative.err;
+  EXPECT_TRUE(Ok({"list-leases", "p1"})["leases"].empty());
+}
+
+TEST_F(PoolCliTest, SecondDaemonCannotAttachAnAttachedPool) {
+  const std::string file = scratch_ + "/shared.pool";
+  Ok({"create-pool", "shared", "--path", file, "--size", "32M", "--block-size", "2M"});
+  TempDir other;
+  DaemonProcess d2(other.path() + "/s.sock", other.path() + "/state", {"--config", config_});
+  ASSERT_TRUE(d2.Start()) << d2.Log();
+  RunResult r = d2.Ctl({"attach-pool", "--path", file});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("is attached by another process (pid " + std::to_string(d_->pid()) + ")"), std::string::npos)
+      << r.err;
+  // Once detached here, the other daemon may take it.
+  Ok({"detach-pool", "shared"});
+  r = d2.Ctl({"attach-pool", "--json", "--path", file});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.Json()["name"], "shared");
+}
+
+TEST_F(PoolCliTest, HumanOutput) {
+  const std::string file = scratch_ + "/h.pool";
+  RunResult c = d_->Ctl({"--human", "create-pool", "h", "--path", file, "--size", "32M", "--block-size", "2M"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_NE(c.out.find("POOL"), std::string::npos);
+  RunResult on = d_->Ctl({"--human", "online-blocks", "h", "0-1"});
+  EXPECT_NE(on.out.find("2 of 2 blocks changed"), std::string::npos) << on.out;
+  RunResult l = d_->Ctl({"--human", "create-lease", "h", "l", "--size", "8K", "--align", "4K"});
+  EXPECT_NE(l.out.find("map 8192 bytes of " + file), std::string::npos) << l.out;
+  RunResult ls = d_->Ctl({"--human", "list-leases"});
+  EXPECT_NE(ls.out.find("LEASE"), std::string::npos) << ls.out;
+}
+
+}  // namespace
+}  // namespace pmemd::testing
