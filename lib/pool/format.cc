@@ -1,11 +1,22 @@
 #include "format.h"
 
+#include <cstring>
+
 namespace pmemd::pool_format {
 
 uint64_t Checksum(const void* data, size_t len, uint64_t seed) {
+  // FNV-1a's xor-then-multiply over 64-bit little-endian words (8x fewer
+  // multiplies than bytewise), then over the tail bytes one at a time.
   uint64_t h = seed ? seed : 0xcbf29ce484222325ull;
   const auto* p = static_cast<const uint8_t*>(data);
-  for (size_t i = 0; i < len; ++i) {
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    h ^= w;
+    h *= 0x100000001b3ull;
+  }
+  for (; i < len; ++i) {
     h ^= p[i];
     h *= 0x100000001b3ull;
   }

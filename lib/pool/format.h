@@ -36,8 +36,9 @@ inline constexpr uint64_t kLeaseSlotSize = 512;
 inline constexpr uint64_t kRecordAlign = 64;
 inline constexpr uint64_t kMinLogSize = 64 * 1024;
 
-// FNV-1a, 64 bits, over bytes, starting from `seed` (0 means the standard
-// offset basis). Log records are seeded with the pool's uuid so that records
+// FNV-1a's step (h ^= x; h *= 0x100000001b3) over the data as 64-bit
+// little-endian words, then over the remaining bytes, starting from `seed`
+// (0 means FNV's offset basis 0xcbf29ce484222325). Log records are seeded with the pool's uuid so that records
 // left by an earlier pool on the same media never validate.
 uint64_t Checksum(const void* data, size_t len, uint64_t seed = 0);
 uint64_t UuidSeed(const uint8_t uuid[16]);

@@ -250,6 +250,7 @@ class Pool {
   Status Checkpoint();
   // The metadata array (for tests and benchmarks).
   const MemMap& memmap() const;
+  MemMap& memmap();
 
  private:
   struct Impl;
