@@ -1,0 +1,344 @@
+// pmemd-bench pool: what pools cost, in one run.
+//
+//   1. attach ("rebind"): a pool of each size (default 16, 64, 256 GiB,
+//      sparse files) attached with each init strategy, round robin, median
+//      of --repeats; for deferred both ready and complete times. Attaching
+//      maps with pmem2, reads and replays the metadata and builds the
+//      metadata array on fresh memory (page faults included), as the
+//      kernel's memmap_init_zone_device does on rebind.
+//   2. one block online and offline: latency of OnlineBlocks/OfflineBlocks
+//      of one block (default 128 MiB = 32768 pages) on the smallest pool.
+//   3. durable lease create+delete: pairs per second, against the cost of
+//      persisting one log-record-sized write (576 bytes, memcpy + pmem2
+//      persist) to a file mapped the same way in the same directory; the
+//      ratio says how close a durable operation gets to its one persist.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <libpmem2.h>
+#include <nlohmann/json.hpp>
+
+#include "bench.h"
+#include "pmemd/log.h"
+#include "pmemd/pool.h"
+
+namespace pmemd::bench {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+const char kUsage[] =
+    "usage: pmemd-bench pool [flags]\n"
+    "  --sizes LIST       pool sizes for the attach rows (default 16G,64G,256G; sparse files)\n"
+    "  --strategies LIST  init strategies (default all)\n"
+    "  --repeats N        rounds; medians are reported (default 3)\n"
+    "  --block-size S     block size (default 128M)\n"
+    "  --pairs N          lease create+delete pairs (default 20000)\n"
+    "  --lease-size S     size of each lease (default 2M)\n"
+    "  --dir DIR          where the pool files go (default /dev/shm if writable, else /tmp);\n"
+    "                     on a non-DAX file system persist is msync\n"
+    "  --quick            smoke run: --sizes 1G --repeats 1 --pairs 200 --block-size 2M\n"
+    "  --json             one JSON object instead of the tables\n";
+
+struct Config {
+  std::vector<std::uint64_t> sizes{16ull << 30, 64ull << 30, 256ull << 30};
+  std::vector<InitStrategy> strategies = AllInitStrategies();
+  unsigned repeats = 3;
+  std::uint64_t block_size = 128ull << 20;
+  unsigned pairs = 20000;
+  std::uint64_t lease_size = 2ull << 20;
+  std::string dir = ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+  bool json = false;
+};
+
+Status Parse(const std::vector<std::string>& args, Config* c, bool* help) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i], value;
+    const std::size_t eq = flag.find('=');
+    if (eq != std::string::npos) {
+      value = flag.substr(eq + 1);
+      flag.resize(eq);
+    }
+    auto take = [&]() -> Result<std::string> {
+      if (eq != std::string::npos) return value;
+      if (i + 1 >= args.size()) return Status::InvalidArgument(flag + " needs a value");
+      return args[++i];
+    };
+    auto one_size = [&](std::uint64_t* out) -> Status {
+      PMEMD_ASSIGN_OR_RETURN(std::string v, take());
+      PMEMD_ASSIGN_OR_RETURN(auto l, ParseSizeList(v));
+      if (l.size() != 1) return Status::InvalidArgument(flag + " takes one size");
+      *out = l[0];
+      return Status::Ok();
+    };
+    auto one_count = [&](unsigned* out) -> Status {
+      PMEMD_ASSIGN_OR_RETURN(std::string v, take());
+      PMEMD_ASSIGN_OR_RETURN(auto l, ParseCountList(v));
+      if (l.size() != 1) return Status::InvalidArgument(flag + " takes one number");
+      *out = l[0];
+      return Status::Ok();
+    };
+    if (flag == "--help" || flag == "-h") {
+      *help = true;
+    } else if (flag == "--sizes") {
+      PMEMD_ASSIGN_OR_RETURN(std::string v, take());
+      PMEMD_ASSIGN_OR_RETURN(c->sizes, ParseSizeList(v));
+    } else if (flag == "--strategies") {
+      PMEMD_ASSIGN_OR_RETURN(std::string v, take());
+      c->strategies.clear();
+      std::size_t pos = 0;
+      for (;;) {
+        const std::size_t comma = v.find(',', pos);
+        PMEMD_ASSIGN_OR_RETURN(InitStrategy s, ParseInitStrategy(v.substr(pos, comma - pos)));
+        c->strategies.push_back(s);
+        if (comma == std::string::npos) break;
+        pos = comma + 1;
+      }
+    } else if (flag == "--repeats") {
+      PMEMD_RETURN_IF_ERROR(one_count(&c->repeats));
+    } else if (flag == "--pairs") {
+      PMEMD_ASSIGN_OR_RETURN(std::string v, take());
+      char* end = nullptr;
+      unsigned long n = std::strtoul(v.c_str(), &end, 10);
+      if (v.empty() || *end || n == 0 || n > 100000000) return Status::InvalidArgument("--pairs takes a positive number");
+      c->pairs = static_cast<unsigned>(n);
+    } else if (flag == "--block-size") {
+      PMEMD_RETURN_IF_ERROR(one_size(&c->block_size));
+    } else if (flag == "--lease-size") {
+      PMEMD_RETURN_IF_ERROR(one_size(&c->lease_size));
+    } else if (flag == "--dir") {
+      PMEMD_ASSIGN_OR_RETURN(c->dir, take());
+    } else if (flag == "--quick") {
+      c->sizes = {1ull << 30};
+      c->repeats = 1;
+      c->pairs = 200;
+      c->block_size = 2ull << 20;
+    } else if (flag == "--json") {
+      c->json = true;
+    } else {
+      return Status::InvalidArgument("unknown flag '" + args[i] + "'; see pmemd-bench pool --help");
+    }
+  }
+  return Status::Ok();
+}
+
+// A sparse pool file, formatted, removed at the end.
+class PoolFile {
+ public:
+  static Result<PoolFile> Create(const std::string& dir, std::uint64_t size, std::uint64_t block_size) {
+    PoolFile f;
+    f.path_ = dir + "/pmemd-bench-pool-" + std::to_string(::getpid()) + "-" + std::to_string(size >> 20) + "M";
+    int fd = ::open(f.path_.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) return Status::FromErrno(errno, "create " + f.path_);
+    int rc = ::ftruncate(fd, static_cast<off_t>(size));
+    ::close(fd);
+    if (rc != 0) return Status::FromErrno(errno, "size " + f.path_);
+    f.backing_ = {f.path_, 0, size, "", ""};
+    PoolFormatOptions o;
+    o.name = "bench";
+    o.block_size = block_size;
+    o.force = true;
+    PMEMD_RETURN_IF_ERROR(Pool::Format(f.backing_, o));
+    return f;
+  }
+  PoolFile() = default;
+  PoolFile(PoolFile&& o) noexcept : path_(std::move(o.path_)), backing_(o.backing_) { o.path_.clear(); }
+  ~PoolFile() {
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  const PoolBacking& backing() const { return backing_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  PoolBacking backing_;
+};
+
+// The cost of one durable 576-byte write: memcpy into a pmem2 mapping of a
+// file in the same directory, then pmem2's persist; round robin over 1 MiB.
+Result<double> PersistRecordNs(const std::string& dir, unsigned n) {
+  const std::string path = dir + "/pmemd-bench-record-" + std::to_string(::getpid());
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return Status::FromErrno(errno, "create " + path);
+  ::unlink(path.c_str());
+  const std::size_t len = 1 << 20;
+  if (::ftruncate(fd, len) != 0) return Status::FromErrno(errno, "size " + path);
+  pmem2_source* src = nullptr;
+  pmem2_config* cfg = nullptr;
+  pmem2_map* map = nullptr;
+  double ns = 0;
+  if (pmem2_source_from_fd(&src, fd) == 0 && pmem2_config_new(&cfg) == 0 &&
+      pmem2_config_set_required_store_granularity(cfg, PMEM2_GRANULARITY_PAGE) == 0 &&
+      pmem2_map_new(&map, cfg, src) == 0) {
+    auto* base = static_cast<char*>(pmem2_map_get_address(map));
+    pmem2_memcpy_fn cp = pmem2_get_memcpy_fn(map);
+    pmem2_persist_fn persist = pmem2_get_persist_fn(map);
+    char rec[576];
+    std::memset(rec, 0x5a, sizeof rec);
+    std::size_t pos = 0;
+    const std::uint64_t t0 = NowNs();
+    for (unsigned i = 0; i < n; ++i) {
+      rec[0] = static_cast<char>(i);
+      cp(base + pos, rec, sizeof rec, PMEM2_F_MEM_NOFLUSH);
+      persist(base + pos, sizeof rec);
+      pos = (pos + 576) % (len - 576);
+    }
+    ns = static_cast<double>(NowNs() - t0) / n;
+  }
+  if (map) pmem2_map_delete(&map);
+  if (cfg) pmem2_config_delete(&cfg);
+  if (src) pmem2_source_delete(&src);
+  ::close(fd);
+  if (ns == 0) return Status::IoError(std::string("pmem2 mapping of ") + path + ": " + pmem2_errormsg());
+  return ns;
+}
+
+int Run(const std::vector<std::string>& args) {
+  Config cfg;
+  bool help = false;
+  if (Status s = Parse(args, &cfg, &help); !s.ok()) {
+    std::fprintf(stderr, "pmemd-bench pool: %s\n", s.message().c_str());
+    return 2;
+  }
+  if (help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  GetLogger("pool")->set_level(spdlog::level::warn);
+  GetLogger("memmap")->set_level(spdlog::level::warn);
+  auto fail = [](const Status& s) {
+    std::fprintf(stderr, "pmemd-bench pool: %s\n", s.ToString().c_str());
+    return 1;
+  };
+
+  // 1. Attach, per size and strategy, round robin.
+  std::vector<PoolFile> files;
+  for (std::uint64_t size : cfg.sizes) {
+    auto f = PoolFile::Create(cfg.dir, size, cfg.block_size);
+    if (!f.ok()) return fail(f.status());
+    files.push_back(std::move(*f));
+  }
+  struct Cell {
+    std::vector<double> ready, complete;
+    std::uint64_t pages = 0;
+  };
+  std::map<std::pair<std::size_t, InitStrategy>, Cell> cells;
+  for (unsigned r = 0; r < cfg.repeats; ++r)
+    for (std::size_t i = 0; i < files.size(); ++i)
+      for (InitStrategy s : cfg.strategies) {
+        PoolOptions o;
+        o.strategy = s;
+        const std::uint64_t t0 = NowNs();
+        auto pool = Pool::Attach(files[i].backing(), o);
+        if (!pool.ok()) return fail(pool.status());
+        const std::uint64_t ready = NowNs() - t0;
+        (*pool)->memmap().WaitComplete();
+        const std::uint64_t complete = NowNs() - t0;
+        Cell& c = cells[{i, s}];
+        c.ready.push_back(static_cast<double>(ready));
+        c.complete.push_back(static_cast<double>(complete));
+        c.pages = (*pool)->memmap().pages();
+      }
+
+  // 2. One block online and offline on the smallest pool.
+  std::vector<double> on_ns, off_ns;
+  std::uint64_t block_pages = cfg.block_size / kPoolPageSize;
+  {
+    auto pool = Pool::Attach(files[0].backing(), PoolOptions{});
+    if (!pool.ok()) return fail(pool.status());
+    (*pool)->memmap().WaitComplete();
+    const unsigned n = std::max(5u, cfg.repeats * 5);
+    for (unsigned i = 0; i < n; ++i) {
+      std::uint64_t t0 = NowNs();
+      auto r = (*pool)->OnlineBlocks(0, 1);
+      on_ns.push_back(static_cast<double>(NowNs() - t0));
+      if (!r.ok() || !r->status.ok()) return fail(r.ok() ? r->status : r.status());
+      t0 = NowNs();
+      r = (*pool)->OfflineBlocks(0, 1);
+      off_ns.push_back(static_cast<double>(NowNs() - t0));
+      if (!r.ok() || !r->status.ok()) return fail(r.ok() ? r->status : r.status());
+    }
+  }
+
+  // 3. Durable lease create+delete against one record's persist.
+  double pair_ns = 0, record_ns = 0;
+  std::uint64_t checkpoints_bytes = 0;
+  {
+    auto pool = Pool::Attach(files[0].backing(), PoolOptions{});
+    if (!pool.ok()) return fail(pool.status());
+    auto r = (*pool)->OnlineBlocks(0, std::min<std::uint64_t>((*pool)->Describe().blocks_total, 4));
+    if (!r.ok() || !r->status.ok()) return fail(r.ok() ? r->status : r.status());
+    auto rec = PersistRecordNs(cfg.dir, cfg.pairs);  // before and after: drift hits both alike
+    if (!rec.ok()) return fail(rec.status());
+    LeaseSpec spec;
+    spec.size = cfg.lease_size;
+    spec.align = cfg.lease_size % (2ull << 20) == 0 ? 2ull << 20 : 4096;
+    const std::uint64_t t0 = NowNs();
+    for (unsigned i = 0; i < cfg.pairs; ++i) {
+      spec.name = "l" + std::to_string(i % 64);
+      auto l = (*pool)->CreateLease(spec);
+      if (!l.ok()) return fail(l.status());
+      if (Status s = (*pool)->DeleteLease(spec.name); !s.ok()) return fail(s);
+    }
+    pair_ns = static_cast<double>(NowNs() - t0) / cfg.pairs;
+    auto rec2 = PersistRecordNs(cfg.dir, cfg.pairs);
+    if (!rec2.ok()) return fail(rec2.status());
+    record_ns = (*rec + *rec2) / 2;
+    checkpoints_bytes = (*pool)->Describe().log_size;
+  }
+
+  const double on = Median(on_ns), off = Median(off_ns);
+  const double ratio = (pair_ns / 2) / record_ns;
+  if (cfg.json) {
+    Json j;
+    j["dir"] = cfg.dir;
+    j["block_size"] = cfg.block_size;
+    j["repeats"] = cfg.repeats;
+    Json attach = Json::array();
+    for (std::size_t i = 0; i < files.size(); ++i)
+      for (InitStrategy s : cfg.strategies) {
+        const Cell& c = cells[{i, s}];
+        attach.push_back({{"pool_size", cfg.sizes[i]}, {"pages", c.pages}, {"strategy", InitStrategyName(s)},
+                          {"ready_ms", Median(c.ready) / 1e6}, {"complete_ms", Median(c.complete) / 1e6}});
+      }
+    j["attach"] = attach;
+    j["block"] = {{"pages", block_pages}, {"online_us", on / 1e3}, {"offline_us", off / 1e3}};
+    j["lease"] = {{"pairs", cfg.pairs},          {"lease_size", cfg.lease_size}, {"pair_us", pair_ns / 1e3},
+                  {"ops_per_s", 2e9 / pair_ns},  {"record_persist_us", record_ns / 1e3},
+                  {"op_over_record_persist", ratio}, {"log_size", checkpoints_bytes}};
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  std::printf("pool files in %s, block size %s, medians of %u rounds\n\n", cfg.dir.c_str(),
+              HumanBytes(cfg.block_size).c_str(), cfg.repeats);
+  std::printf("attach (rebind): pmem2 map, metadata, replay, metadata array on fresh memory\n");
+  std::printf("  %-10s %-20s %12s %14s %14s\n", "pool", "strategy", "pages", "ready ms", "complete ms");
+  for (std::size_t i = 0; i < files.size(); ++i)
+    for (InitStrategy s : cfg.strategies) {
+      const Cell& c = cells[{i, s}];
+      std::printf("  %-10s %-20s %12llu %14.2f %14.2f\n", HumanBytes(cfg.sizes[i]).c_str(),
+                  std::string(InitStrategyName(s)).c_str(), static_cast<unsigned long long>(c.pages),
+                  Median(c.ready) / 1e6, Median(c.complete) / 1e6);
+    }
+  std::printf("\none block (%llu pages): online %.1f us, offline %.1f us (durable, median of %zu)\n",
+              static_cast<unsigned long long>(block_pages), on / 1e3, off / 1e3, on_ns.size());
+  std::printf("\ndurable lease create+delete (%s leases, %u pairs): %.2f us per pair, %.0f ops/s\n",
+              HumanBytes(cfg.lease_size).c_str(), cfg.pairs, pair_ns / 1e3, 2e9 / pair_ns);
+  std::printf("one 576-byte record persisted (memcpy + pmem2 persist): %.2f us\n", record_ns / 1e3);
+  std::printf("ratio, one durable lease operation / one record persist: %.2f\n", ratio);
+  return 0;
+}
+
+const bool kRegistered =
+    RegisterCommand({"pool", "attach per init strategy, block online/offline, durable lease throughput", &Run});
+
+}  // namespace
+}  // namespace pmemd::bench
