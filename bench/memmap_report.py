@@ -43,6 +43,11 @@ def render(run):
             for e in size["end_to_end"]:
                 out.append(f"| {e['name']} | {e['threads']} | {e['median_ns'] / 1e6:.2f} | "
                            f"{e['gb_per_s']:.2f} | {e['page_faults']:,} | {e['ready_ns'] / 1e6:.3f} |")
+        if "deferred_ready" in size:
+            r = size["deferred_ready"]
+            out.append(f"\nDeferred time-to-ready on fresh memory (default set-up): median "
+                       f"{r['median_ns'] / 1e6:.3f} ms over {r['samples']} samples "
+                       f"(min {r['min_ns'] / 1e6:.3f}, max {r['max_ns'] / 1e6:.3f}).")
     return "\n".join(out)
 
 
