@@ -279,7 +279,8 @@ Result<std::shared_ptr<Pool>> PoolManager::Find(const std::string& name) const {
   auto it = pools_.find(name);
   if (it != pools_.end()) return it->second;
   if (auto u = unavailable_.find(name); u != unavailable_.end())
-    return Status::Unavailable("pool '" + name + "' could not be attached at start-up: " + u->second.error.message());
+    return Status::FailedPrecondition("pool '" + name + "' could not be attached at start-up: " +
+                                      u->second.error.message() + "; fix that and restart pmemd, or detach-pool " + name);
   std::string known;
   for (const auto& [n, p] : pools_) known += (known.empty() ? "" : ", ") + n;
   return Status::NotFound("pool '" + name + "' does not exist" +

@@ -157,6 +157,38 @@ TEST_F(PoolCliTest, SecondDaemonCannotAttachAnAttachedPool) {
   EXPECT_EQ(r.Json()["name"], "shared");
 }
 
+TEST_F(PoolCliTest, InjectedBadMediaStaysPoisoned) {
+  Ok({"create-namespace", "-r", "0", "-m", "devdax", "-s", "512M"});
+  json pool = Ok({"create-pool", "bb", "--device", "dax0.0", "--block-size", "2M"});
+  // The pool's first block starts at offset + data_offset in the region file.
+  const uint64_t first_block = pool["offset"].get<uint64_t>() + pool["data_offset"].get<uint64_t>();
+  Ok({"inject-error", "--region", "region0", "--offset", std::to_string(first_block + 5 * 4096), "--length", "512"});
+  Ok({"online-blocks", "bb", "0"});
+  json p = Ok({"list-pools", "bb", "--blocks"})["pools"][0];
+  EXPECT_EQ(p["badblock_count"], 1);
+  EXPECT_EQ(p["capacity"]["poisoned_size"], 4096);
+  EXPECT_EQ(p["blocks"][0]["poisoned_pages"], 1);
+  EXPECT_EQ(p["capacity"]["available_size"], 2 * kM - 4096);
+  RunResult full = Fail({"create-lease", "bb", "whole", "--size", "2M"});
+  EXPECT_NE(full.err.find("no free extent"), std::string::npos) << full.err;
+}
+
+TEST_F(PoolCliTest, APoolThatCannotComeBackIsListedUnavailable) {
+  const std::string file = scratch_ + "/gone.pool";
+  Ok({"create-pool", "gone", "--path", file, "--size", "32M", "--block-size", "2M"});
+  EXPECT_EQ(d_->Signal(SIGTERM), 0);
+  std::filesystem::remove(file);
+  Start();
+  json p = Ok({"list-pools"})["pools"];
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0]["state"], "unavailable");
+  EXPECT_NE(p[0]["error"].get<std::string>().find("No such file"), std::string::npos) << p[0];
+  RunResult use = Fail({"create-lease", "gone", "x", "--size", "4K"});
+  EXPECT_NE(use.err.find("could not be attached at start-up"), std::string::npos) << use.err;
+  Ok({"detach-pool", "gone"});
+  EXPECT_TRUE(Ok({"list-pools"})["pools"].empty());
+}
+
 TEST_F(PoolCliTest, HumanOutput) {
   const std::string file = scratch_ + "/h.pool";
   RunResult c = d_->Ctl({"--human", "create-pool", "h", "--path", file, "--size", "32M", "--block-size", "2M"});
