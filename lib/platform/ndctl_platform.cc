@@ -95,6 +95,10 @@ Result<NdctlCtxPtr> NewNdctlCtx() {
   return ctx;
 }
 
+// A string from libndctl/libdaxctl: NULL (an attribute it could not read)
+// becomes "".
+std::string Str(const char* s) { return s ? s : ""; }
+
 // ---------------------------------------------------------------------------
 // Field conversions, each following what ndctl/daxctl v76 print.
 
@@ -138,7 +142,7 @@ std::string DimmHealth(ndctl_dimm* dimm) {
   int rc = ndctl_cmd_submit_xlat(cmd.get());
   if (rc < 0) {
     GetLogger("platform")->warn("{}: SMART health command failed: {}",
-                                ndctl_dimm_get_devname(dimm), std::strerror(-rc));
+                                Str(ndctl_dimm_get_devname(dimm)), std::strerror(-rc));
     return "";
   }
   if (!(ndctl_cmd_smart_get_flags(cmd.get()) & ND_SMART_HEALTH_VALID)) return "";
@@ -211,8 +215,8 @@ class Snapshot {
  private:
   void AddBus(ndctl_bus* bus) {
     Bus b;
-    b.provider = ndctl_bus_get_provider(bus);
-    b.dev = ndctl_bus_get_devname(bus);
+    b.provider = Str(ndctl_bus_get_provider(bus));
+    b.dev = Str(ndctl_bus_get_devname(bus));
     inv_.buses.push_back(b);
 
     ndctl_dimm* dimm;
@@ -224,7 +228,7 @@ class Snapshot {
 
   void AddDimm(ndctl_dimm* dimm, const std::string& bus) {
     Dimm d;
-    d.dev = ndctl_dimm_get_devname(dimm);
+    d.dev = Str(ndctl_dimm_get_devname(dimm));
     if (const char* id = ndctl_dimm_get_unique_id(dimm)) d.id = id;
     // ndctl leaves out a handle of UINT_MAX and a phys_id of USHRT_MAX
     // ("unknown"); the model keeps the raw value.
@@ -239,7 +243,7 @@ class Snapshot {
 
   void AddRegion(ndctl_region* region, const std::string& bus) {
     Region r;
-    r.dev = ndctl_region_get_devname(region);
+    r.dev = Str(ndctl_region_get_devname(region));
     r.bus = bus;
     r.size = ndctl_region_get_size(region);
     unsigned long align = ndctl_region_get_align(region);
@@ -255,7 +259,7 @@ class Snapshot {
     ndctl_mapping* m;
     ndctl_mapping_foreach(region, m) {
       Mapping mapping;
-      mapping.dimm = ndctl_dimm_get_devname(ndctl_mapping_get_dimm(m));
+      if (ndctl_dimm* mdimm = ndctl_mapping_get_dimm(m)) mapping.dimm = Str(ndctl_dimm_get_devname(mdimm));
       mapping.offset = ndctl_mapping_get_offset(m);
       mapping.length = ndctl_mapping_get_length(m);
       int position = ndctl_mapping_get_position(m);
@@ -283,7 +287,7 @@ class Snapshot {
     if (!active && !(raw_size > 0 && raw_size < ULLONG_MAX)) return;
 
     Namespace n;
-    n.dev = ndctl_namespace_get_devname(ndns);
+    n.dev = Str(ndctl_namespace_get_devname(ndns));
     n.region = region_dev;
     n.raw_size = raw_size == ULLONG_MAX ? 0 : raw_size;
     n.enabled = active;
@@ -528,7 +532,7 @@ ndctl_region* FindRegionObj(ndctl_ctx* ctx, const std::string& dev) {
   ndctl_bus_foreach(ctx, bus) {
     ndctl_region* region;
     ndctl_region_foreach(bus, region) {
-      if (dev == ndctl_region_get_devname(region)) return region;
+      if (dev == Str(ndctl_region_get_devname(region))) return region;
     }
   }
   return nullptr;
@@ -541,7 +545,7 @@ ndctl_namespace* FindNamespaceObj(ndctl_ctx* ctx, const std::string& dev) {
     ndctl_region_foreach(bus, region) {
       ndctl_namespace* ndns;
       ndctl_namespace_foreach(region, ndns) {
-        if (dev == ndctl_namespace_get_devname(ndns)) return ndns;
+        if (dev == Str(ndctl_namespace_get_devname(ndns))) return ndns;
       }
     }
   }
@@ -584,7 +588,7 @@ std::string SystemRamDevice(ndctl_namespace* ndns) {
   if (!dregion) return "";
   daxctl_dev* dev;
   daxctl_dev_foreach(dregion, dev) {
-    if (daxctl_dev_get_memory(dev) && daxctl_dev_get_devname(dev)) return daxctl_dev_get_devname(dev);
+    if (daxctl_dev_get_memory(dev) && daxctl_dev_get_devname(dev)) return Str(daxctl_dev_get_devname(dev));
   }
   return "";
 }
@@ -596,7 +600,7 @@ Facts GatherFacts(ndctl_ctx* ctx) {
     ndctl_region* region;
     ndctl_region_foreach(bus, region) {
       RegionFacts r;
-      r.dev = ndctl_region_get_devname(region);
+      r.dev = Str(ndctl_region_get_devname(region));
       r.number = std::to_string(ndctl_region_get_id(region));
       unsigned long long res = ndctl_region_get_resource(region);
       r.phys_start = res == ULLONG_MAX ? 0 : res;
@@ -613,10 +617,10 @@ Facts GatherFacts(ndctl_ctx* ctx) {
           if (avail == ULONG_MAX) continue;  // unknown
           if (!r.free_label_slots || avail < *r.free_label_slots) {
             r.free_label_slots = avail;
-            r.full_dimm = ndctl_dimm_get_devname(dimm);
+            r.full_dimm = Str(ndctl_dimm_get_devname(dimm));
           }
         }
-        if (ndctl_namespace* seed = CreateSeed(region)) r.seed = ndctl_namespace_get_devname(seed);
+        if (ndctl_namespace* seed = CreateSeed(region)) r.seed = Str(ndctl_namespace_get_devname(seed));
       }
       ndctl_pfn* pfn = ndctl_region_get_pfn_seed(region);
       r.has_pfn_seed = pfn != nullptr;
@@ -636,10 +640,10 @@ Facts GatherFacts(ndctl_ctx* ctx) {
         bool has_size = size > 0 && size != ULLONG_MAX;
         bool active = ndctl_namespace_is_active(ndns);
         bool io = ndctl_namespace_get_type(ndns) == ND_DEVICE_NAMESPACE_IO;
-        if (io && r.io_namespace.empty()) r.io_namespace = ndctl_namespace_get_devname(ndns);
+        if (io && r.io_namespace.empty()) r.io_namespace = Str(ndctl_namespace_get_devname(ndns));
         if (!has_size && !active) continue;  // an idle seed, as List() leaves it out
         NamespaceFacts n;
-        n.dev = ndctl_namespace_get_devname(ndns);
+        n.dev = Str(ndctl_namespace_get_devname(ndns));
         n.region = r.dev;
         n.mode = ModeName(ndctl_namespace_get_mode(ndns));
         n.raw_size = has_size ? size : 0;
@@ -706,7 +710,7 @@ std::string ActiveBlockDevice(ndctl_namespace* ndns) {
 // Disables a namespace the safe way (nothing mounted, not system-ram) and
 // releases its pfn/dax/btt claim, so its personality can be changed.
 Status DisableAndRelease(ndctl_namespace* ndns, const std::string& op) {
-  const std::string dev = ndctl_namespace_get_devname(ndns);
+  const std::string dev = Str(ndctl_namespace_get_devname(ndns));
   PMEMD_RETURN_IF_ERROR(CheckBlockDeviceFree(ActiveBlockDevice(ndns), dev, op));
   int rc = ndctl_namespace_disable_invalidate(ndns);
   if (rc < 0 || ndctl_namespace_is_active(ndns))
@@ -721,7 +725,7 @@ Status DisableAndRelease(ndctl_namespace* ndns, const std::string& op) {
 // 8 KiB, so that no old pfn/dax/btt info block claims it again (a label-less
 // namespace has no uuid that would tell an old info block from a new one).
 Status ZeroInfoBlock(ndctl_namespace* ndns, const std::shared_ptr<spdlog::logger>& log) {
-  const std::string dev = ndctl_namespace_get_devname(ndns);
+  const std::string dev = Str(ndctl_namespace_get_devname(ndns));
   ndctl_namespace_set_raw_mode(ndns, 1);
   struct RawModeOff {
     ndctl_namespace* ndns;
@@ -762,13 +766,35 @@ Status PrepareReconfig(ndctl_namespace* ndns, const std::string& op, const std::
   return ZeroInfoBlock(ndns, log);
 }
 
+// An idle seed can hold a uuid without a size: what a create interrupted
+// between writing the uuid and the size leaves (pmemd killed; the kernel
+// keeps the uuid until the size is written back to 0). The kernel refuses to
+// rename such a namespace (EBUSY: there is no label to move the uuid to), so
+// before configuring it, give it back the way ndctl_namespace_delete() does:
+// size 0 drops the uuid. That frees `ndns`; the returned object replaces it.
+Result<ndctl_namespace*> ClearStaleUuid(ndctl_ctx* ctx, ndctl_namespace* ndns, const std::string& dev) {
+  static constexpr unsigned char kNullUuid[16] = {};
+  unsigned char uu[16];
+  ndctl_namespace_get_uuid(ndns, uu);
+  if (ndctl_namespace_get_size(ndns) != 0 || std::memcmp(uu, kNullUuid, sizeof uu) == 0) return ndns;
+  const std::string stale = FormatUuid(uu);
+  if (int rc = ndctl_namespace_delete(ndns); rc < 0)
+    return Status(Code::kIoError, "create " + dev + ": it holds the uuid " + stale + " of an interrupted create " +
+                                      "and clearing it failed (" + Errno(rc) + "); the kernel log (dmesg) says why",
+                  -rc);
+  GetLogger("platform")->info("{}: cleared the uuid {} that an interrupted create left on it", dev, stale);
+  ndns = FindNamespaceObj(ctx, dev);
+  if (!ndns) return Status::Unavailable(dev + " disappeared while clearing its stale uuid; retry");
+  return ndns;
+}
+
 // Gives a disabled, configured namespace its personality: the pfn (fsdax),
 // dax (devdax) or btt (sector) seed of its region claims it and is enabled,
 // or (raw) the namespace is enabled itself. `claim_uuid` is the pfn/dax/btt
 // info block's uuid.
 Status ApplyPersonality(ndctl_region* region, ndctl_namespace* ndns, const NamespacePlan& plan,
                         const std::string& claim_uuid) {
-  const std::string dev = ndctl_namespace_get_devname(ndns);
+  const std::string dev = Str(ndctl_namespace_get_devname(ndns));
   unsigned char uu[16];
   if (!ndctl::ParseUuid(claim_uuid, uu)) return Status::Internal("bad claim uuid " + claim_uuid);
   // Opportunistic, as in ndctl: kernels before 4.13 lack the attribute.
@@ -791,7 +817,7 @@ Status ApplyPersonality(ndctl_region* region, ndctl_namespace* ndns, const Names
     if ((rc = ndctl_pfn_set_namespace(pfn, ndns)) < 0) return fail("attaching the pfn device", rc);
     if ((rc = ndctl_pfn_enable(pfn)) < 0) {
       ndctl_pfn_set_namespace(pfn, nullptr);
-      return fail("enabling " + std::string(ndctl_pfn_get_devname(pfn)), rc);
+      return fail("enabling " + Str(ndctl_pfn_get_devname(pfn)), rc);
     }
   } else if (plan.mode == "devdax") {
     ndctl_dax* dax = ndctl_region_get_dax_seed(region);
@@ -802,7 +828,7 @@ Status ApplyPersonality(ndctl_region* region, ndctl_namespace* ndns, const Names
     if ((rc = ndctl_dax_set_namespace(dax, ndns)) < 0) return fail("attaching the dax device", rc);
     if ((rc = ndctl_dax_enable(dax)) < 0) {
       ndctl_dax_set_namespace(dax, nullptr);
-      return fail("enabling " + std::string(ndctl_dax_get_devname(dax)), rc);
+      return fail("enabling " + Str(ndctl_dax_get_devname(dax)), rc);
     }
   } else if (plan.mode == "sector") {
     ndctl_btt* btt = ndctl_region_get_btt_seed(region);
@@ -812,7 +838,7 @@ Status ApplyPersonality(ndctl_region* region, ndctl_namespace* ndns, const Names
     if ((rc = ndctl_btt_set_namespace(btt, ndns)) < 0) return fail("attaching the btt device", rc);
     if ((rc = ndctl_btt_enable(btt)) < 0) {
       ndctl_btt_set_namespace(btt, nullptr);
-      return fail("enabling " + std::string(ndctl_btt_get_devname(btt)), rc);
+      return fail("enabling " + Str(ndctl_btt_get_devname(btt)), rc);
     }
   } else {
     if ((rc = ndctl_namespace_enable(ndns)) < 0) return fail("enabling the namespace", rc);
@@ -843,7 +869,7 @@ Status SetNamespaceSectorSize(ndctl_namespace* ndns, const NamespacePlan& plan) 
 Result<std::vector<MemoryBlock>> DaxBlocks(daxctl_dev* dev, const std::string& sysfs_root, uint64_t* block_size,
                                           std::string* auto_online) {
   PMEMD_ASSIGN_OR_RETURN(sysfs::MemoryTopology topo, sysfs::ReadMemoryTopology(sysfs_root));
-  const std::string name = daxctl_dev_get_devname(dev);
+  const std::string name = Str(daxctl_dev_get_devname(dev));
   std::vector<sysfs::PhysRange> ranges;
   daxctl_mapping* m;
   daxctl_mapping_foreach(dev, m) ranges.push_back({daxctl_mapping_get_start(m), daxctl_mapping_get_size(m), name});
@@ -915,6 +941,7 @@ class NdctlPlatform final : public Platform {
     if (!region || !ndns) return Status::Unavailable(plan.dev + " disappeared while planning; retry");
     unsigned char uu[16];
     if (!ndctl::ParseUuid(plan.uuid, uu)) return Status::Internal("planned uuid " + plan.uuid + " is malformed");
+    PMEMD_ASSIGN_OR_RETURN(ndns, ClearStaleUuid(ctx.get(), ndns, plan.dev));
 
     // From the first write on, a failure must leave no half-made namespace:
     // release any claim, force raw and give the size back (size 0 also drops
@@ -925,13 +952,16 @@ class NdctlPlatform final : public Platform {
       bool armed = true;
       ~Undo() {
         if (!armed) return;
+        // ndctl_namespace_delete() frees ndns (and its devname) when it
+        // succeeds: name it before.
+        const std::string dev = Str(ndctl_namespace_get_devname(ndns));
         ndctl_namespace_disable_invalidate(ndns);
         ndctl_namespace_set_enforce_mode(ndns, NDCTL_NS_MODE_RAW);
         if (int rc = ndctl_namespace_delete(ndns); rc < 0)
-          log->error("{}: could not undo the failed create ({}); destroy-namespace {} -f removes it",
-                     ndctl_namespace_get_devname(ndns), Errno(rc), ndctl_namespace_get_devname(ndns));
+          log->error("{}: could not undo the failed create ({}); destroy-namespace {} -f removes it", dev,
+                     Errno(rc), dev);
         else
-          log->info("{}: undid the failed create; its extent is free again", ndctl_namespace_get_devname(ndns));
+          log->info("{}: undid the failed create; its extent is free again", dev);
       }
     } undo{ndns, log_};
 

@@ -51,6 +51,8 @@ kill_during() {
 	sleep "$_delay"
 	caught=no
 	grep -q '"op"' "$journal" && caught=yes
+	# pmemd must still be running: it is this script that kills it.
+	kill -0 "$pmemd_pid" 2>/dev/null || fail "pmemd died by itself during '$*' (a crash: see the console and its log)"
 	kill -9 "$pmemd_pid"
 	wait "$pmemd_pid" 2>/dev/null || true
 	wait "$_op" 2>/dev/null || true
@@ -77,12 +79,34 @@ case $VM_BOOT in
 	clean "after reconciling the hand-made intent"
 	grep -q "removed the half-created $seed" "$PMEMD_LOG" || fail "pmemd's log does not say it removed $seed"
 
+	step "a seed left with a uuid but no size, then create-namespace"
+	# What SIGKILL between writing the uuid and the size leaves: an idle
+	# namespace (not listed, nothing to reconcile) that keeps the uuid. The
+	# kernel refuses to rename it (EBUSY), so pmemd must clear it first; a
+	# failed create used to crash pmemd in its undo (use after free).
+	# The namespace a create would configure (as ndctl picks it: namespaceN.0
+	# when idle, else the region's seed).
+	plan=$(pmemctl_json create-namespace -r 0 -m fsdax -s 256M --dry-run)
+	jvars p "$plan" .plan
+	seed=$p_dev
+	echo 0badc0de-0000-4000-8000-000000000002 >/sys/bus/nd/devices/"$seed"/uuid
+	ns=$(run pmemctl --socket "$PMEMD_SOCK" create-namespace -r 0 -m fsdax -s 256M --json)
+	jvars c "$ns" .
+	expect_eq "created on the seed that held a stale uuid" "$c_dev/$c_mode" "$seed/fsdax"
+	kill -0 "$pmemd_pid" 2>/dev/null || fail "pmemd died"
+	grep -q "$seed: cleared the uuid 0badc0de-0000-4000-8000-000000000002" "$PMEMD_LOG" ||
+		fail "pmemd's log does not say it cleared the stale uuid of $seed"
+	run pmemctl --socket "$PMEMD_SOCK" destroy-namespace "$seed" -f --json >/dev/null
+	clean "after creating on the stale seed"
+
 	step "SIGKILL during create-namespace (1G fsdax), restart"
 	for delay in 0 0.4; do
 		kill_during "$delay" create-namespace -r 0 -m fsdax -s 1G
 		pmemd_start "$state"
 		clean "after create-namespace killed at +${delay}s"
-		for ns in $(jqr "$(pmemctl_json list -N)" '.namespaces[].dev'); do
+		# A plain assignment, so that a failed list stops the scenario.
+		l=$(pmemctl_json list -N)
+		for ns in $(jqr "$l" '.namespaces[].dev'); do
 			run pmemctl --socket "$PMEMD_SOCK" destroy-namespace "$ns" -f --json >/dev/null
 		done
 	done
@@ -121,7 +145,8 @@ case $VM_BOOT in
 		p: (.p.namespaces | '"$project"' | tojson), nd: (.nd | '"$project"' | tojson)}'
 	expect_eq "pmemd after reboot = before" "$s_p" "$(cat /persist/pmemd-namespaces.json)"
 	expect_eq "pmemd vs ndctl after reboot" "$s_p" "$s_nd"
-	for ns in $(jqr "$(pmemctl_json list -N)" '.namespaces[].dev'); do
+	l=$(pmemctl_json list -N)
+	for ns in $(jqr "$l" '.namespaces[].dev'); do
 		run pmemctl --socket "$PMEMD_SOCK" destroy-namespace "$ns" -f --json >/dev/null
 	done
 	clean "after destroying them"
