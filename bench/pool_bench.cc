@@ -13,6 +13,7 @@
 //      persist) to a file mapped the same way in the same directory; the
 //      ratio says how close a durable operation gets to its one persist.
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -45,6 +46,9 @@ const char kUsage[] =
     "  --lease-size S     size of each lease (default 2M)\n"
     "  --dir DIR          where the pool files go (default /dev/shm if writable, else /tmp);\n"
     "                     on a non-DAX file system persist is msync\n"
+    "  --no-warm          do not touch and free the metadata array's memory before each attach\n"
+    "                     (on a VM that reports free pages to the host, memory freed a moment\n"
+    "                     ago costs a host fault per page on its next touch; see memmap)\n"
     "  --quick            smoke run: --sizes 1G --repeats 1 --pairs 200 --block-size 2M\n"
     "  --json             one JSON object instead of the tables\n";
 
@@ -57,7 +61,18 @@ struct Config {
   std::uint64_t lease_size = 2ull << 20;
   std::string dir = ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
   bool json = false;
+  bool warm = true;
 };
+
+// Maps, touches and frees `bytes` of anonymous memory, so that the next
+// attach's page faults are the guest's own (as pmemd-bench memmap does).
+void Warm(std::uint64_t bytes) {
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return;
+  ::madvise(p, bytes, MADV_HUGEPAGE);
+  for (std::uint64_t off = 0; off < bytes; off += 4096) static_cast<volatile char*>(p)[off] = 1;
+  ::munmap(p, bytes);
+}
 
 Status Parse(const std::vector<std::string>& args, Config* c, bool* help) {
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -123,6 +138,8 @@ Status Parse(const std::vector<std::string>& args, Config* c, bool* help) {
       c->block_size = 2ull << 20;
     } else if (flag == "--json") {
       c->json = true;
+    } else if (flag == "--no-warm") {
+      c->warm = false;
     } else {
       return Status::InvalidArgument("unknown flag '" + args[i] + "'; see pmemd-bench pool --help");
     }
@@ -236,6 +253,7 @@ int Run(const std::vector<std::string>& args) {
       for (InitStrategy s : cfg.strategies) {
         PoolOptions o;
         o.strategy = s;
+        if (cfg.warm) Warm(cfg.sizes[i] / kPoolPageSize * sizeof(PageDesc));
         const std::uint64_t t0 = NowNs();
         auto pool = Pool::Attach(files[i].backing(), o);
         if (!pool.ok()) return fail(pool.status());
@@ -302,6 +320,7 @@ int Run(const std::vector<std::string>& args) {
     j["dir"] = cfg.dir;
     j["block_size"] = cfg.block_size;
     j["repeats"] = cfg.repeats;
+    j["warm"] = cfg.warm;
     Json attach = Json::array();
     for (std::size_t i = 0; i < files.size(); ++i)
       for (InitStrategy s : cfg.strategies) {
@@ -317,8 +336,8 @@ int Run(const std::vector<std::string>& args) {
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
-  std::printf("pool files in %s, block size %s, medians of %u rounds\n\n", cfg.dir.c_str(),
-              HumanBytes(cfg.block_size).c_str(), cfg.repeats);
+  std::printf("pool files in %s, block size %s, medians of %u rounds%s\n\n", cfg.dir.c_str(),
+              HumanBytes(cfg.block_size).c_str(), cfg.repeats, cfg.warm ? ", memory warmed before each attach" : "");
   std::printf("attach (rebind): pmem2 map, metadata, replay, metadata array on fresh memory\n");
   std::printf("  %-10s %-20s %12s %14s %14s\n", "pool", "strategy", "pages", "ready ms", "complete ms");
   for (std::size_t i = 0; i < files.size(); ++i)
