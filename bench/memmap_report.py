@@ -5,9 +5,10 @@
     python3 bench/memmap_report.py memmap.json [more.json ...]
 
 With several runs, the first is rendered in full and the targets table gets
-one column per run, so that the ratios can be compared across runs.
+one column per run (named after its file), so that the ratios can be compared.
 """
 import json
+import os
 import sys
 
 
@@ -51,8 +52,8 @@ def render(run):
     return "\n".join(out)
 
 
-def targets(runs):
-    head = "| target | rule | " + " | ".join(f"run {i + 1}" for i in range(len(runs))) + " |"
+def targets(runs, names):
+    head = "| target | rule | " + " | ".join(names) + " |"
     out = [head, "|---|---|" + "---:|" * len(runs)]
     for i, t in enumerate(runs[0]["targets"]):
         cells = []
@@ -65,10 +66,12 @@ def targets(runs):
 
 
 def main():
-    runs = [json.load(open(p)) for p in sys.argv[1:]] if len(sys.argv) > 1 else [json.load(sys.stdin)]
+    paths = sys.argv[1:]
+    runs = [json.load(open(p)) for p in paths] if paths else [json.load(sys.stdin)]
+    names = [os.path.basename(p).removesuffix(".json") for p in paths] or ["run"]
     print(render(runs[0]))
     print()
-    print(targets(runs))
+    print(targets(runs, names))
 
 
 if __name__ == "__main__":
