@@ -96,6 +96,11 @@ int Main(int argc, char** argv) {
     else if (a == "--human") inv.global.json = false;
     else inv.args.push_back(a);
   }
+  for (const auto& a : inv.args)
+    if (a == "--help" || a == "-h") {
+      std::printf("usage: pmemctl %s %s\n  %s\n", cmd->name, cmd->usage, cmd->summary);
+      return kExitOk;
+    }
   int failure = kExitOk;
   std::optional<pmemd::Client> client;
   inv.call = [&](const std::string& method, const nlohmann::json& params) -> pmemd::Result<nlohmann::json> {

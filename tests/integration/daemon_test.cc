@@ -159,6 +159,9 @@ TEST_F(DaemonTest, PmemctlExitCodes) {
   EXPECT_NE(usage.err.find("unknown command"), std::string::npos);
   RunResult badopt = RunProgram({PMEMCTL_BIN, "list", "--bogus"});
   EXPECT_EQ(badopt.exit_code, 2);
+  RunResult help = RunProgram({PMEMCTL_BIN, "create-namespace", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("usage: pmemctl create-namespace --region R"), std::string::npos) << help.out;
   RunResult env = RunProgram({PMEMCTL_BIN, "version"}, 60, {"PMEMD_SOCKET=" + dir_.path() + "/env.sock"});
   EXPECT_EQ(env.exit_code, 3);
   EXPECT_NE(env.err.find("env.sock"), std::string::npos) << "PMEMD_SOCKET must be honoured";
