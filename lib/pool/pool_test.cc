@@ -8,11 +8,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -423,6 +425,36 @@ TEST(PoolTest, CheckpointsKeepTheStateWhenTheLogWraps) {
   auto leases = pool->ListLeases();
   ASSERT_EQ(leases.size(), want.size());
   for (const auto& l : leases) EXPECT_EQ(want.at(l.name), l.offset) << l.name;
+  CheckInvariants(*pool);
+}
+
+TEST(PoolTest, ReadersRunBesideAWriter) {
+  PoolFile f(256 * kM);
+  ASSERT_TRUE(Pool::Format(f.backing(), [] { auto o = SmallPool(); o.max_leases = 256; return o; }()).ok());
+  PoolOptions o = Opts();
+  o.strategy = InitStrategy::kDeferred;  // background initialization runs meanwhile
+  o.memmap_threads = 2;
+  std::unique_ptr<Pool> pool = Pool::Attach(f.backing(), o).value();
+  ASSERT_TRUE(pool->OnlineBlocks(0, 100).ok());
+  std::atomic<bool> stop{false};
+  std::thread reader([&] {
+    while (!stop.load()) {
+      for (const auto& l : pool->ListLeases()) {
+        auto owner = pool->LeaseOfPage(l.offset / kK4);
+        (void)owner;
+      }
+      (void)pool->Describe(true);
+    }
+  });
+  std::mt19937 rng(3);
+  for (int i = 0; i < 2000; ++i) {
+    std::string n = "l" + std::to_string(rng() % 50);
+    if (!pool->CreateLease(Spec(n, (1 + rng() % 8) * kK4)).ok()) ASSERT_TRUE(pool->DeleteLease(n).ok());
+    if (i % 500 == 0) (void)pool->OfflineBlocks(90, 10);
+    if (i % 500 == 250) (void)pool->OnlineBlocks(90, 10);
+  }
+  stop = true;
+  reader.join();
   CheckInvariants(*pool);
 }
 
