@@ -208,34 +208,32 @@ class Platform {
   // A fresh snapshot of everything the platform manages.
   virtual Result<Inventory> List() = 0;
 
-  // Changing operations. A platform that cannot do one answers kUnsupported
-  // naming the operation and itself (the base implementations below).
   // Namespaces. Plan* computes without changing anything and fails exactly
   // when the operation would (size or alignment the region cannot satisfy,
   // no label slot, unknown region). Create and Reconfigure first Plan.
-  virtual Result<NamespacePlan> PlanCreateNamespace(const NamespaceSpec& spec);
-  virtual Result<Namespace> CreateNamespace(const NamespaceSpec& spec);
+  virtual Result<NamespacePlan> PlanCreateNamespace(const NamespaceSpec& spec) = 0;
+  virtual Result<Namespace> CreateNamespace(const NamespaceSpec& spec) = 0;
   // Destroys a namespace; force also disables one that is enabled. A
   // namespace in use (mounted, mapped, onlined as system-ram) is kBusy.
-  virtual Status DestroyNamespace(const std::string& dev, bool force);
-  virtual Status EnableNamespace(const std::string& dev);
-  virtual Status DisableNamespace(const std::string& dev);
+  virtual Status DestroyNamespace(const std::string& dev, bool force) = 0;
+  virtual Status EnableNamespace(const std::string& dev) = 0;
+  virtual Status DisableNamespace(const std::string& dev) = 0;
   // Changes mode (and map/align/sector size) in place, keeping the extent.
   // The data is lost: the caller must have the user's acknowledgement.
   virtual Result<NamespacePlan> PlanReconfigureNamespace(const std::string& dev,
-                                                          const NamespaceSpec& spec);
-  virtual Result<Namespace> ReconfigureNamespace(const std::string& dev, const NamespaceSpec& spec);
+                                                          const NamespaceSpec& spec) = 0;
+  virtual Result<Namespace> ReconfigureNamespace(const std::string& dev, const NamespaceSpec& spec) = 0;
 
   // kmem: a devdax device becomes system RAM ("system-ram") or back
   // ("devdax"). To system-ram, its whole memory blocks are hot-added and, as
   // the kernel's auto-online policy or `online` says, onlined; back to
   // devdax requires every block offline first.
   virtual Result<DaxDevice> ReconfigureDevice(const std::string& chardev, const std::string& mode,
-                                              bool online, bool movable);
+                                              bool online, bool movable) = 0;
   // Every block of a system-ram device online (movable or not) / offline.
   // All or nothing: a failure part way puts back the blocks already changed.
-  virtual Result<MemoryOpResult> OnlineMemory(const std::string& chardev, bool movable);
-  virtual Result<MemoryOpResult> OfflineMemory(const std::string& chardev);
+  virtual Result<MemoryOpResult> OnlineMemory(const std::string& chardev, bool movable) = 0;
+  virtual Result<MemoryOpResult> OfflineMemory(const std::string& chardev) = 0;
 
   // The bytes behind an enabled devdax device in devdax (not system-ram)
   // mode. The base implementation finds it in List() and answers /dev/<chardev>.
