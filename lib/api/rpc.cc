@@ -8,6 +8,7 @@
 
 #include "pmemd/json_reader.h"
 #include "pmemd/log.h"
+#include "pmemd/text.h"
 
 namespace pmemd {
 
@@ -18,6 +19,8 @@ namespace {
 constexpr int kParseError = -32700;
 constexpr int kInvalidRequest = -32600;
 constexpr int kMethodNotFound = -32601;
+constexpr int kInternalError = -32603;
+constexpr size_t kMaxMessageBytes = 4096;
 
 // Levenshtein distance, for "did you mean" on unknown methods.
 size_t EditDistance(std::string_view a, std::string_view b) {
@@ -53,7 +56,7 @@ Registry::Registry() {
   Method m{"list-methods", "List every method with its access and a one-line summary", Access::kRead,
        [this](const json& params, const CallContext&) -> Result<json> {
          if (!params.is_null() && !(params.is_object() && params.empty()))
-           return Status::InvalidArgument("list-methods takes no params; got " + params.dump());
+           return Status::InvalidArgument("list-methods takes no params; got " + Excerpt(DumpJson(params)));
          json out = json::array();
          for (const Method* m : All())
            out.push_back({{"name", m->name},
@@ -107,7 +110,8 @@ int RpcErrorCode(Code code) {
 }
 
 json Dispatcher::ErrorResponse(const json& id, int code, const std::string& message, const json& data) {
-  json err = {{"code", code}, {"message", message}};
+  // Messages quote what the caller sent: keep them valid UTF-8 and bounded.
+  json err = {{"code", code}, {"message", Excerpt(message, kMaxMessageBytes)}};
   if (!data.is_null()) err["data"] = data;
   return {{"jsonrpc", "2.0"}, {"error", std::move(err)}, {"id", id}};
 }
@@ -139,7 +143,7 @@ json Dispatcher::HandleRequest(const json& req, const CallContext& ctx) const {
   for (auto it = req.begin(); it != req.end(); ++it)
     if (it.key() != "jsonrpc" && it.key() != "method" && it.key() != "params" && it.key() != "id")
       return ErrorResponse(id, kInvalidRequest,
-                           "unknown member \"" + it.key() + "\"; a request has jsonrpc, method, params, id");
+                           "unknown member " + Quote(it.key()) + "; a request has jsonrpc, method, params, id");
   const std::string& name = mit->get_ref<const std::string&>();
   json params = nullptr;
   if (auto pit = req.find("params"); pit != req.end()) {
@@ -157,7 +161,7 @@ json Dispatcher::HandleRequest(const json& req, const CallContext& ctx) const {
       size_t d = EditDistance(name, cand->name);
       if (d < best) best = d, hint = cand->name;
     }
-    std::string msg = "unknown method '" + name + "'";
+    std::string msg = "unknown method " + Quote(name);
     msg += hint.empty() ? "; call list-methods to see them" : "; did you mean '" + hint + "'?";
     return is_notification ? json() : ErrorResponse(id, kMethodNotFound, msg);
   }
@@ -189,26 +193,35 @@ json Dispatcher::HandleRequest(const json& req, const CallContext& ctx) const {
 }
 
 std::string Dispatcher::HandleLine(std::string_view line, const CallContext& ctx) const {
-  Result<json> parsed = ParseJson(line);
-  if (!parsed.ok())
-    return ErrorResponse(nullptr, kParseError, parsed.status().message()).dump();
-  const json& req = *parsed;
-  if (req.is_array()) {
-    if (req.empty()) return ErrorResponse(nullptr, kInvalidRequest, "an empty batch is not a request").dump();
-    if (req.size() > max_batch_)
-      return ErrorResponse(nullptr, kInvalidRequest,
-                           "batch of " + std::to_string(req.size()) + " requests exceeds the limit of " +
-                               std::to_string(max_batch_))
-          .dump();
-    json out = json::array();
-    for (const auto& r : req) {
-      json resp = HandleRequest(r, ctx);
-      if (!resp.is_null()) out.push_back(std::move(resp));
-    }
-    return out.empty() ? std::string() : out.dump();
+  // Nothing thrown while handling or serializing may leave the request path:
+  // the worst a request can get is -32603 for itself.
+  try {
+    json resp = HandleParsedLine(line, ctx);
+    return resp.is_null() ? std::string() : DumpJson(resp);
+  } catch (const std::exception& e) {
+    static auto log = GetLogger("rpc");
+    log->error("request from uid {} pid {} failed unexpectedly: {}", ctx.peer.uid, ctx.peer.pid,
+               ToValidUtf8(e.what()));
+    return DumpJson(ErrorResponse(nullptr, kInternalError, std::string("the request failed unexpectedly: ") + e.what()));
   }
-  json resp = HandleRequest(req, ctx);
-  return resp.is_null() ? std::string() : resp.dump();
+}
+
+json Dispatcher::HandleParsedLine(std::string_view line, const CallContext& ctx) const {
+  Result<json> parsed = ParseJson(line);
+  if (!parsed.ok()) return ErrorResponse(nullptr, kParseError, parsed.status().message());
+  const json& req = *parsed;
+  if (!req.is_array()) return HandleRequest(req, ctx);
+  if (req.empty()) return ErrorResponse(nullptr, kInvalidRequest, "an empty batch is not a request");
+  if (req.size() > max_batch_)
+    return ErrorResponse(nullptr, kInvalidRequest,
+                         "batch of " + std::to_string(req.size()) + " requests exceeds the limit of " +
+                             std::to_string(max_batch_));
+  json out = json::array();
+  for (const auto& r : req) {
+    json resp = HandleRequest(r, ctx);
+    if (!resp.is_null()) out.push_back(std::move(resp));
+  }
+  return out.empty() ? json() : out;
 }
 
 }  // namespace pmemd

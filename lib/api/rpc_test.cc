@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "pmemd/json_reader.h"
+#include "pmemd/text.h"
 
 namespace pmemd {
 namespace {
@@ -205,6 +206,56 @@ TEST_F(DispatcherTest, ListMethodsListsItselfAndEveryMethod) {
   }
   EXPECT_EQ(names, (std::vector<std::string>{"busy", "create-thing", "echo", "list-methods", "throws"}));
   EXPECT_EQ(methods[1]["access"], "mutate");
+}
+
+// Issue 9, defect 1: the parse error quoted the invalid byte and serializing
+// the reply threw out of the request path.
+TEST_F(DispatcherTest, InvalidUtf8InTheRequestIsAParseErrorWithValidText) {
+  for (std::string line : {std::string("\"\xff\""), std::string("{\"jsonrpc\":\"2.0\",\"method\":\"\xc3\"}"),
+                           std::string("\xed\xa0\x80"), std::string("[\"\xf8\xf8\xf8\"]")}) {
+    std::string out;
+    ASSERT_NO_THROW(out = dispatcher_.HandleLine(line, user_)) << line;
+    ASSERT_TRUE(IsValidUtf8(out)) << out;
+    json r = json::parse(out);
+    EXPECT_EQ(r["error"]["code"], -32700) << out;
+  }
+}
+
+// Issue 9, defect 2: a wrong-typed string was cut mid-character.
+TEST_F(DispatcherTest, WrongTypedStringsAreQuotedWholeCharactersOnly) {
+  for (int pad = 0; pad < 8; ++pad) {
+    std::string value = std::string(pad, 'a');
+    for (int i = 0; i < 30; ++i) value += "\xc3\xa9";
+    json req = {{"jsonrpc", "2.0"}, {"method", "create-thing"}, {"params", {{"size", value}}}, {"id", 1}};
+    std::string out;
+    ASSERT_NO_THROW(out = dispatcher_.HandleLine(req.dump(), root_));
+    ASSERT_TRUE(IsValidUtf8(out)) << out;
+    json r = json::parse(out);
+    EXPECT_EQ(r["error"]["code"], -32602);
+    EXPECT_NE(r["error"]["message"].get<std::string>().find("..."), std::string::npos);
+  }
+}
+
+// Whatever a handler puts in its message or result, the reply is valid
+// JSON and the dispatcher does not throw.
+TEST_F(DispatcherTest, InvalidTextFromAHandlerNeverEscapesAsAnException) {
+  ASSERT_TRUE(registry_
+                  .Add({"bad-text", "Answers with invalid UTF-8", Access::kRead,
+                        [](const json& p, const CallContext&) -> Result<json> {
+                          if (p.contains("fail")) return Status::NotFound("no '\xff' here");
+                          return json{{"name", "\xfe"}};
+                        }})
+                  .ok());
+  for (const char* line : {R"({"jsonrpc":"2.0","method":"bad-text","id":1})",
+                           R"({"jsonrpc":"2.0","method":"bad-text","params":{"fail":1},"id":1})",
+                           R"([{"jsonrpc":"2.0","method":"bad-text","id":1}])"}) {
+    std::string out;
+    ASSERT_NO_THROW(out = dispatcher_.HandleLine(line, root_)) << line;
+    EXPECT_TRUE(IsValidUtf8(out)) << out;
+    EXPECT_NO_THROW((void)json::parse(out)) << out;
+  }
+  json r = Call(R"({"jsonrpc":"2.0","method":"bad-text","params":{"fail":1},"id":1})");
+  EXPECT_EQ(r["error"]["message"], "no '\\xff' here");
 }
 
 TEST(RegistryTest, DuplicateNameIsRefused) {

@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include "pmemd/text.h"
+
 namespace pmemd {
 
 using nlohmann::json;
@@ -26,7 +28,9 @@ class BoundedSax {
   bool start_array(std::size_t n) { return Enter() && dom_.start_array(n); }
   bool end_array() { --depth_; return dom_.end_array(); }
   bool parse_error(std::size_t pos, const std::string&, const nlohmann::detail::exception& ex) {
-    error_ = "invalid JSON at byte " + std::to_string(pos) + ": " + ex.what();
+    // nlohmann quotes the token it was reading, which may be invalid UTF-8
+    // or a megabyte long.
+    error_ = "invalid JSON at byte " + std::to_string(pos) + ": " + Excerpt(ex.what(), 200);
     return false;
   }
   const std::string& error() const { return error_; }
@@ -87,8 +91,7 @@ void JsonReader::Fail(std::string message, Code code) {
 }
 
 void JsonReader::WrongType(const std::string& key, const char* expected, const json& got) {
-  std::string shown = got.dump();
-  if (shown.size() > 40) shown = shown.substr(0, 37) + "...";
+  std::string shown = Excerpt(DumpJson(got), 40);
   Fail(what_ + "." + key + ": expected " + expected + ", got " + JsonTypeName(got) + " " + shown);
 }
 
@@ -219,7 +222,7 @@ Status JsonReader::Finish() {
     if (known_.count(it.key())) continue;
     std::string known;
     for (const auto& k : known_) known += (known.empty() ? "" : ", ") + k;
-    return Status::InvalidArgument(what_ + ": unknown key '" + it.key() + "'" +
+    return Status::InvalidArgument(what_ + ": unknown key " + Quote(it.key()) +
                                    (known.empty() ? "; this takes no keys" : "; known keys: " + known));
   }
   return Status::Ok();

@@ -215,6 +215,15 @@ TEST_F(DaemonTest, BadRequestsOverTheSocketGetJsonRpcErrors) {
       {"{\"jsonrpc\":\"2.0\",\"method\":\"lsit\",\"id\":1}", -32601},
       {"{\"jsonrpc\":\"2.0\",\"method\":\"list\",\"params\":{\"regions\":\"yes\"},\"id\":1}", -32602},
       {"{\"jsonrpc\":\"2.0\",\"method\":\"list\",\"params\":{\"colour\":1},\"id\":1}", -32602},
+      // Issue 9, defects 1 and 2: one invalid byte, and a wrong-typed string
+      // of multibyte characters, each aborted the daemon.
+      {"\"\xff\"", -32700},
+      {"{\"jsonrpc\":\"2.0\",\"method\":\"list\",\"params\":{\"buses\":\"a" + [] {
+         std::string e;
+         for (int i = 0; i < 30; ++i) e += "\xc3\xa9";
+         return e;
+       }() + "\"},\"id\":1}",
+       -32602},
   };
   for (const auto& k : cases) {
     auto r = c->RoundTrip(k.line);

@@ -89,7 +89,8 @@ class Dispatcher {
       : registry_(registry), policy_(policy), max_batch_(max_batch) {}
 
   // One request line (without its '\n') in, the response line out; "" when
-  // nothing is to be sent (only notifications).
+  // nothing is to be sent (only notifications). Never throws; the line is
+  // always valid UTF-8 (text.h).
   std::string HandleLine(std::string_view line, const CallContext& ctx) const;
 
   // One already-parsed request object; null json for a notification.
@@ -99,6 +100,9 @@ class Dispatcher {
                                       const nlohmann::json& data = nullptr);
 
  private:
+  // The response (null json for none) to one line.
+  nlohmann::json HandleParsedLine(std::string_view line, const CallContext& ctx) const;
+
   const Registry* registry_;
   AccessPolicy policy_;
   size_t max_batch_;
