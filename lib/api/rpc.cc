@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "pmemd/fs.h"
 #include "pmemd/json_reader.h"
 #include "pmemd/log.h"
 #include "pmemd/text.h"
@@ -37,16 +38,7 @@ size_t EditDistance(std::string_view a, std::string_view b) {
 
 bool InGroup(uid_t uid, gid_t primary, gid_t group) {
   if (primary == group) return true;
-  struct passwd pw{}, *res = nullptr;
-  std::vector<char> buf(16384);
-  if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &res) != 0 || res == nullptr) return false;
-  int n = 64;
-  std::vector<gid_t> groups(static_cast<size_t>(n));
-  if (getgrouplist(pw.pw_name, pw.pw_gid, groups.data(), &n) < 0) {
-    groups.resize(static_cast<size_t>(n));
-    if (getgrouplist(pw.pw_name, pw.pw_gid, groups.data(), &n) < 0) return false;
-  }
-  groups.resize(static_cast<size_t>(n));
+  const std::vector<gid_t> groups = GroupsOf(Credentials{uid, primary});
   return std::find(groups.begin(), groups.end(), group) != groups.end();
 }
 

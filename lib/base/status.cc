@@ -29,8 +29,8 @@ Status Status::FromErrno(int err, std::string what) {
     case ENOENT: code = Code::kNotFound; break;
     case EEXIST: code = Code::kAlreadyExists; break;
     case EBUSY: code = Code::kBusy; break;
-    case EACCES:
-    case EPERM: code = Code::kPermissionDenied; break;
+    // EACCES and EPERM stay io_error (with the errno): permission_denied
+    // means the caller was refused by pmemd, and the two must not be confused.
     case EINVAL: code = Code::kInvalidArgument; break;
     case ENOSPC: code = Code::kNoSpace; break;
     case ENOTSUP: code = Code::kUnsupported; break;

@@ -130,6 +130,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& config, std::functi
   auto p = std::make_unique<Parts>();
   p->config = config;
   PMEMD_RETURN_IF_ERROR(MakeDirs(config.state_dir, 0700));
+  // pmemd trusts what it reads there (journal, labels, pool records).
+  PMEMD_RETURN_IF_ERROR(CheckPrivateDir(config.state_dir).Annotate("state_dir"));
   PMEMD_ASSIGN_OR_RETURN(p->state_lock, LockStateDir(config.state_dir));
 
   // Every state change is logged from the one place they all pass through.

@@ -1,6 +1,7 @@
 // pmemd and pmemctl as an admin meets them: real binaries, real socket.
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -198,6 +199,17 @@ TEST_F(DaemonTest, SighupReloadsTheLogLevel) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_NE(d->Log().find("log level is now debug"), std::string::npos) << d->Log();
   EXPECT_EQ(d->Ctl({"version"}).exit_code, 0) << "SIGHUP must not stop the daemon";
+}
+
+// Issue 9, defect 7: a state directory others can write was accepted.
+TEST_F(DaemonTest, AStateDirOthersCanWriteIsRefusedWithTheFix) {
+  ASSERT_TRUE(MakeDirs(State(), 0700).ok());
+  ASSERT_EQ(::chmod(State().c_str(), 0777), 0);
+  DaemonProcess d(Socket(), State());
+  EXPECT_FALSE(d.Start(10));
+  EXPECT_NE(d.Log().find("chmod go-w " + State()), std::string::npos) << d.Log();
+  ASSERT_EQ(::chmod(State().c_str(), 0700), 0);
+  EXPECT_TRUE(d.Start()) << d.Log();
 }
 
 TEST_F(DaemonTest, BadRequestsOverTheSocketGetJsonRpcErrors) {
