@@ -134,9 +134,12 @@ Result<json> BlockOpResult(const std::string& op, const Pool& pool, Result<PoolB
   return json{{"pool", pool.name()}, {"blocks", std::move(blocks)}, {"rolled_back", false}};
 }
 
-Status ReadTarget(JsonReader& r, PoolTarget* t) {
+// A file pool asked for by anyone but root is opened with the caller's
+// rights (pool_manager.h), so pmemd never writes where the caller could not.
+Status ReadTarget(JsonReader& r, const CallContext& ctx, PoolTarget* t) {
   r.Optional("device", &t->device);
   r.Optional("path", &t->path);
+  if (!t->path.empty() && ctx.peer.uid != 0) t->open_as = Credentials{ctx.peer.uid, ctx.peer.gid};
   return r.status();
 }
 
@@ -146,11 +149,11 @@ Status RegisterPoolMethods(Registry* reg, PoolManager* pools) {
   PMEMD_RETURN_IF_ERROR(reg->Add(
       {"create-pool",
        "Format a dax device or a file as a pool and attach it (same name and target again: returns it)",
-       Access::kMutate, [pools](const json& params, const CallContext&) -> Result<json> {
+       Access::kMutate, [pools](const json& params, const CallContext& ctx) -> Result<json> {
          JsonReader r(params, "params");
          CreatePoolSpec spec;
          r.Required("name", &spec.name);
-         PMEMD_RETURN_IF_ERROR(ReadTarget(r, &spec.target));
+         PMEMD_RETURN_IF_ERROR(ReadTarget(r, ctx, &spec.target));
          r.Optional("size", &spec.size);
          r.Optional("block_size", &spec.block_size);
          r.Optional("max_leases", &spec.max_leases);
@@ -161,10 +164,10 @@ Status RegisterPoolMethods(Registry* reg, PoolManager* pools) {
        }}));
   PMEMD_RETURN_IF_ERROR(reg->Add(
       {"attach-pool", "Attach an existing pool (replays its log); it comes back by itself after a restart",
-       Access::kMutate, [pools](const json& params, const CallContext&) -> Result<json> {
+       Access::kMutate, [pools](const json& params, const CallContext& ctx) -> Result<json> {
          JsonReader r(params, "params");
          PoolTarget t;
-         PMEMD_RETURN_IF_ERROR(ReadTarget(r, &t));
+         PMEMD_RETURN_IF_ERROR(ReadTarget(r, ctx, &t));
          PMEMD_RETURN_IF_ERROR(r.Finish());
          PMEMD_ASSIGN_OR_RETURN(PoolStatus s, pools->AttachPool(t));
          return PoolJson(s);

@@ -25,6 +25,7 @@
 #include "pmemd/fs.h"
 #include "pmemd/json_reader.h"
 #include "pmemd/log.h"
+#include "pmemd/text.h"
 
 namespace pmemd {
 
@@ -222,11 +223,24 @@ std::string HolderPid(int fd, uint64_t offset) {
   return "";
 }
 
+// Opens the backing; a file whose identity was checked is opened without
+// following a symlink and must still be that file.
+Result<UniqueFd> OpenBacking(const PoolBacking& b, int flags) {
+  const bool pinned = b.file_ino != 0;
+  UniqueFd fd(::open(b.path.c_str(), flags | O_CLOEXEC | (pinned ? O_NOFOLLOW : 0)));
+  if (!fd.valid()) return Status::FromErrno(errno, "open " + b.path);
+  struct stat st{};
+  if (::fstat(fd.get(), &st) != 0) return Status::FromErrno(errno, "stat " + b.path);
+  if (pinned && (st.st_dev != b.file_dev || st.st_ino != b.file_ino))
+    return Status::FailedPrecondition(b.path + " was replaced by another file while pmemd was opening it; "
+                                      "make sure nothing else renames files there, then retry");
+  return fd;
+}
+
 Result<std::unique_ptr<Media>> Media::Open(const PoolBacking& b, PoolHooks* hooks) {
   std::unique_ptr<Media> m(new Media());
   m->hooks_ = hooks;
-  m->fd_ = UniqueFd(::open(b.path.c_str(), O_RDWR | O_CLOEXEC));
-  if (!m->fd_.valid()) return Status::FromErrno(errno, "open " + b.path);
+  PMEMD_ASSIGN_OR_RETURN(m->fd_, OpenBacking(b, O_RDWR));
   struct stat st{};
   if (::fstat(m->fd_.get(), &st) != 0) return Status::FromErrno(errno, "stat " + b.path);
   if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) < b.offset + b.size)
@@ -338,10 +352,9 @@ Status ValidateGeometry(const pf::Header& h, uint64_t backing_size, const std::s
 
 // ---- Format -------------------------------------------------------------------
 
-Status Pool::Format(const PoolBacking& backing, const PoolFormatOptions& o, PoolHooks* hooks) {
-  const std::string where = Where(backing);
+Status Pool::CheckFormat(uint64_t backing_size, const PoolFormatOptions& o, const std::string& where) {
   if (!ValidName(o.name, false))
-    return Status::InvalidArgument("pool name '" + o.name + "' is not 1 to 63 characters of A-Z a-z 0-9 . _ -");
+    return Status::InvalidArgument("pool name " + Quote(o.name) + " is not 1 to 63 characters of A-Z a-z 0-9 . _ -");
   if (!pf::IsPow2(o.block_size) || o.block_size < kPoolMinBlockSize)
     return Status::InvalidArgument("block size " + std::to_string(o.block_size) +
                                    " is not a power of two of at least 2 MiB; use e.g. 134217728 (128M)");
@@ -350,13 +363,21 @@ Status Pool::Format(const PoolBacking& backing, const PoolFormatOptions& o, Pool
   if (o.log_size < pf::kMinLogSize || o.log_size % 4096 || o.log_size > (1ull << 30))
     return Status::InvalidArgument("log size " + std::to_string(o.log_size) +
                                    " is not a multiple of 4096 between 64 KiB and 1 GiB");
-  const uint64_t size = pf::AlignDown(backing.size, kPoolPageSize);
+  const uint64_t size = pf::AlignDown(backing_size, kPoolPageSize);
   pf::Geometry g = pf::ComputeGeometry(size, o.block_size, o.max_leases, o.log_size);
   if (g.block_count == 0)
-    return Status::InvalidArgument(where + " (" + std::to_string(backing.size) + " bytes) is too small for a pool of " +
+    return Status::InvalidArgument(where + " (" + std::to_string(backing_size) + " bytes) is too small for a pool of " +
                                    Human(o.block_size) + " blocks: it needs at least " +
                                    std::to_string(g.data_offset + o.block_size) +
                                    " bytes (metadata, then one block); use a smaller block size or a larger device");
+  return Status::Ok();
+}
+
+Status Pool::Format(const PoolBacking& backing, const PoolFormatOptions& o, PoolHooks* hooks) {
+  const std::string where = Where(backing);
+  PMEMD_RETURN_IF_ERROR(CheckFormat(backing.size, o, where));
+  const uint64_t size = pf::AlignDown(backing.size, kPoolPageSize);
+  pf::Geometry g = pf::ComputeGeometry(size, o.block_size, o.max_leases, o.log_size);
   PoolBacking b = backing;
   b.size = size;
   PMEMD_ASSIGN_OR_RETURN(auto m, Media::Open(b, hooks));
@@ -418,8 +439,7 @@ Status Pool::Format(const PoolBacking& backing, const PoolFormatOptions& o, Pool
 }
 
 Result<std::string> Pool::ReadName(const PoolBacking& backing) {
-  UniqueFd fd(::open(backing.path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return Status::FromErrno(errno, "open " + backing.path);
+  PMEMD_ASSIGN_OR_RETURN(UniqueFd fd, OpenBacking(backing, O_RDONLY));
   std::vector<uint8_t> buf(pf::kCheckpointOffset);
   if (::pread(fd.get(), buf.data(), buf.size(), static_cast<off_t>(backing.offset)) != static_cast<ssize_t>(buf.size()))
     return Status::InvalidArgument(Where(backing) + " is not a pmemd pool (too short to hold a pool header)");

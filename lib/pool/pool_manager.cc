@@ -4,6 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <climits>
+#include <cstring>
+#include <limits>
+
 #include <nlohmann/json.hpp>
 
 #include "pmemd/events.h"
@@ -11,6 +15,7 @@
 #include "pmemd/json_reader.h"
 #include "pmemd/log.h"
 #include "pmemd/owner.h"
+#include "pmemd/text.h"
 
 namespace pmemd {
 
@@ -19,6 +24,8 @@ using nlohmann::json;
 struct PoolManager::Resolved {
   PoolTarget target;
   PoolBacking backing;
+  UniqueFd file;         // path pools: the file as opened and checked
+  bool created = false;  // path pools: this call created the file
 };
 
 namespace {
@@ -29,7 +36,63 @@ json TargetJson(const std::string& name, const PoolTarget& t) {
   json j = {{"name", name}};
   if (!t.device.empty()) j["device"] = t.device;
   if (!t.path.empty()) j["path"] = t.path;
+  if (t.open_as) {
+    j["uid"] = t.open_as->uid;
+    j["gid"] = t.open_as->gid;
+  }
   return j;
+}
+
+Status CheckPoolPath(const std::string& path) {
+  if (path.find('\0') != std::string::npos)
+    return Status::InvalidArgument("path " + Quote(path) + " holds a NUL byte; give a plain absolute file path");
+  if (path.empty() || path[0] != '/')
+    return Status::InvalidArgument("path " + Quote(path) + " is not absolute; give the full path of the pool file");
+  if (path.back() == '/')
+    return Status::InvalidArgument("path " + Quote(path) + " names a directory; give the path of the pool file");
+  if (path.size() >= PATH_MAX) return Status::InvalidArgument("path is longer than " + std::to_string(PATH_MAX) + " bytes");
+  return Status::Ok();
+}
+
+Result<UniqueFd> OpenFile(const std::optional<Credentials>& as, const std::string& path, int flags) {
+  if (as) return OpenAs(*as, path, flags, 0600);
+  UniqueFd fd(::open(path.c_str(), flags | O_CLOEXEC, 0600));
+  if (!fd.valid()) return Status::FromErrno(errno, "open " + path);
+  return fd;
+}
+
+// Opens a pool file the one way pmemd opens them (pool_manager.h): the last
+// component is never followed, only regular files are accepted, a missing
+// file is created exclusively when `may_create`.
+Result<UniqueFd> OpenPoolFile(const PoolTarget& t, bool may_create, bool* created) {
+  *created = false;
+  // O_NONBLOCK: a FIFO planted at the path must not hang the daemon.
+  const int flags = O_RDWR | O_NOFOLLOW | O_NONBLOCK;
+  auto fd = OpenFile(t.open_as, t.path, flags);
+  if (!fd.ok() && fd.status().sys_errno() == ENOENT && may_create) {
+    fd = OpenFile(t.open_as, t.path, flags | O_CREAT | O_EXCL);
+    *created = fd.ok();
+  }
+  if (!fd.ok()) {
+    const int err = fd.status().sys_errno();
+    const std::string who = t.open_as ? " by uid " + std::to_string(t.open_as->uid) : std::string();
+    if (err == ELOOP)
+      return Status::InvalidArgument(t.path + " is a symbolic link; pmemd does not follow links to pool files: "
+                                     "give the path of the file itself");
+    if (err == EACCES || err == EPERM)
+      return Status(Code::kPermissionDenied,
+                    t.path + " cannot be " + (may_create ? "created or opened" : "opened") + " for writing" + who +
+                        " (" + std::strerror(err) + "); pmemd opens pool files with the caller's rights: use a "
+                        "directory and file you may write",
+                    err);
+    return fd.status();
+  }
+  struct stat st{};
+  if (::fstat(fd->get(), &st) != 0) return Status::FromErrno(errno, "stat " + t.path);
+  if (!S_ISREG(st.st_mode))
+    return Status::InvalidArgument(t.path + " is not a regular file; pools live in regular files or on dax devices "
+                                   "(name those with device)");
+  return fd;
 }
 
 }  // namespace
@@ -62,19 +125,19 @@ Result<std::unique_ptr<PoolManager>> PoolManager::Open(PlatformOwner* owner, std
     r.Required("name", &name);
     r.Optional("device", &t.device);
     r.Optional("path", &t.path);
+    uint32_t uid = 0, gid = 0;
+    if (r.Optional("uid", &uid) & r.Optional("gid", &gid)) t.open_as = Credentials{uid, gid};
     if (Status s = r.Finish(); !s.ok()) return Status::Corruption(path + ": " + s.message());
     Status s;
-    auto resolved = m->Resolve(t, true);
+    auto resolved = m->Resolve(t, false);
     if (resolved.ok()) {
       auto pool = m->AttachResolved(*resolved);
-      if (pool.ok() && (*pool)->name() != name) {
-        s = Status::FailedPrecondition(Describe(t) + " now holds pool '" + (*pool)->name() + "', not '" + name + "'");
-        std::unique_lock lock(m->map_mu_);
-        m->pools_.erase((*pool)->name());
-        m->targets_.erase((*pool)->name());
-      } else if (!pool.ok()) {
+      if (pool.ok() && (*pool)->name() != name)
+        s = Status::FailedPrecondition(Describe(t) + " now holds pool " + Quote((*pool)->name()) + ", not " + Quote(name));
+      else if (pool.ok())
+        m->Publish(*pool, t);
+      else
         s = pool.status();
-      }
     } else {
       s = resolved.status();
     }
@@ -88,7 +151,7 @@ Result<std::unique_ptr<PoolManager>> PoolManager::Open(PlatformOwner* owner, std
   return m;
 }
 
-Result<PoolManager::Resolved> PoolManager::Resolve(const PoolTarget& t, bool must_exist) const {
+Result<PoolManager::Resolved> PoolManager::Resolve(const PoolTarget& t, bool may_create) const {
   Resolved r;
   r.target = t;
   if (t.device.empty() == t.path.empty())
@@ -103,21 +166,17 @@ Result<PoolManager::Resolved> PoolManager::Resolve(const PoolTarget& t, bool mus
         if (n.chardev && *n.chardev == t.device) r.backing.namespace_ = n.dev;
     return r;
   }
-  if (t.path.empty() || t.path[0] != '/')
-    return Status::InvalidArgument("path '" + t.path + "' is not absolute; give the full path of the pool file");
+  PMEMD_RETURN_IF_ERROR(CheckPoolPath(t.path));
+  PMEMD_ASSIGN_OR_RETURN(r.file, OpenPoolFile(t, may_create, &r.created));
   struct stat st{};
-  if (::stat(t.path.c_str(), &st) != 0) {
-    if (must_exist || errno != ENOENT) return Status::FromErrno(errno, "stat " + t.path);
-    r.backing = {t.path, 0, 0, "", ""};
-    return r;
-  }
-  if (!S_ISREG(st.st_mode))
-    return Status::InvalidArgument(t.path + " is not a regular file; use device for dax devices");
+  if (::fstat(r.file.get(), &st) != 0) return Status::FromErrno(errno, "stat " + t.path);
   r.backing = {t.path, 0, static_cast<uint64_t>(st.st_size), "", ""};
+  r.backing.file_dev = st.st_dev;
+  r.backing.file_ino = st.st_ino;
   return r;
 }
 
-Result<std::shared_ptr<Pool>> PoolManager::AttachResolved(const Resolved& r) {
+Result<std::shared_ptr<Pool>> PoolManager::AttachResolved(const Resolved& r) const {
   PoolOptions o = defaults_;
   if (!r.target.device.empty() && owner_ != nullptr) {
     // Bad pages from the platform: namespace-relative 512-byte sectors,
@@ -143,135 +202,207 @@ Result<std::shared_ptr<Pool>> PoolManager::AttachResolved(const Resolved& r) {
   }
   PMEMD_ASSIGN_OR_RETURN(std::unique_ptr<Pool> pool, Pool::Attach(r.backing, o));
   std::shared_ptr<Pool> shared(std::move(pool));
-  std::unique_lock lock(map_mu_);
-  if (pools_.count(shared->name()))
-    return Status::AlreadyExists("a pool named '" + shared->name() + "' is already attached (on " +
-                                 Describe(targets_[shared->name()]) + "); detach it first");
-  pools_[shared->name()] = shared;
-  targets_[shared->name()] = r.target;
-  unavailable_.erase(shared->name());
+  std::shared_lock lock(map_mu_);
+  if (auto it = targets_.find(shared->name()); it != targets_.end())
+    return Status::AlreadyExists("a pool named " + Quote(shared->name()) + " is already attached (on " +
+                                 Describe(it->second) + "); detach it first");
   return shared;
 }
 
-Status PoolManager::Save() {
-  json pools = json::array();
-  {
-    std::shared_lock lock(map_mu_);
-    std::map<std::string, PoolTarget> all;
-    for (const auto& [n, t] : targets_) all[n] = t;
-    for (const auto& [n, u] : unavailable_) all[n] = u.target;
-    for (const auto& [n, t] : all) pools.push_back(TargetJson(n, t));
-  }
-  PMEMD_RETURN_IF_ERROR(MakeDirs(state_dir_, 0700));
-  return WriteFileAtomic(state_dir_ + "/pools.json", json{{"version", 1}, {"pools", pools}}.dump(2) + "\n", 0600);
+void PoolManager::Publish(std::shared_ptr<Pool> pool, const PoolTarget& target) {
+  std::unique_lock lock(map_mu_);
+  const std::string name = pool->name();
+  pools_[name] = std::move(pool);
+  targets_[name] = target;
+  unavailable_.erase(name);
 }
 
-Result<PoolStatus> PoolManager::CreatePool(const CreatePoolSpec& spec) {
-  std::lock_guard admin(admin_mu_);
-  PMEMD_ASSIGN_OR_RETURN(Resolved r, Resolve(spec.target, false));
+std::string PoolManager::AttachedOn(const PoolBacking& b) const {
+  std::shared_lock lock(map_mu_);
+  for (const auto& [n, p] : pools_) {
+    const PoolBacking& a = p->backing();
+    if (!b.device.empty() ? a.device == b.device
+                          : a.file_ino != 0 && a.file_dev == b.file_dev && a.file_ino == b.file_ino)
+      return n;
+  }
+  return "";
+}
+
+Status PoolManager::Save(const std::optional<std::pair<std::string, PoolTarget>>& add, const std::string& drop) {
+  std::map<std::string, PoolTarget> all;
   {
     std::shared_lock lock(map_mu_);
-    if (auto it = pools_.find(spec.name); it != pools_.end()) {
-      const PoolTarget& t = targets_.at(spec.name);
-      PoolStatus s = it->second->Describe();
-      if (t.device == spec.target.device && t.path == spec.target.path && s.block_size == spec.block_size &&
-          s.max_leases == spec.max_leases)
-        return s;  // a retry of a create that succeeded
-      return Status::AlreadyExists("pool '" + spec.name + "' already exists (on " + Describe(t) +
-                                   "); choose another name or detach-pool it first");
-    }
-    for (const auto& [n, t] : targets_)
-      if ((!spec.target.device.empty() && t.device == spec.target.device) ||
-          (!spec.target.path.empty() && t.path == spec.target.path))
-        return Status(Code::kBusy, Describe(spec.target) + " holds attached pool '" + n + "'; detach-pool " + n +
-                                       " first", EBUSY);
+    for (const auto& [n, t] : targets_) all[n] = t;
+    for (const auto& [n, u] : unavailable_) all[n] = u.target;
   }
-  if (!spec.target.path.empty()) {
-    if (spec.size == 0 && r.backing.size == 0)
-      return Status::InvalidArgument("size is required to create the pool file " + spec.target.path);
-    if (spec.size % kPoolPageSize)
-      return Status::InvalidArgument("size " + std::to_string(spec.size) + " is not a multiple of 4096");
-    if (r.backing.size && !spec.force) {
-      // Refuse before touching a file that holds a pool.
-      auto existing = Pool::ReadName(r.backing);
-      if (existing.ok())
-        return Status::AlreadyExists(spec.target.path + " already holds pool '" + *existing +
-                                     "'; attach-pool it, or pass force to overwrite it");
-    }
-    if (spec.size && spec.size != r.backing.size) {
-      UniqueFd fd(::open(spec.target.path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-      if (!fd.valid()) return Status::FromErrno(errno, "create " + spec.target.path);
-      if (::ftruncate(fd.get(), static_cast<off_t>(spec.size)) != 0)
-        return Status::FromErrno(errno, "size " + spec.target.path + " to " + std::to_string(spec.size));
-      r.backing.size = spec.size;
-    }
-  } else if (spec.size && spec.size != r.backing.size) {
-    return Status::InvalidArgument("size applies to path pools only; a pool on " + spec.target.device +
-                                   " takes the whole device (" + std::to_string(r.backing.size) + " bytes)");
-  }
+  if (add) all[add->first] = add->second;
+  all.erase(drop);
+  json pools = json::array();
+  for (const auto& [n, t] : all) pools.push_back(TargetJson(n, t));
+  PMEMD_RETURN_IF_ERROR(MakeDirs(state_dir_, 0700));
+  return WriteFileAtomic(state_dir_ + "/pools.json", json{{"version", 1}, {"pools", pools}}.dump(2) + "\n", 0600)
+      .Annotate("record the pools in " + state_dir_ + "/pools.json");
+}
+
+namespace {
+
+// Removes a file create-pool made, unless the name now holds another file.
+void RemoveCreated(const PoolBacking& b) {
+  struct stat st{};
+  if (::lstat(b.path.c_str(), &st) == 0 && st.st_dev == b.file_dev && st.st_ino == b.file_ino)
+    ::unlink(b.path.c_str());
+}
+
+bool SameGeometry(const PoolStatus& s, const CreatePoolSpec& spec) {
+  return s.block_size == spec.block_size && s.max_leases == spec.max_leases &&
+         (spec.size == 0 || s.size == spec.size);
+}
+
+}  // namespace
+
+Result<PoolStatus> PoolManager::CreatePool(const CreatePoolSpec& spec) {
+  // Everything the request says is checked before anything is opened.
   PoolFormatOptions fo;
   fo.name = spec.name;
   fo.block_size = spec.block_size;
   fo.max_leases = spec.max_leases;
   fo.force = spec.force;
-  PMEMD_RETURN_IF_ERROR(Pool::Format(r.backing, fo, defaults_.hooks));
-  if (events_) events_->Publish({.kind = "pool", .object = "pool:" + spec.name, .from = "", .to = "created"});
-  PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> pool, AttachResolved(r));
-  if (Status s = Save(); !s.ok()) {
-    std::unique_lock lock(map_mu_);
-    pools_.erase(spec.name);
-    targets_.erase(spec.name);
-    return s.Annotate("record pool " + spec.name + " in pools.json (the pool was formatted but is not attached)");
+  const bool on_file = !spec.target.path.empty();
+  if (on_file) {
+    PMEMD_RETURN_IF_ERROR(CheckPoolPath(spec.target.path));
+    if (spec.size % kPoolPageSize)
+      return Status::InvalidArgument("size " + std::to_string(spec.size) + " is not a multiple of 4096");
+    if (spec.size > static_cast<uint64_t>(std::numeric_limits<off_t>::max()))
+      return Status::InvalidArgument("size " + std::to_string(spec.size) + " is larger than a file can be");
+    if (spec.size) PMEMD_RETURN_IF_ERROR(Pool::CheckFormat(spec.size, fo, spec.target.path));
+  } else if (spec.size) {
+    return Status::InvalidArgument("size applies to path pools only; a pool on " + spec.target.device +
+                                   " takes the whole device");
   }
+  if (Status s = Pool::CheckFormat(std::numeric_limits<uint64_t>::max() / 2, fo, Describe(spec.target)); !s.ok())
+    return s;
+
+  std::lock_guard admin(admin_mu_);
+  std::shared_ptr<Pool> same_name;
+  {
+    std::shared_lock lock(map_mu_);
+    if (auto it = pools_.find(spec.name); it != pools_.end()) same_name = it->second;
+  }
+  auto resolved = Resolve(spec.target, /*may_create=*/on_file && !same_name && spec.size);
+  if (!resolved.ok() && on_file && spec.size == 0 && resolved.status().sys_errno() == ENOENT)
+    return Status::InvalidArgument(spec.target.path + " does not exist; give size to create the pool file");
+  PMEMD_ASSIGN_OR_RETURN(Resolved r, std::move(resolved));
+  // From here on, a file this call created is removed again on any failure.
+  struct Undo {
+    const Resolved& r;
+    bool armed;
+    ~Undo() {
+      if (armed && r.created) RemoveCreated(r.backing);
+    }
+  } undo{r, true};
+
+  const std::string attached = AttachedOn(r.backing);
+  if (same_name) {
+    PoolStatus s = same_name->Describe();
+    if (attached == spec.name && SameGeometry(s, spec)) return s;  // a retry of a create that succeeded
+    return Status::AlreadyExists("pool " + Quote(spec.name) + " already exists (on " + Describe(targets_.at(spec.name)) +
+                                 "); choose another name or detach-pool it first");
+  }
+  if (!attached.empty())
+    return Status(Code::kBusy, Describe(spec.target) + " holds attached pool " + Quote(attached) + "; detach-pool " +
+                                   attached + " first",
+                  EBUSY);
+  if (on_file) {
+    if (!r.created) {
+      // An existing file: only a pmemd pool may be reused or overwritten.
+      auto existing = Pool::ReadName(r.backing);
+      if (!existing.ok())
+        return Status::FailedPrecondition(
+            spec.target.path + " exists and is not a pmemd pool (" + existing.status().message() +
+            "); pmemd never overwrites a file it did not make: remove it yourself or choose a new path");
+      if (*existing == spec.name && !spec.force) {
+        // A create that formatted the file but did not get to record it
+        // (killed in between): attach it, as a retry would have found it.
+        PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> pool, AttachResolved(r));
+        PoolStatus ps = pool->Describe();
+        if (!SameGeometry(ps, spec))
+          return Status::AlreadyExists(spec.target.path + " already holds pool " + Quote(*existing) +
+                                       " with other geometry; attach-pool it, or pass force to overwrite it");
+        PMEMD_RETURN_IF_ERROR(Save(std::make_pair(spec.name, spec.target)));
+        Publish(pool, spec.target);
+        return ps;
+      }
+      if (!spec.force)
+        return Status::AlreadyExists(spec.target.path + " already holds pool " + Quote(*existing) +
+                                     "; attach-pool it, or pass force to overwrite it");
+    }
+    if (spec.size == 0 && r.backing.size == 0)
+      return Status::InvalidArgument("size is required to create the pool file " + spec.target.path);
+    if (spec.size && spec.size != r.backing.size) {
+      if (::ftruncate(r.file.get(), static_cast<off_t>(spec.size)) != 0)
+        return Status::FromErrno(errno, "size " + spec.target.path + " to " + std::to_string(spec.size));
+      r.backing.size = spec.size;
+    }
+  }
+  PMEMD_RETURN_IF_ERROR(Pool::Format(r.backing, fo, defaults_.hooks));
+  PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> pool, AttachResolved(r));
+  // Recorded before it is published: a pool is attached only if it will
+  // come back after a restart.
+  if (Status s = Save(std::make_pair(spec.name, spec.target)); !s.ok())
+    return s.Annotate("create pool " + spec.name + (r.created ? " (the new file was removed)" : ""));
+  undo.armed = false;
+  Publish(pool, spec.target);
+  if (events_) events_->Publish({.kind = "pool", .object = "pool:" + spec.name, .from = "", .to = "created"});
   return pool->Describe();
 }
 
 Result<PoolStatus> PoolManager::AttachPool(const PoolTarget& target) {
   std::lock_guard admin(admin_mu_);
-  PMEMD_ASSIGN_OR_RETURN(Resolved r, Resolve(target, true));
+  PMEMD_ASSIGN_OR_RETURN(Resolved r, Resolve(target, false));
   PMEMD_ASSIGN_OR_RETURN(std::string name, Pool::ReadName(r.backing));
   {
     std::shared_lock lock(map_mu_);
     if (auto it = pools_.find(name); it != pools_.end()) {
-      const PoolTarget& t = targets_.at(name);
-      if (t.device == target.device && t.path == target.path) return it->second->Describe();  // already attached
-      return Status::AlreadyExists("a pool named '" + name + "' is already attached (on " + Describe(t) +
-                                   "); detach it first");
+      const PoolBacking& a = it->second->backing();
+      const bool same = !target.device.empty() ? a.device == target.device
+                                               : a.file_dev == r.backing.file_dev && a.file_ino == r.backing.file_ino;
+      if (same) return it->second->Describe();  // already attached
+      return Status::AlreadyExists("a pool named " + Quote(name) + " is already attached (on " +
+                                   Describe(targets_.at(name)) + "); detach it first");
     }
   }
   PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> pool, AttachResolved(r));
-  if (Status s = Save(); !s.ok()) {
-    std::unique_lock lock(map_mu_);
-    pools_.erase(name);
-    targets_.erase(name);
-    return s.Annotate("record pool " + name + " in pools.json");
-  }
+  PMEMD_RETURN_IF_ERROR(Save(std::make_pair(name, target)).Annotate("attach pool " + name));
+  Publish(pool, target);
   return pool->Describe();
 }
 
 Status PoolManager::DetachPool(const std::string& name) {
   std::lock_guard admin(admin_mu_);
+  {
+    std::shared_lock lock(map_mu_);
+    if (!pools_.count(name) && !unavailable_.count(name)) {
+      std::string known;
+      for (const auto& [n, p] : pools_) known += (known.empty() ? "" : ", ") + n;
+      return Status::NotFound("pool " + Quote(name) + " is not attached" +
+                              (known.empty() ? std::string("; no pool is") : "; attached: " + known));
+    }
+  }
+  // The record first: if it cannot be written, the pool stays attached (and
+  // would come back after a restart anyway).
+  PMEMD_RETURN_IF_ERROR(Save(std::nullopt, name).Annotate("detach pool " + name + " (it stays attached)"));
   std::shared_ptr<Pool> pool;
   {
     std::unique_lock lock(map_mu_);
-    auto it = pools_.find(name);
-    if (it == pools_.end()) {
-      if (unavailable_.erase(name)) {
-        lock.unlock();
-        return Save();
-      }
-      std::string known;
-      for (const auto& [n, p] : pools_) known += (known.empty() ? "" : ", ") + n;
-      return Status::NotFound("pool '" + name + "' is not attached" +
-                              (known.empty() ? std::string("; no pool is") : "; attached: " + known));
+    unavailable_.erase(name);
+    if (auto it = pools_.find(name); it != pools_.end()) {
+      pool = std::move(it->second);
+      pools_.erase(it);
+      targets_.erase(name);
     }
-    pool = std::move(it->second);
-    pools_.erase(it);
-    targets_.erase(name);
   }
-  Status s = Save();
   pool.reset();  // detaches now, or when the last request using it finishes
-  return s;
+  return Status::Ok();
 }
 
 Result<std::shared_ptr<Pool>> PoolManager::Find(const std::string& name) const {

@@ -1,12 +1,14 @@
 // Pools end to end on the emulated platform: the real pmemctl against the
 // real pmemd; pools on a dax device and on a file; restart; a second
 // daemon; bad input.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 
 #include <gtest/gtest.h>
 
+#include "pmemd/client.h"
 #include "pmemd/fs.h"
 #include "process.h"
 
@@ -128,7 +130,7 @@ TEST_F(PoolCliTest, BadInputIsExplained) {
   RunResult range = Fail({"online-blocks", "p1", "5-900"});
   EXPECT_NE(range.err.find("has blocks 0-"), std::string::npos) << range.err;
   Fail({"create-lease", "p1", "x"}, 2);  // no --size: usage
-  RunResult again = Fail({"create-pool", "p2", "--path", file, "--size", "64M"});
+  RunResult again = Fail({"create-pool", "p2", "--path", file, "--size", "64M", "--block-size", "2M"});
   EXPECT_NE(again.err.find("holds attached pool 'p1'"), std::string::npos) << again.err;
   // A file that is not a pool, and one whose header is damaged.
   const std::string junk = scratch_ + "/junk";
@@ -200,6 +202,161 @@ TEST_F(PoolCliTest, HumanOutput) {
   EXPECT_NE(l.out.find("map 8192 bytes of " + file), std::string::npos) << l.out;
   RunResult ls = d_->Ctl({"--human", "list-leases"});
   EXPECT_NE(ls.out.find("LEASE"), std::string::npos) << ls.out;
+}
+
+// ---- Issue 9: pmemd writes only what is its own --------------------------
+
+std::string Contents(const std::string& path) {
+  auto r = ReadFile(path);
+  return r.ok() ? *r : "<" + r.status().message() + ">";
+}
+
+TEST_F(PoolCliTest, CreatePoolNeverOverwritesAFileItDidNotMake) {
+  const std::string victim = scratch_ + "/passwd";
+  const std::string text(100000, 'p');
+  ASSERT_TRUE(WriteFileAtomic(victim, text).ok());
+  for (std::vector<std::string> extra : {std::vector<std::string>{}, {"--force"}, {"--size", "64M"},
+                                         {"--size", "64M", "--force"}}) {
+    std::vector<std::string> args = {"create-pool", "v", "--path", victim, "--block-size", "2M"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    RunResult r = Fail(args);
+    EXPECT_NE(r.err.find("is not a pmemd pool"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("never overwrites a file it did not make"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(Contents(victim), text);
+  // Nor the daemon's own state, nor the emulated region's backing file.
+  const std::string region = scratch_ + "/region0.img";
+  const auto region_size = std::filesystem::file_size(region);
+  Fail({"create-pool", "r", "--path", region, "--size", "64M", "--block-size", "2M", "--force"});
+  EXPECT_EQ(std::filesystem::file_size(region), region_size);
+}
+
+TEST_F(PoolCliTest, CreatePoolDoesNotFollowSymlinks) {
+  const std::string victim = scratch_ + "/victim";
+  ASSERT_TRUE(WriteFileAtomic(victim, "precious").ok());
+  ASSERT_EQ(::symlink(victim.c_str(), (scratch_ + "/link").c_str()), 0);
+  RunResult r = Fail({"create-pool", "l", "--path", scratch_ + "/link", "--size", "64M", "--block-size", "2M"});
+  EXPECT_NE(r.err.find("is a symbolic link"), std::string::npos) << r.err;
+  EXPECT_EQ(Contents(victim), "precious");
+  // A dangling link does not create its target.
+  ASSERT_EQ(::symlink((scratch_ + "/target").c_str(), (scratch_ + "/dangling").c_str()), 0);
+  Fail({"create-pool", "d", "--path", scratch_ + "/dangling", "--size", "64M", "--block-size", "2M"});
+  EXPECT_FALSE(std::filesystem::exists(scratch_ + "/target"));
+}
+
+TEST_F(PoolCliTest, ARejectedCreateChangesNoFile) {
+  const std::string existing = scratch_ + "/existing";
+  ASSERT_TRUE(WriteFileAtomic(existing, std::string(100000, 'e')).ok());
+  const std::string fresh = scratch_ + "/fresh.pool";
+  for (const std::string& path : {existing, fresh}) {
+    Fail({"create-pool", "bad name!", "--path", path, "--size", "64M", "--block-size", "2M"});
+    Fail({"create-pool", "b", "--path", path, "--size", "64M", "--block-size", "3M"});
+    Fail({"create-pool", "b", "--path", path, "--size", "4K", "--block-size", "2M"});
+  }
+  EXPECT_EQ(std::filesystem::file_size(existing), 100000u);
+  EXPECT_FALSE(std::filesystem::exists(fresh));
+  auto c = Client::Connect(d_->socket());
+  ASSERT_TRUE(c.ok());
+  // Sizes no file can have, and a path with a NUL in it.
+  for (uint64_t size : {1ull << 63, ~0ull, 4096ull * 3})
+    EXPECT_FALSE(c->Call("create-pool", {{"name", "b"}, {"path", fresh}, {"size", size}, {"block_size", 2 * kM}}).ok());
+  EXPECT_FALSE(std::filesystem::exists(fresh));
+  auto nul = c->Call("create-pool", {{"name", "n"}, {"path", scratch_ + "/nul" + std::string(1, '\0') + ".img"},
+                                     {"size", 64 * kM}, {"block_size", 2 * kM}});
+  ASSERT_FALSE(nul.ok());
+  EXPECT_EQ(nul.status().code(), Code::kInvalidArgument) << nul.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(scratch_ + "/nul"));
+}
+
+TEST_F(PoolCliTest, ForceOnAnotherSpellingOfAnAttachedPoolIsBusyAndChangesNothing) {
+  const std::string file = scratch_ + "/p1.img";
+  Ok({"create-pool", "p1", "--path", file, "--size", "64M", "--block-size", "2M"});
+  Ok({"online-blocks", "p1"});
+  for (const std::string& spelling : {"/" + file, scratch_ + "/./p1.img", scratch_ + "/../" +
+                                                   std::filesystem::path(scratch_).filename().string() + "/p1.img"}) {
+    RunResult r = Fail({"create-pool", "p2", "--path", spelling, "--size", "32M", "--block-size", "2M", "--force"});
+    EXPECT_NE(r.err.find("holds attached pool 'p1'"), std::string::npos) << spelling << ": " << r.err;
+  }
+  EXPECT_EQ(std::filesystem::file_size(file), 64 * kM);
+  Ok({"create-lease", "p1", "still", "--size", "4K", "--align", "4K"});  // once died with SIGBUS
+}
+
+TEST_F(PoolCliTest, ARetriedCreateAfterAKillBeforeTheRecordAttachesThePool) {
+  const std::string file = scratch_ + "/k.pool";
+  Ok({"create-pool", "k", "--path", file, "--size", "32M", "--block-size", "2M"});
+  // As if pmemd died after formatting, before recording: the file holds the
+  // pool, pools.json does not.
+  d_->Kill();
+  ASSERT_TRUE(WriteFileAtomic(dir_.path() + "/state/pools.json", R"({"version":1,"pools":[]})", 0600).ok());
+  Start();
+  EXPECT_TRUE(Ok({"list-pools"})["pools"].empty());
+  json again = Ok({"create-pool", "k", "--path", file, "--size", "32M", "--block-size", "2M"});
+  EXPECT_EQ(again["name"], "k");
+  // Different geometry is not a retry.
+  RunResult other = Fail({"create-pool", "k2", "--path", file, "--size", "32M", "--block-size", "4M"});
+  EXPECT_NE(other.err.find("holds attached pool 'k'"), std::string::npos) << other.err;
+}
+
+// pools.json that cannot be written: nothing may change that the record
+// does not show (a non-empty directory in its place makes the rename fail,
+// even for root).
+TEST_F(PoolCliTest, WhenThePoolRecordCannotBeWrittenNothingChanges) {
+  const std::string file = scratch_ + "/d.pool";
+  Ok({"create-pool", "d", "--path", file, "--size", "32M", "--block-size", "2M"});
+  const std::string record = dir_.path() + "/state/pools.json";
+  std::filesystem::remove(record);
+  std::filesystem::create_directories(record + "/blocked");
+  RunResult det = Fail({"detach-pool", "d"});
+  EXPECT_NE(det.err.find("stays attached"), std::string::npos) << det.err;
+  EXPECT_EQ(Ok({"list-pools"})["pools"].size(), 1u);
+  RunResult cr = Fail({"create-pool", "e", "--path", scratch_ + "/e.pool", "--size", "32M", "--block-size", "2M"});
+  EXPECT_NE(cr.err.find("the new file was removed"), std::string::npos) << cr.err;
+  EXPECT_FALSE(std::filesystem::exists(scratch_ + "/e.pool"));
+  EXPECT_EQ(cr.err.find("permission_denied"), std::string::npos) << cr.err;
+  std::filesystem::remove_all(record);
+  Ok({"detach-pool", "d"});
+  EXPECT_TRUE(Ok({"list-pools"})["pools"].empty());
+}
+
+// An admin-group member who is not root gets pmemd to open files only with
+// its own rights: a root-only file stays closed, a root-only directory
+// gets no new file, and a file it may create is its own.
+TEST_F(PoolCliTest, ANonRootAdminCannotMakePmemdWriteWhereItCouldNot) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to run pmemctl as another user";
+  ASSERT_TRUE(std::filesystem::exists("/usr/bin/setpriv")) << "setpriv (util-linux) is needed";
+  std::filesystem::permissions(dir_.path(), std::filesystem::perms(0755));
+  std::filesystem::permissions(scratch_, std::filesystem::perms(0755));
+  const std::string ctl = dir_.path() + "/pmemctl";
+  std::filesystem::copy_file(PMEMCTL_BIN, ctl);
+  std::filesystem::permissions(ctl, std::filesystem::perms(0755));
+  // nobody, with the admin group (the test's gid) as its primary group.
+  auto as_admin = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {"/usr/bin/setpriv", "--reuid=65534", "--regid=" + std::to_string(::getgid()),
+                                     "--clear-groups", ctl, "--socket", d_->socket()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProgram(argv);
+  };
+  const std::string secret = scratch_ + "/secret";
+  ASSERT_TRUE(WriteFileAtomic(secret, "root only", 0600).ok());
+  RunResult r = as_admin({"create-pool", "s", "--path", secret, "--size", "64M", "--block-size", "2M", "--force"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(Contents(secret), "root only");
+  r = as_admin({"create-pool", "n", "--path", scratch_ + "/new.pool", "--size", "32M", "--block-size", "2M"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("by uid 65534"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(scratch_ + "/new.pool"));
+  const std::string open_dir = scratch_ + "/open";
+  std::filesystem::create_directories(open_dir);
+  std::filesystem::permissions(open_dir, std::filesystem::perms::all);
+  r = as_admin({"create-pool", "mine", "--path", open_dir + "/mine.pool", "--size", "32M", "--block-size", "2M"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  struct stat st{};
+  ASSERT_EQ(::stat((open_dir + "/mine.pool").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
+  // It comes back after a restart, opened with the same rights.
+  EXPECT_EQ(d_->Signal(SIGTERM), 0);
+  Start();
+  EXPECT_EQ(Ok({"list-pools", "mine"})["pools"][0]["state"], "attached");
 }
 
 }  // namespace

@@ -101,6 +101,11 @@ struct PoolBacking {
   uint64_t size = 0;
   std::string device;      // "dax0.0" when on a dax device ("" for a file)
   std::string namespace_;  // "namespace0.0" when known
+  // When set (file pools): the file's identity as pmemd checked it. The pool
+  // then opens `path` without following a symlink and refuses anything
+  // but this very file, so a path swapped after the check is never written.
+  uint64_t file_dev = 0;
+  uint64_t file_ino = 0;
 };
 
 struct PoolFormatOptions {
@@ -215,6 +220,10 @@ class Pool {
   // there is kAlreadyExists unless options.force.
   static Status Format(const PoolBacking& backing, const PoolFormatOptions& options,
                        PoolHooks* hooks = nullptr);
+  // Format's checks of the options and of the room `size` bytes give,
+  // without touching anything: callers validate before they create or
+  // resize a file.
+  static Status CheckFormat(uint64_t size, const PoolFormatOptions& options, const std::string& where);
   // Opens and locks the pool at `backing`, replays and rolls back, builds
   // the metadata array.
   static Result<std::unique_ptr<Pool>> Attach(const PoolBacking& backing, const PoolOptions& options);

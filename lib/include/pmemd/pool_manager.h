@@ -19,10 +19,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
 
+#include "pmemd/fs.h"
 #include "pmemd/pool.h"
 #include "pmemd/status.h"
 
@@ -35,12 +37,25 @@ class PlatformOwner;
 struct PoolTarget {
   std::string device;
   std::string path;
+  // Path pools of a non-root caller: the file is opened with these rights
+  // (OpenAs), at create and attach and again at every start, so pmemd never
+  // opens a file for that caller that the caller could not open itself.
+  std::optional<Credentials> open_as;
 };
 
+// Pool files: pmemd writes only files it created or pools it formatted.
+//   - A new file is created with O_CREAT|O_EXCL|O_NOFOLLOW (mode 0600),
+//     and sized only after every parameter was checked; if anything fails
+//     later in create-pool, it is removed again.
+//   - An existing file is opened with O_NOFOLLOW and must be a regular
+//     file that holds a pmemd pool; a file that does not is never
+//     overwritten, with or without force.
+//   - force overwrites only a pool that is not attached, compared by device
+//     and inode (never by the path's spelling).
 struct CreatePoolSpec {
   std::string name;
   PoolTarget target;
-  uint64_t size = 0;  // path only: the file is created or grown to this size
+  uint64_t size = 0;  // path only: the size of a new file, or the new size of a pool file with force
   uint64_t block_size = kPoolDefaultBlockSize;
   uint64_t max_leases = 4096;
   bool force = false;
@@ -78,9 +93,18 @@ class PoolManager {
  private:
   PoolManager(PlatformOwner* owner, std::string state_dir, EventBus* events, PoolOptions defaults);
   struct Resolved;
-  Result<Resolved> Resolve(const PoolTarget& target, bool must_exist) const;
-  Result<std::shared_ptr<Pool>> AttachResolved(const Resolved& r);
-  Status Save();  // requires admin_mu_
+  Result<Resolved> Resolve(const PoolTarget& target, bool may_create) const;
+  // Attaches without publishing; Publish makes it visible.
+  Result<std::shared_ptr<Pool>> AttachResolved(const Resolved& r) const;
+  void Publish(std::shared_ptr<Pool> pool, const PoolTarget& target);
+  // Name of the attached pool on the same device, or the same file by
+  // device and inode; "" when none.
+  std::string AttachedOn(const PoolBacking& b) const;
+  // Writes pools.json as the attached and unavailable pools, with `add`
+  // added and `drop` left out. Requires admin_mu_. The caller changes its
+  // maps only after this succeeded, so the record and the daemon agree.
+  Status Save(const std::optional<std::pair<std::string, PoolTarget>>& add = std::nullopt,
+              const std::string& drop = "");
 
   PlatformOwner* owner_;
   std::string state_dir_;
