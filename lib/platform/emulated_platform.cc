@@ -284,9 +284,11 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
     if (!rs) return Status::NotFound("region '" + region + "' does not exist");
     if (offset % kSector || length % kSector || length == 0)
       return Status::InvalidArgument("badblock offset and length must be non-zero multiples of 512 bytes");
-    if (offset + length > rs->config.size)
-      return Status::InvalidArgument("badblock range ends past the end of " + region + " (" +
-                                     std::to_string(rs->config.size) + " bytes)");
+    // offset + length may wrap around 2^64: compare without adding.
+    if (offset > rs->config.size || length > rs->config.size - offset)
+      return Status::InvalidArgument("badblock range [" + std::to_string(offset) + ", +" + std::to_string(length) +
+                                     ") ends past the end of " + region + " (" + std::to_string(rs->config.size) +
+                                     " bytes); give offset + length within the region");
     auto all = badblocks_;
     auto& v = all[rs->dev];
     BadRange r{offset / kSector, length / kSector};
@@ -676,12 +678,28 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
   EventBus* events_;
 };
 
-// Creates the backing file sparse, or checks an existing one's size.
-Status PrepareRegionFile(const RegionState& rs) {
-  UniqueFd fd(::open(rs.file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+// Creates the backing file sparse, or checks an existing one's size. A
+// missing file is created only while no namespace lives in the region: a
+// file deleted under namespaces took their data with it, and recreating it
+// empty would list them over zeros.
+Status PrepareRegionFile(const RegionState& rs, const std::vector<std::string>& namespaces) {
+  UniqueFd fd(::open(rs.file.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid() && errno == ENOENT) {
+    if (!namespaces.empty()) {
+      std::string list;
+      for (const auto& n : namespaces) list += (list.empty() ? "" : ", ") + n;
+      return Status::FailedPrecondition("region file " + rs.file + " of " + rs.dev + " is missing, but the label "
+                                        "store holds namespaces in it (" + list + "); restore the file, or remove "
+                                        "the emulated state (labels.json) to start the region empty");
+    }
+    fd = UniqueFd(::open(rs.file.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  }
   if (!fd.valid()) return Status::FromErrno(errno, "open region file " + rs.file);
   struct stat st{};
   if (::fstat(fd.get(), &st) != 0) return Status::FromErrno(errno, "stat " + rs.file);
+  if (!S_ISREG(st.st_mode))
+    return Status::FailedPrecondition("region file " + rs.file + " is not a regular file; point " + rs.dev +
+                                      " at a file (emulated.regions[].file)");
   uint64_t have = static_cast<uint64_t>(st.st_size);
   if (have == rs.config.size) return Status::Ok();
   if (have != 0)
@@ -745,13 +763,18 @@ Result<std::unique_ptr<EmulatedPlatform>> NewEmulatedPlatform(const EmulatedConf
                                      " (16 MiB)");
     rs.phys_start = phys;
     phys += (rs.config.size + (1ull << 30) - 1) & ~((1ull << 30) - 1);
-    PMEMD_RETURN_IF_ERROR(PrepareRegionFile(rs));
-    Log()->info("emulated {}: {} bytes backed by {}{}", rs.dev, rs.config.size, rs.file,
-                rs.config.labels ? "" : " (label-less)");
     regions.push_back(std::move(rs));
   }
   PMEMD_ASSIGN_OR_RETURN(LabelStore labels, LabelStore::Load(dir + "/labels.json"));
   std::vector<Label> all = labels.labels();
+  for (const auto& rs : regions) {
+    std::vector<std::string> namespaces;
+    for (const Label& l : all)
+      if (l.region == rs.dev && (rs.config.labels || l.mode != "raw")) namespaces.push_back(NamespaceDev(l));
+    PMEMD_RETURN_IF_ERROR(PrepareRegionFile(rs, namespaces));
+    Log()->info("emulated {}: {} bytes backed by {}{}", rs.dev, rs.config.size, rs.file,
+                rs.config.labels ? "" : " (label-less)");
+  }
   for (const Label& l : all) {
     auto it = std::find_if(regions.begin(), regions.end(), [&](const RegionState& r) { return r.dev == l.region; });
     if (it == regions.end() || l.offset + l.raw_size > it->config.size)

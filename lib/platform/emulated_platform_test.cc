@@ -58,6 +58,9 @@ TEST_F(EmulatedPlatformTest, LabelsOnDiskAppearAsNamespacesAndShrinkAvailable) {
             .offset = 512ull << 20, .raw_size = 128ull << 20, .align = 2u << 20};
     ASSERT_TRUE(store->Replace({a, b}).ok());
   }
+  // The region's file, as the run that made the labels left it.
+  ASSERT_TRUE(WriteFileAtomic(dir_ + "/emulated/region0.img", "", 0600).ok());
+  std::filesystem::resize_file(dir_ + "/emulated/region0.img", 1ull << 30);
   auto p = NewEmulatedPlatform(config_, dir_, nullptr);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   auto inv = (*p)->List();
@@ -106,6 +109,47 @@ TEST_F(EmulatedPlatformTest, RegionFileOfOtherSizeIsRefused) {
   auto p = NewEmulatedPlatform(config_, dir_, nullptr);
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.status().code(), Code::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace pmemd
+
+namespace pmemd {
+namespace {
+
+// Issue 9, defect 7: offset + length wrapped past 2^64 and was accepted.
+TEST_F(EmulatedPlatformTest, BadblockRangesThatWrapAreRefused) {
+  auto p = NewEmulatedPlatform(config_, dir_, nullptr);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  Status s = (*p)->InjectBadblocks("region0", 512, ~0ull - 511, false);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument) << s.ToString();
+  EXPECT_NE(s.message().find("ends past the end of region0"), std::string::npos);
+  EXPECT_TRUE((*p)->InjectBadblocks("region0", (1ull << 30) - 512, 512, false).ok());
+}
+
+// Issue 9, defect 7: a deleted region file came back empty under its
+// namespaces.
+TEST_F(EmulatedPlatformTest, AMissingRegionFileUnderNamespacesIsRefusedNotRecreated) {
+  {
+    auto p = NewEmulatedPlatform(config_, dir_, nullptr);
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    NamespaceSpec spec;
+    spec.region = "region0";
+    spec.mode = "fsdax";
+    spec.size = 256ull << 20;
+    ASSERT_TRUE((*p)->CreateNamespace(spec).ok());
+  }
+  const std::string img = dir_ + "/emulated/region0.img";
+  ASSERT_TRUE(std::filesystem::remove(img));
+  auto p = NewEmulatedPlatform(config_, dir_, nullptr);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(p.status().message().find("namespace0.0"), std::string::npos) << p.status().message();
+  EXPECT_FALSE(std::filesystem::exists(img));
+  // A region with nothing in it is simply created again.
+  ASSERT_TRUE(std::filesystem::remove(dir_ + "/emulated/region1.img"));
+  ASSERT_TRUE(std::filesystem::remove(dir_ + "/emulated/labels.json"));
+  EXPECT_TRUE(NewEmulatedPlatform(config_, dir_, nullptr).ok());
 }
 
 }  // namespace
