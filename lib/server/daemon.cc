@@ -215,4 +215,6 @@ void Daemon::Stop() { parts_->server->Stop(); }
 
 std::string_view Daemon::platform_kind() const { return parts_->owner->Kind(); }
 
+const Dispatcher& Daemon::dispatcher() const { return *parts_->dispatcher; }
+
 }  // namespace pmemd

@@ -41,6 +41,9 @@ class Daemon {
   void Run();
   void Stop();
   std::string_view platform_kind() const;
+  // What the socket serves, for in-process callers (the request fuzzer):
+  // every method, over this daemon's platform and pools.
+  const class Dispatcher& dispatcher() const;
 
  private:
   struct Parts;
