@@ -47,7 +47,8 @@ int ListMethods(Invocation& inv) {
   if (!r.ok()) return -1;
   Print(inv, *r, [](const json& j) {
     std::vector<std::vector<std::string>> rows;
-    for (const auto& m : j["methods"]) rows.push_back({m["name"], m["access"], m["summary"]});
+    for (const auto& m : Field(j, "methods"))
+      rows.push_back({Field(m, "name"), Field(m, "access"), Field(m, "summary")});
     return Table({"METHOD", "ACCESS", "SUMMARY"}, rows);
   });
   return kExitOk;

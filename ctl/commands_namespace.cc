@@ -34,7 +34,7 @@ int LayoutParams(const std::string& verb, const ParsedArgs& p, json* params) {
 }
 
 std::string RenderPlan(const json& j) {
-  const json& p = j["plan"];
+  const json& p = Field(j, "plan");
   std::string s = "dry run: nothing was changed. The plan:\n";
   std::vector<std::vector<std::string>> rows = {
       {"namespace", p.value("dev", "")},
@@ -96,6 +96,7 @@ std::function<int(Invocation&)> OneNamespace(std::string verb, bool takes_force)
     auto r = inv.call(verb, params);
     if (!r.ok()) return -1;
     Print(inv, *r, [verb](const json& j) {
+      if (!j.is_object() || j.empty()) return j.dump() + "\n";
       return j.begin().key() + " " + j.begin().value().get<std::string>() + "\n";
     });
     return static_cast<int>(kExitOk);
@@ -105,9 +106,9 @@ std::function<int(Invocation&)> OneNamespace(std::string verb, bool takes_force)
 std::string RenderBlocks(const json& j) {
   std::vector<std::vector<std::string>> rows;
   size_t changed = 0;
-  for (const auto& b : j["blocks"]) {
-    rows.push_back({"memory" + std::to_string(b["id"].get<uint64_t>()), b["from"], b["to"]});
-    changed += b["from"] != b["to"];
+  for (const auto& b : Field(j, "blocks")) {
+    rows.push_back({"memory" + std::to_string(Field(b, "id").get<uint64_t>()), Field(b, "from"), Field(b, "to")});
+    changed += Field(b, "from") != Field(b, "to");
   }
   return j.value("device", "") + ": " + std::to_string(changed) + " of " + std::to_string(rows.size()) +
          " memory blocks changed\n" + Table({"BLOCK", "FROM", "TO"}, rows);

@@ -12,20 +12,20 @@ using nlohmann::json;
 
 namespace {
 
-std::string Str(const json& j, const char* k) { return j.contains(k) ? j[k].get<std::string>() : ""; }
-uint64_t Num(const json& j, const char* k) { return j.contains(k) ? j[k].get<uint64_t>() : 0; }
+std::string Str(const json& j, const char* k) { return Field(j, k).is_null() ? "" : Field(j, k).get<std::string>(); }
+uint64_t Num(const json& j, const char* k) { return Field(j, k).is_null() ? 0 : Field(j, k).get<uint64_t>(); }
 
 std::string RenderPools(const json& r) {
   std::vector<std::vector<std::string>> rows;
   std::string blocks;
-  for (const auto& p : r["pools"]) {
+  for (const auto& p : Field(r, "pools")) {
     if (Str(p, "state") != "attached") {
       rows.push_back({Str(p, "name"), Str(p, "state"), p.contains("device") ? Str(p, "device") : Str(p, "path"), "", "",
                       "", "", "", ""});
       blocks += Str(p, "name") + ": " + Str(p, "error") + "\n";
       continue;
     }
-    const json& c = p["capacity"];
+    const json& c = Field(p, "capacity");
     rows.push_back({Str(p, "name"), "attached", p.contains("device") ? Str(p, "device") : Str(p, "path"),
                     HumanSize(Num(c, "total_size")),
                     std::to_string(Num(p, "blocks_online")) + "/" + std::to_string(Num(p, "blocks_total")),
@@ -33,7 +33,7 @@ std::string RenderPools(const json& r) {
                     HumanSize(Num(c, "available_size")), HumanSize(Num(c, "max_available_extent"))});
     if (p.contains("blocks")) {
       std::vector<std::vector<std::string>> b;
-      for (const auto& x : p["blocks"])
+      for (const auto& x : Field(p, "blocks"))
         b.push_back({std::to_string(Num(x, "index")), std::to_string(Num(x, "offset")), Str(x, "state"),
                      std::to_string(Num(x, "leased_pages")), std::to_string(Num(x, "poisoned_pages"))});
       blocks += "\n" + Str(p, "name") + " blocks:\n" + Table({"BLOCK", "OFFSET", "STATE", "LEASED PAGES", "BAD PAGES"}, b);
@@ -44,7 +44,7 @@ std::string RenderPools(const json& r) {
 
 std::string RenderLeases(const json& r) {
   std::vector<std::vector<std::string>> rows;
-  for (const auto& l : r["leases"])
+  for (const auto& l : Field(r, "leases"))
     rows.push_back({Str(l, "pool"), Str(l, "name"), HumanSize(Num(l, "size")), HumanSize(Num(l, "align")),
                     Str(l, "path"), std::to_string(Num(l, "offset")), Str(l, "owner")});
   return Table({"POOL", "LEASE", "SIZE", "ALIGN", "PATH", "OFFSET", "OWNER"}, rows);
@@ -59,9 +59,9 @@ std::string RenderLease(const json& l) {
 std::string RenderBlockOp(const json& j) {
   std::vector<std::vector<std::string>> rows;
   size_t changed = 0;
-  for (const auto& b : j["blocks"]) {
+  for (const auto& b : Field(j, "blocks")) {
     rows.push_back({std::to_string(Num(b, "index")), Str(b, "from"), Str(b, "to")});
-    changed += b["from"] != b["to"];
+    changed += Field(b, "from") != Field(b, "to");
   }
   return "pool " + Str(j, "pool") + ": " + std::to_string(changed) + " of " + std::to_string(rows.size()) +
          " blocks changed\n" + Table({"BLOCK", "FROM", "TO"}, rows);

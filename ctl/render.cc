@@ -7,6 +7,13 @@ namespace pmemctl {
 
 using nlohmann::json;
 
+const json& Field(const json& j, const char* key) {
+  static const json kNull;
+  if (!j.is_object()) return kNull;
+  auto it = j.find(key);
+  return it == j.end() ? kNull : *it;
+}
+
 std::string HumanSize(uint64_t bytes) {
   static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
   double v = static_cast<double>(bytes);
@@ -76,7 +83,7 @@ std::string RenderList(const json& list) {
   if (auto it = list.find("dimms"); it != list.end()) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& d : *it) {
-      std::string health = d.contains("health") ? Str(d["health"], "health_state") : "-";
+      std::string health = d.contains("health") ? Str(Field(d, "health"), "health_state") : "-";
       rows.push_back({Str(d, "dev"), Str(d, "id"), Str(d, "handle"), health, State(d)});
     }
     Section(&out, "DIMMs", Table({"DIMM", "ID", "HANDLE", "HEALTH", "STATE"}, rows), rows.size());
@@ -121,7 +128,7 @@ std::string RenderList(const json& list) {
                       Str(m, "dax_device")});
     std::string title = "Memory blocks";
     if (list.contains("memory_block_size"))
-      title += " of " + HumanSize(list["memory_block_size"].get<uint64_t>());
+      title += " of " + HumanSize(Field(list, "memory_block_size").get<uint64_t>());
     Section(&out, title.c_str(), Table({"BLOCK", "STATE", "ZONE", "NODE", "DAX DEVICE"}, rows), rows.size());
   }
   return out;

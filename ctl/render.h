@@ -10,6 +10,12 @@
 
 namespace pmemctl {
 
+// The member `key` of a daemon's answer, or null when the answer has none
+// (or is not an object). Renderers read answers through this, never with
+// operator[] on a const json (undefined when the key is missing): an answer
+// of the wrong shape then throws json::type_error, which main reports.
+const nlohmann::json& Field(const nlohmann::json& j, const char* key);
+
 // 8589934592 -> "8.00 GiB"; exact multiples of smaller units keep precision.
 std::string HumanSize(uint64_t bytes);
 
