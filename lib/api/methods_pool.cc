@@ -24,8 +24,11 @@ json CapacityJson(const PoolCapacity& c) {
           {"alignments", std::move(aligns)}};
 }
 
-json PoolJson(const PoolStatus& s) {
-  json j = {{"name", s.name}, {"uuid", s.uuid}, {"state", "attached"}};
+// `backing`: PoolManager::CheckBacking; a pool whose file is gone is
+// "degraded", with the reason in "error".
+json PoolJson(const PoolStatus& s, const Status& backing = Status::Ok()) {
+  json j = {{"name", s.name}, {"uuid", s.uuid}, {"state", backing.ok() ? "attached" : "degraded"}};
+  if (!backing.ok()) j["error"] = backing.message();
   if (!s.backing.device.empty()) j["device"] = s.backing.device;
   if (!s.backing.namespace_.empty()) j["namespace"] = s.backing.namespace_;
   j["path"] = s.backing.path;
@@ -194,11 +197,11 @@ Status RegisterPoolMethods(Registry* reg, PoolManager* pools) {
          json list = json::array();
          if (!name.empty()) {
            PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> p, pools->Find(name));
-           list.push_back(PoolJson(p->Describe(blocks)));
+           list.push_back(PoolJson(p->Describe(blocks), pools->CheckBacking(*p)));
            return json{{"pools", std::move(list)}};
          }
          std::map<std::string, json> all;
-         for (const auto& p : pools->Pools()) all[p->name()] = PoolJson(p->Describe(blocks));
+         for (const auto& p : pools->Pools()) all[p->name()] = PoolJson(p->Describe(blocks), pools->CheckBacking(*p));
          for (const auto& u : pools->Unavailable()) all[u.name] = UnavailableJson(u);
          for (auto& [n, j] : all) list.push_back(std::move(j));
          return json{{"pools", std::move(list)}};
@@ -215,7 +218,7 @@ Status RegisterPoolMethods(Registry* reg, PoolManager* pools) {
            r.Required("pool", &name);
            r.Optional("blocks", &range);
            PMEMD_RETURN_IF_ERROR(r.Finish());
-           PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> p, pools->Find(name));
+           PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> p, pools->FindUsable(name));
            uint64_t first = 0, count = 0;
            PMEMD_RETURN_IF_ERROR(ParseBlockRange(range, p->Describe().blocks_total, &first, &count));
            return BlockOpResult(verb, *p, online ? p->OnlineBlocks(first, count) : p->OfflineBlocks(first, count));
@@ -244,7 +247,7 @@ Status RegisterPoolMethods(Registry* reg, PoolManager* pools) {
              spec.labels[k] = v.get<std::string>();
            }
          }
-         PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> p, pools->Find(name));
+         PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> p, pools->FindUsable(name));
          PMEMD_ASSIGN_OR_RETURN(Lease l, p->CreateLease(spec));
          return LeaseJson(*p, l);
        }}));
@@ -256,7 +259,7 @@ Status RegisterPoolMethods(Registry* reg, PoolManager* pools) {
          r.Required("pool", &name);
          r.Required("name", &lease);
          PMEMD_RETURN_IF_ERROR(r.Finish());
-         PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> p, pools->Find(name));
+         PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> p, pools->FindUsable(name));
          PMEMD_RETURN_IF_ERROR(p->DeleteLease(lease));
          return json{{"deleted", lease}, {"pool", name}};
        }}));
@@ -268,7 +271,7 @@ Status RegisterPoolMethods(Registry* reg, PoolManager* pools) {
          r.Required("pool", &name);
          r.Required("name", &lease);
          PMEMD_RETURN_IF_ERROR(r.Finish());
-         PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> p, pools->Find(name));
+         PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> p, pools->FindUsable(name));
          PMEMD_ASSIGN_OR_RETURN(Lease l, p->GetLease(lease));
          return LeaseJson(*p, l);
        }}));
@@ -288,9 +291,14 @@ Status RegisterPoolMethods(Registry* reg, PoolManager* pools) {
            which = pools->Pools();
          }
          json list = json::array();
-         for (const auto& p : which)
-           for (const auto& l : p->ListLeases())
-             if (owner.empty() || l.owner == owner) list.push_back(LeaseJson(*p, l));
+         for (const auto& p : which) {
+           Status backing = pools->CheckBacking(*p);
+           for (const auto& l : p->ListLeases()) {
+             if (!owner.empty() && l.owner != owner) continue;
+             list.push_back(LeaseJson(*p, l));
+             if (!backing.ok()) list.back()["error"] = backing.message();
+           }
+         }
          return json{{"leases", std::move(list)}};
        }});
 }

@@ -418,6 +418,34 @@ Result<std::shared_ptr<Pool>> PoolManager::Find(const std::string& name) const {
                           (known.empty() ? std::string("; no pool is attached") : "; attached pools: " + known));
 }
 
+Status PoolManager::CheckBacking(const Pool& pool) const {
+  const PoolBacking& b = pool.backing();
+  if (b.file_ino == 0) return Status::Ok();
+  struct stat st{};
+  std::string what;
+  if (::lstat(b.path.c_str(), &st) != 0)
+    what = std::string("was removed (") + std::strerror(errno) + ")";
+  else if (st.st_dev != b.file_dev || st.st_ino != b.file_ino)
+    what = "now names another file";
+  if (what.empty()) return Status::Ok();
+  std::string msg = "pool " + Quote(pool.name()) + ": " + b.path + " " + what +
+                    " since the pool was attached; its data is still mapped, but clients cannot map its leases "
+                    "through that path: detach-pool " + pool.name() + " and restore the file";
+  {
+    std::lock_guard lock(warned_mu_);
+    std::string& last = warned_[pool.name()];
+    if (last != what) GetLogger("pool")->warn("{}", msg);
+    last = what;
+  }
+  return Status::FailedPrecondition(msg);
+}
+
+Result<std::shared_ptr<Pool>> PoolManager::FindUsable(const std::string& name) const {
+  PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> p, Find(name));
+  PMEMD_RETURN_IF_ERROR(CheckBacking(*p));
+  return p;
+}
+
 std::vector<std::shared_ptr<Pool>> PoolManager::Pools() const {
   std::shared_lock lock(map_mu_);
   std::vector<std::shared_ptr<Pool>> v;

@@ -359,5 +359,27 @@ TEST_F(PoolCliTest, ANonRootAdminCannotMakePmemdWriteWhereItCouldNot) {
   EXPECT_EQ(Ok({"list-pools", "mine"})["pools"][0]["state"], "attached");
 }
 
+// Issue 9, defect 7: a deleted pool file kept being handed to clients.
+TEST_F(PoolCliTest, APoolWhoseFileWasRemovedIsDegradedAndHandsOutNoLease) {
+  const std::string file = scratch_ + "/r.pool";
+  Ok({"create-pool", "r", "--path", file, "--size", "32M", "--block-size", "2M"});
+  Ok({"online-blocks", "r"});
+  Ok({"create-lease", "r", "db", "--size", "8K", "--align", "4K"});
+  std::filesystem::remove(file);
+  RunResult get = Fail({"get-lease", "r", "db"});
+  EXPECT_NE(get.err.find(file + " was removed"), std::string::npos) << get.err;
+  Fail({"create-lease", "r", "more", "--size", "4K", "--align", "4K"});
+  json p = Ok({"list-pools"})["pools"][0];
+  EXPECT_EQ(p["state"], "degraded");
+  EXPECT_NE(p["error"].get<std::string>().find("detach-pool r"), std::string::npos) << p;
+  EXPECT_TRUE(Ok({"list-leases"})["leases"][0].contains("error"));
+  // A new file under the old name is not the pool either.
+  ASSERT_TRUE(WriteFileAtomic(file, "impostor").ok());
+  RunResult again = Fail({"get-lease", "r", "db"});
+  EXPECT_NE(again.err.find("now names another file"), std::string::npos) << again.err;
+  Ok({"detach-pool", "r"});
+  EXPECT_EQ(Contents(file), "impostor");
+}
+
 }  // namespace
 }  // namespace pmemd::testing

@@ -84,6 +84,13 @@ class PoolManager {
   Status DetachPool(const std::string& name);
 
   Result<std::shared_ptr<Pool>> Find(const std::string& name) const;
+  // Find, and the pool's file still there: a pool whose file was removed or
+  // replaced since it was attached stays mapped (pmemd holds it open) but
+  // the path its leases name no longer reaches it, so nothing that hands out
+  // or changes leases may use it (kFailedPrecondition; logged once).
+  Result<std::shared_ptr<Pool>> FindUsable(const std::string& name) const;
+  // OK, or why the pool's path no longer names its file.
+  Status CheckBacking(const Pool& pool) const;
   std::vector<std::shared_ptr<Pool>> Pools() const;  // sorted by name
   std::vector<UnavailablePool> Unavailable() const;
 
@@ -116,6 +123,8 @@ class PoolManager {
   std::map<std::string, std::shared_ptr<Pool>> pools_;          // guarded by map_mu_
   std::map<std::string, UnavailablePool> unavailable_;          // guarded by map_mu_
   std::map<std::string, PoolTarget> targets_;                   // guarded by map_mu_: how each was attached
+  mutable std::mutex warned_mu_;
+  mutable std::map<std::string, std::string> warned_;  // guarded by warned_mu_: pool -> last backing warning
 };
 
 }  // namespace pmemd
