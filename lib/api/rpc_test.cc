@@ -2,8 +2,13 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+#include <map>
+#include <sstream>
+
 #include <gtest/gtest.h>
 
+#include "pmemd/fs.h"
 #include "pmemd/json_reader.h"
 #include "pmemd/text.h"
 
@@ -131,7 +136,7 @@ TEST_F(DispatcherTest, WrongParamsAreInvalidParams) {
 
 TEST_F(DispatcherTest, ApplicationErrorsCarryCodeNameAndErrno) {
   json r = Call(R"({"jsonrpc":"2.0","method":"busy","id":1})");
-  EXPECT_EQ(r["error"]["code"], RpcErrorCode(Code::kBusy));
+  EXPECT_EQ(r["error"]["code"], -32004);
   EXPECT_EQ(r["error"]["data"]["code"], "busy");
   EXPECT_EQ(r["error"]["data"]["errno"], EBUSY);
   EXPECT_LT(RpcErrorCode(Code::kBusy), -32000);
@@ -256,6 +261,33 @@ TEST_F(DispatcherTest, InvalidTextFromAHandlerNeverEscapesAsAnException) {
   }
   json r = Call(R"({"jsonrpc":"2.0","method":"bad-text","params":{"fail":1},"id":1})");
   EXPECT_EQ(r["error"]["message"], "no '\\xff' here");
+}
+
+// The wire codes are a public contract: docs/api.md's table is the oracle,
+// so reordering enum Code (or editing the table) fails here. Issue 16.
+TEST(RpcErrorCodeTest, EveryCodeMatchesTheDocumentedTable) {
+  auto doc = ReadFile(std::string(PMEMD_SOURCE_DIR) + "/docs/api.md");
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  std::map<std::string, int> documented;  // data.code -> number
+  std::istringstream in(*doc);
+  for (std::string line; std::getline(in, line);) {
+    int number = 0;
+    char name[64] = {};
+    if (std::sscanf(line.c_str(), "| %d | `%63[a-z_]` |", &number, name) == 2) documented[name] = number;
+  }
+  ASSERT_GE(documented.size(), 12u) << "the error table in docs/api.md was not found";
+  for (int c = static_cast<int>(Code::kInvalidArgument); c <= static_cast<int>(Code::kInternal); ++c) {
+    const Code code = static_cast<Code>(c);
+    const std::string name(CodeName(code));
+    ASSERT_TRUE(documented.count(name)) << name << " is not in docs/api.md's error table";
+    EXPECT_EQ(RpcErrorCode(code), documented[name]) << name;
+  }
+  // And the numbers themselves, so that a change to both is deliberate.
+  EXPECT_EQ(documented, (std::map<std::string, int>{
+                            {"invalid_argument", -32602}, {"internal", -32603}, {"not_found", -32002},
+                            {"already_exists", -32003}, {"busy", -32004}, {"permission_denied", -32005},
+                            {"failed_precondition", -32006}, {"no_space", -32007}, {"corruption", -32008},
+                            {"io_error", -32009}, {"unsupported", -32010}, {"unavailable", -32011}}));
 }
 
 TEST(RegistryTest, DuplicateNameIsRefused) {
