@@ -3,7 +3,9 @@
 # run every test through CTest:
 #   1. debug build: unit, integration and benchmark smoke tests;
 #   2. the QEMU real-kernel tests (label vm) against the debug binaries;
-#   3. the unit tests under AddressSanitizer+UBSan, then ThreadSanitizer.
+#   3. the unit tests under AddressSanitizer+UBSan, then ThreadSanitizer;
+#   4. each libFuzzer target for PMEMD_FUZZ_SECONDS (default 60) from its
+#      checked-in corpus (clang-14, ASan+UBSan; tests/fuzz/README.md).
 # Set PMEMD_SKIP_VM=1 to leave out step 2 on a machine where you know QEMU
 # cannot run (CI never sets it: there a missing QEMU is a failure).
 set -euo pipefail
@@ -33,5 +35,10 @@ for san in asan tsan; do
   cmake --build --preset "$san" -j"$jobs"
   ctest --preset "$san" -j"$jobs"
 done
+
+step "fuzzing, ${PMEMD_FUZZ_SECONDS:-60} s per target"
+cmake --preset fuzz -DPMEMD_FUZZ_SECONDS="${PMEMD_FUZZ_SECONDS:-60}" >/dev/null
+cmake --build --preset fuzz -j"$jobs"
+ctest --preset fuzz
 
 step "all tests passed"

@@ -4,7 +4,9 @@
 // is attached, used and detached. Input: byte 0 picks the area (header A,
 // header B, checkpoints, block table, lease table, log), bytes 1-2 the
 // offset in it, byte 3 bit 0 whether to re-seal the header checksums (so the
-// fuzzer gets past them), the rest is written there. Invariant: Attach
+// fuzzer gets past them) and bits 1-4 a truncation of the file (0: none,
+// else to that many 4 KiB pages: a short or cut file), the rest is written
+// there. Invariant: Attach
 // returns a pool or a Status; never a crash, a hang or a sanitizer report.
 #include <fcntl.h>
 #include <unistd.h>
@@ -34,7 +36,8 @@ void WriteAt(const std::string& path, uint64_t off, const void* p, size_t n) {
     pmemd::fuzz::Fail("pwrite");
 }
 
-pmemd::PoolBacking Backing() { return {path_, 0, kPoolSize, "", ""}; }
+// As PoolManager sees a file pool: as large as the file is now.
+pmemd::PoolBacking Backing(uint64_t size = kPoolSize) { return {path_, 0, size, "", ""}; }
 
 }  // namespace
 
@@ -88,10 +91,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   WriteAt(path_, 0, image.data(), image.size());
+  const uint64_t cut = (data[3] >> 1) & 15;
+  {
+    pmemd::UniqueFd fd(::open(path_.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd.valid() || ::ftruncate(fd.get(), static_cast<off_t>(cut ? cut * 4096 : kPoolSize)) != 0)
+      pmemd::fuzz::Fail("truncate");
+  }
   pmemd::PoolOptions po;
   po.strategy = pmemd::InitStrategy::kTemplate;
-  if (pmemd::Pool::ReadName(Backing()).ok()) {
-    auto pool = pmemd::Pool::Attach(Backing(), po);
+  const uint64_t file_size = cut ? cut * 4096 : kPoolSize;
+  (void)pmemd::Pool::ReadName(Backing(file_size)).ok();
+  {  // a restart attaches a recorded pool without asking its name first
+    auto pool = pmemd::Pool::Attach(Backing(file_size), po);
     if (pool.ok()) {
       (void)(*pool)->Describe(true);
       (void)(*pool)->ListLeases();
