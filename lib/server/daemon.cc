@@ -8,6 +8,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "pmemd/api.h"
+#include "pool/crash_hook.h"
 #include "pmemd/emulated_platform.h"
 #include "pmemd/events.h"
 #include "pmemd/fs.h"
@@ -186,7 +187,10 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& config, std::functi
   PMEMD_ASSIGN_OR_RETURN(p->owner,
                          PlatformOwner::Open(std::move(platform), config.state_dir + "/intents.json", &p->events));
   // Pools attached before the restart come back; their devices are in use.
-  PMEMD_ASSIGN_OR_RETURN(p->pools, PoolManager::Open(p->owner.get(), config.state_dir, &p->events));
+  PoolOptions pool_defaults;
+  PMEMD_ASSIGN_OR_RETURN(pool_defaults.hooks, CrashHookFromEnvironment());  // crash tests only
+  PMEMD_ASSIGN_OR_RETURN(p->pools,
+                         PoolManager::Open(p->owner.get(), config.state_dir, &p->events, std::move(pool_defaults)));
   p->owner->SetInUseCheck([pools = p->pools.get()](const std::string& dev) { return pools->InUse(dev); });
 
   DaemonInfo info;

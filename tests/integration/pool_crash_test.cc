@@ -1,26 +1,30 @@
-// Crash loop: SIGKILL pmemd at random moments during a stream of lease and
-// block operations, restart it, and check that every acknowledged lease is
-// there with the same extent, nothing overlaps, capacity adds up, no block
-// is left half way, and the one operation in flight is wholly applied or
-// not at all.
+// Crash loop: pmemd dies by SIGKILL during a stream of lease and block
+// operations, is restarted, and every acknowledged lease must be there with
+// the same extent, nothing overlapping, capacity adding up, no block left
+// half way, and the one operation in flight wholly applied or not at all.
 //
-// PMEMD_CRASH_ITERATIONS sets the number of kills (default 300).
+// Where the kill lands does not depend on the machine's speed: the daemon
+// runs with PMEMD_TEST_CRASH_AT_PERSIST=N (lib/pool/crash_hook.h) and kills
+// itself right after its Nth pool persist step, N drawn from the seed. So
+// the kill lands inside an operation (between a persist and its answer),
+// or inside recovery at start-up, by construction.
+//
+// PMEMD_CRASH_ITERATIONS: the number of kills (default 300, at least 50);
+// PMEMD_CRASH_SEED: the seed (printed either way, to replay a failure).
 #include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <random>
-#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "pmemd/client.h"
+#include "pool/crash_hook.h"
 #include "pmemd/fs.h"
 #include "process.h"
 
@@ -97,11 +101,31 @@ class PoolCrashLoop : public ::testing::Test {
   std::optional<Op> pending_;  // sent, never answered: killed in flight
 };
 
-TEST_F(PoolCrashLoop, KilledAtRandomMomentsRecoversExactlyTheAcknowledgedState) {
-  int iterations = 300;
-  if (const char* e = std::getenv("PMEMD_CRASH_ITERATIONS")) iterations = std::atoi(e);
+// A positive integer from the environment, or `dflt`; anything else fails
+// the test rather than silently running nothing.
+uint64_t EnvNumber(const char* name, uint64_t dflt) {
+  const char* v = std::getenv(name);
+  if (v == nullptr) return dflt;
+  char* end = nullptr;
+  uint64_t n = std::strtoull(v, &end, 0);
+  if (*v == '\0' || *end != '\0') {
+    ADD_FAILURE() << name << "='" << v << "' is not a number";
+    return 0;
+  }
+  return n;
+}
+
+TEST_F(PoolCrashLoop, KilledAtEveryKindOfPersistStepRecoversExactlyTheAcknowledgedState) {
+  constexpr uint64_t kMinIterations = 50;
+  const uint64_t iterations = EnvNumber("PMEMD_CRASH_ITERATIONS", 300);
+  ASSERT_GE(iterations, kMinIterations) << "fewer kills than that test nothing worth the name";
+  std::random_device rd;
+  const uint64_t seed = EnvNumber("PMEMD_CRASH_SEED", (uint64_t{rd()} << 32) | rd());
+  std::printf("[ crash loop ] seed %llu (replay with PMEMD_CRASH_SEED=%llu)\n",
+              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed));
+  RecordProperty("seed", std::to_string(seed));
   const auto t0 = std::chrono::steady_clock::now();
-  std::mt19937_64 rng(0x9e3779b97f4a7c15ull ^ static_cast<uint64_t>(::getpid()));
+  std::mt19937_64 rng(seed);
   const std::string socket = dir_.path() + "/s.sock", state = dir_.path() + "/state";
 
   Model model;
@@ -116,10 +140,19 @@ TEST_F(PoolCrashLoop, KilledAtRandomMomentsRecoversExactlyTheAcknowledgedState) 
     d.Kill();
   }
 
-  uint64_t acked = 0, in_flight_applied = 0, in_flight_not = 0;
-  for (int it = 0; it < iterations; ++it) {
+  uint64_t acked = 0, in_flight_applied = 0, in_flight_not = 0, in_recovery = 0;
+  for (uint64_t it = 0; it < iterations; ++it) {
+    // Steps at start-up (attach, replay, checkpoint) come first: small N
+    // kills recovery itself, larger N an operation of the stream.
+    const uint64_t crash_at = 1 + rng() % 40;
     DaemonProcess d(socket, state, {"--config", config_});
-    ASSERT_TRUE(d.Start()) << "iteration " << it << "\n" << d.Log();
+    d.SetEnv({std::string(kCrashAtPersistEnv) + "=" + std::to_string(crash_at)});
+    if (!d.Start()) {
+      ASSERT_EQ(d.Signal(0 /* reap only */, 10), -SIGKILL) << "iteration " << it << ": pmemd did not start\n"
+                                                           << d.Log();
+      ++in_recovery;  // died in recovery: the next start must still recover exactly
+      continue;
+    }
     auto client = Client::Connect(socket);
     ASSERT_TRUE(client.ok());
 
@@ -132,6 +165,7 @@ TEST_F(PoolCrashLoop, KilledAtRandomMomentsRecoversExactlyTheAcknowledgedState) 
     for (const auto& l : (*leases)["leases"])
       got.leases[l["name"]] = {l["pool_offset"], l["size"], l["align"]};
     const json& pool = (*pools)["pools"][0];
+    ASSERT_EQ(pool["state"], "attached") << pool.dump();
     for (const auto& b : pool["blocks"]) got.blocks.push_back(b["state"]);
     ASSERT_EQ(got.blocks.size(), kBlocks);
     for (const auto& s : got.blocks) ASSERT_TRUE(s == "online" || s == "offline") << "block left " << s;
@@ -184,45 +218,42 @@ TEST_F(PoolCrashLoop, KilledAtRandomMomentsRecoversExactlyTheAcknowledgedState) 
     model = got;
     pending_.reset();
 
-    // --- A stream of operations, killed at a random moment.
-    std::atomic<bool> stop{false};
+    // --- A stream of operations until the daemon kills itself. An error
+    // answer from a live daemon that is internal or io_error is a failure
+    // (a persist that failed), not a death.
     std::optional<Op> in_flight;
-    std::mutex mu;
-    std::thread worker([&] {
-      auto c = Client::Connect(socket);
-      if (!c.ok()) return;
-      std::mt19937_64 r(rng());
-      while (!stop.load()) {
-        Op op;
-        {
-          std::lock_guard lock(mu);
-          op = RandomOp(r, model);
-          in_flight = op;
-        }
-        auto res = c->Call(op.method, op.params);
-        if (!res.ok() && (res.status().code() == Code::kUnavailable || res.status().code() == Code::kIoError ||
-                          res.status().code() == Code::kInternal))
-          return;  // the daemon died: this op stays in flight
-        std::lock_guard lock(mu);
-        if (res.ok()) {
-          Apply(model, op, *res);
-          ++acked;
-        }
-        in_flight.reset();
+    uint64_t sent = 0;
+    for (; sent < 10000; ++sent) {
+      Op op = RandomOp(rng, model);
+      in_flight = op;
+      auto res = client->Call(op.method, op.params);
+      if (!res.ok() && res.status().code() == Code::kUnavailable) break;  // the daemon died
+      ASSERT_FALSE(!res.ok() && (res.status().code() == Code::kInternal || res.status().code() == Code::kIoError))
+          << "iteration " << it << ": a live pmemd answered " << op.method << " " << op.params.dump() << " with "
+          << res.status().ToString();
+      if (res.ok()) {
+        Apply(model, op, *res);
+        ++acked;
       }
-    });
-    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 30000));
-    d.Kill();
-    stop = true;
-    worker.join();
+      in_flight.reset();
+    }
+    ASSERT_LT(sent, 10000u) << "iteration " << it << ": pmemd did not die at persist step " << crash_at;
+    ASSERT_EQ(d.Signal(0 /* reap only */, 10), -SIGKILL) << "pmemd died otherwise than by its crash hook\n"
+                                                         << d.Log();
     pending_ = in_flight;
   }
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("[ crash loop ] %d SIGKILLs, %llu acknowledged operations, in-flight op applied %llu times, "
-              "not applied %llu; %.1f s\n",
-              iterations, static_cast<unsigned long long>(acked), static_cast<unsigned long long>(in_flight_applied),
-              static_cast<unsigned long long>(in_flight_not), s);
-  RecordProperty("iterations", iterations);
+  std::printf("[ crash loop ] %llu kills (%llu in recovery), %llu acknowledged operations, in-flight op applied "
+              "%llu times, not applied %llu; %.1f s; seed %llu\n",
+              static_cast<unsigned long long>(iterations), static_cast<unsigned long long>(in_recovery),
+              static_cast<unsigned long long>(acked), static_cast<unsigned long long>(in_flight_applied),
+              static_cast<unsigned long long>(in_flight_not), s, static_cast<unsigned long long>(seed));
+  RecordProperty("iterations", static_cast<int>(iterations));
+  // The kills must have landed where they are meant to: in operations
+  // (both before and after the point of no return) and in recovery.
+  EXPECT_GE(in_flight_applied, iterations / 20) << "too few kills after an operation's commit point";
+  EXPECT_GE(in_flight_not, iterations / 20) << "too few kills before an operation's commit point";
+  EXPECT_GE(in_recovery, iterations / 50) << "too few kills in recovery";
 }
 
 }  // namespace

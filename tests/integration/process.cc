@@ -121,6 +121,7 @@ bool DaemonProcess::Start(int timeout_s) {
     ::dup2(log, 1);
     ::dup2(log, 2);
     ::unsetenv("JOURNAL_STREAM");
+    for (const auto& e : env_) ::putenv(const_cast<char*>(e.c_str()));
     auto args = Argv(argv);
     ::execv(args[0], args.data());
     ::_exit(127);

@@ -37,6 +37,8 @@ class DaemonProcess {
   DaemonProcess(std::string socket, std::string state_dir, std::vector<std::string> extra = {});
   ~DaemonProcess();
 
+  // Environment variables ("NAME=value") for the next Start.
+  void SetEnv(std::vector<std::string> env) { env_ = std::move(env); }
   // Starts pmemd and waits until its socket answers; false on failure or exit.
   bool Start(int timeout_s = 30);
   // Sends `sig` and waits for exit; returns the exit code (-signal if killed).
@@ -52,7 +54,7 @@ class DaemonProcess {
 
  private:
   std::string socket_, state_dir_, log_path_;
-  std::vector<std::string> extra_;
+  std::vector<std::string> extra_, env_;
   pid_t pid_ = -1;
 };
 
