@@ -196,6 +196,56 @@ TEST(PoolTest, CreateIsIdempotentForTheSameParameters) {
   EXPECT_NE(diff.status().message().find("different parameters"), std::string::npos);
 }
 
+// Each field takes part in "the same request": a retry that differs in any
+// one of size, alignment, owner or labels is not a retry (issue 16).
+TEST(PoolTest, ARetryThatDiffersInAnyFieldIsAlreadyExistsAndChangesNothing) {
+  PoolFile f(32 * kM);
+  ASSERT_TRUE(Pool::Format(f.backing(), SmallPool()).ok());
+  auto pool = MustAttach(f);
+  ASSERT_TRUE(pool->OnlineBlocks(0, 4).ok());
+  const LeaseSpec base{"a", 2 * kM, 2 * kM, "db", {{"tier", "hot"}}};
+  auto a = pool->CreateLease(base);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  auto same = pool->CreateLease(base);
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(same->id, a->id);
+  std::vector<std::pair<std::string, LeaseSpec>> variants;
+  LeaseSpec v = base;
+  v.size = 4 * kM;
+  variants.push_back({"size", v});
+  v = base;
+  v.align = kK4;
+  variants.push_back({"align", v});
+  v = base;
+  v.owner = "web";
+  variants.push_back({"owner", v});
+  v = base;
+  v.owner = "";
+  variants.push_back({"no owner", v});
+  v = base;
+  v.labels = {{"tier", "cold"}};
+  variants.push_back({"label value", v});
+  v = base;
+  v.labels = {{"tier", "hot"}, {"zone", "a"}};
+  variants.push_back({"extra label", v});
+  v = base;
+  v.labels = {};
+  variants.push_back({"no labels", v});
+  const PoolStatus before = pool->Describe(true);
+  for (const auto& [what, spec] : variants) {
+    auto r = pool->CreateLease(spec);
+    EXPECT_EQ(r.status().code(), Code::kAlreadyExists) << what;
+    auto got = pool->GetLease("a");
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(got->id, a->id) << what;
+    EXPECT_EQ(got->size, base.size) << what;
+    EXPECT_EQ(got->owner, base.owner) << what;
+    EXPECT_EQ(got->labels, base.labels) << what;
+  }
+  EXPECT_EQ(pool->Describe(true).seq, before.seq) << "a refused retry wrote a record";
+  EXPECT_EQ(pool->ListLeases().size(), 1u);
+}
+
 TEST(PoolTest, BadInputIsExplainedAndChangesNothing) {
   PoolFile f(32 * kM);
   ASSERT_TRUE(Pool::Format(f.backing(), SmallPool()).ok());

@@ -212,6 +212,29 @@ TEST_F(DaemonTest, AStateDirOthersCanWriteIsRefusedWithTheFix) {
   EXPECT_TRUE(d.Start()) << d.Log();
 }
 
+// The documented batch limit, at its edge, over the socket (issue 16).
+TEST_F(DaemonTest, ABatchOfExactly256IsAnsweredAnd257IsRefused) {
+  auto d = StartDaemon();
+  auto c = Client::Connect(Socket());
+  ASSERT_TRUE(c.ok());
+  for (int n : {256, 257}) {
+    json batch = json::array();
+    for (int i = 0; i < n; ++i) batch.push_back({{"jsonrpc", "2.0"}, {"method", "version"}, {"id", i}});
+    auto r = c->RoundTrip(batch.dump());
+    ASSERT_TRUE(r.ok()) << n;
+    json j = json::parse(*r);
+    if (n == 256) {
+      ASSERT_TRUE(j.is_array()) << r->substr(0, 200);
+      ASSERT_EQ(j.size(), 256u);
+      for (int i = 0; i < n; ++i) EXPECT_EQ(j[i]["id"], i);
+      EXPECT_TRUE(j[255].contains("result"));
+    } else {
+      EXPECT_EQ(j["error"]["code"], -32600);
+      EXPECT_NE(j["error"]["message"].get<std::string>().find("limit of 256"), std::string::npos);
+    }
+  }
+}
+
 TEST_F(DaemonTest, BadRequestsOverTheSocketGetJsonRpcErrors) {
   auto d = StartDaemon();
   auto c = Client::Connect(Socket());
