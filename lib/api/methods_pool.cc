@@ -1,6 +1,8 @@
 // Pool, block and lease methods: thin readers of params over PoolManager
 // and Pool. Names are kebab-case verbs like the rest of the API
 // (create-pool, create-lease, online-blocks, ...).
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "pmemd/api.h"
@@ -137,12 +139,14 @@ Result<json> BlockOpResult(const std::string& op, const Pool& pool, Result<PoolB
   return json{{"pool", pool.name()}, {"blocks", std::move(blocks)}, {"rolled_back", false}};
 }
 
-// A file pool asked for by anyone but root is opened with the caller's
-// rights (pool_manager.h), so pmemd never writes where the caller could not.
+// A file pool asked for by anyone but root (or pmemd's own user) is opened
+// with the caller's rights (pool_manager.h), so pmemd never writes where the
+// caller could not.
 Status ReadTarget(JsonReader& r, const CallContext& ctx, PoolTarget* t) {
   r.Optional("device", &t->device);
   r.Optional("path", &t->path);
-  if (!t->path.empty() && ctx.peer.uid != 0) t->open_as = Credentials{ctx.peer.uid, ctx.peer.gid};
+  if (!t->path.empty() && ctx.peer.uid != 0 && ctx.peer.uid != ::geteuid())
+    t->open_as = Credentials{ctx.peer.uid, ctx.peer.gid};
   return r.status();
 }
 

@@ -191,6 +191,16 @@ TEST_F(DispatcherTest, MutatingMethodsNeedRootOrAdminGroup) {
   EXPECT_EQ(Call(line, unknown)["error"]["data"]["code"], "permission_denied");
 }
 
+// A per-user pmemd (the README's first command, as an ordinary user) serves
+// its own user: that user owns the process anyway.
+TEST_F(DispatcherTest, PmemdsOwnUserMayMutate) {
+  CallContext owner;
+  owner.peer = {true, 4, ::geteuid(), ::getegid()};
+  std::string out = dispatcher_.HandleLine(
+      R"({"jsonrpc":"2.0","method":"create-thing","params":{"size":4096},"id":1})", owner);
+  EXPECT_NE(out.find("\"result\""), std::string::npos) << out;
+}
+
 TEST_F(DispatcherTest, AdminGroupMembersMayMutate) {
   Dispatcher d(&registry_, AccessPolicy(gid_t{4242}));
   CallContext member;

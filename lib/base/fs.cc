@@ -176,6 +176,15 @@ namespace {
 
 Result<UniqueFd> OpenAs(const Credentials& who, const std::string& path, int flags, mode_t mode) {
   if (path.find('\0') != std::string::npos) return Status::InvalidArgument("a path cannot hold a NUL byte");
+  if (who.uid == ::geteuid() && who.gid == ::getegid()) {
+    UniqueFd fd(::open(path.c_str(), flags | O_CLOEXEC, mode));
+    if (!fd.valid()) return Status::FromErrno(errno, "open " + path);
+    return fd;
+  }
+  if (::geteuid() != 0)
+    return Status::PermissionDenied("pmemd runs as uid " + std::to_string(::geteuid()) +
+                                    " and cannot open files with the rights of uid " + std::to_string(who.uid) +
+                                    "; run pmemd as root to serve other users' pool files");
   const std::vector<gid_t> groups = GroupsOf(who);
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return Status::FromErrno(errno, "socketpair");

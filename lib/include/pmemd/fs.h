@@ -74,7 +74,9 @@ std::vector<gid_t> GroupsOf(const Credentials& who);
 // its primary gid and the supplementary groups the user database gives it):
 // a child process takes those credentials, opens, and passes the descriptor
 // back. So a root daemon acting for a user never opens what that user could
-// not. O_CLOEXEC is always added.
+// not. O_CLOEXEC is always added. `who` being pmemd's own credentials is a
+// plain open; a pmemd that is not root cannot take another user's rights
+// (kPermissionDenied).
 Result<UniqueFd> OpenAs(const Credentials& who, const std::string& path, int flags, mode_t mode = 0600);
 
 // Reads a sysfs attribute, trailing newline removed.

@@ -73,7 +73,8 @@ class Registry {
 class AccessPolicy {
  public:
   // admin_gid: the group whose members may call mutating methods, besides
-  // root; nullopt lets only root mutate.
+  // root and pmemd's own user (who owns the process anyway: a per-user
+  // pmemd on the emulated platform serves its user); nullopt: no group.
   explicit AccessPolicy(std::optional<gid_t> admin_gid = std::nullopt) : admin_gid_(admin_gid) {}
   Status Check(const Method& m, const PeerCred& peer) const;
 
