@@ -180,6 +180,7 @@ class Media {
     if (crashed_) return Crashed();
     persist_(base_ + off, len);
     ++steps_;
+    if (hooks_) hooks_->Persisted(base_, size_, off, len);
     if (hooks_ && hooks_->CrashAfterPersist(step, steps_)) {
       crashed_ = true;
       return Crashed();
@@ -584,7 +585,7 @@ struct Pool::Impl {
         // the tables are ahead of the records replayed over them. Every
         // record sets its slot or blocks to a whole new value, so replaying
         // in order from the committed checkpoint ends in the same state
-        // whatever the tables held (PoolCrashTest.ACrashDuringRecovery...).
+        // whatever the tables held (PowerLossTest.PowerLostDuringRecoveryStillRecovers).
         slots[lc.slot] = pf::LeaseSlot{};
         slot_dirty[lc.slot] = true;
         return Status::Ok();

@@ -83,6 +83,17 @@ class PoolHooks {
     (void)n;
     return false;
   }
+  // Called right after [offset, offset+len) of the mapping at `base` (`size`
+  // bytes, the pool's backing from its first byte) was persisted, before
+  // CrashAfterPersist. A power-loss model keeps its durable image from these
+  // (lib/pool/power_loss_test.cc): what a pool stores but never persists is
+  // lost there, as on real pmem.
+  virtual void Persisted(const uint8_t* base, uint64_t size, uint64_t offset, uint64_t len) {
+    (void)base;
+    (void)size;
+    (void)offset;
+    (void)len;
+  }
   // Called before a block's pages change in an online/offline operation; a
   // non-OK status makes that block fail (and the operation roll back).
   virtual Status BlockFault(uint64_t block, BlockState to) {
