@@ -179,6 +179,83 @@ void CrashAndLosePower(const std::vector<Op>& ops, const Baseline& base, uint64_
   }
 }
 
+// Format acknowledges a pool only once it is durable; cut short, it leaves
+// either no pool or the new, empty one, never a pool that fails to attach.
+TEST(PowerLossTest, FormatIsDurableWhenItReturnsAndACrashInItLeavesNoHalfPool) {
+  uint64_t format_steps = 0, metadata_size = 0;
+  {
+    PoolFile f(kPoolBytes);
+    FaultHooks h;
+    ASSERT_TRUE(Pool::Format(f.backing(), SmallPool(), &h).ok());
+    format_steps = h.steps;
+    metadata_size = MustAttach(f)->Describe().data_offset;
+  }
+  ASSERT_GE(format_steps, 3u);
+  int none = 0, empty = 0;
+  for (uint64_t n = 1; n <= format_steps + 1; ++n) {
+    PoolFile f(kPoolBytes);
+    PowerLoss pl(std::string(metadata_size, '\0'));
+    pl.crash_at = n;  // format_steps + 1: no crash, the power fails after it returned
+    const bool acknowledged = Pool::Format(f.backing(), SmallPool(), &pl).ok() && n > format_steps;
+    WriteBytes(f.path(), pl.AfterPowerLoss(nullptr));
+    auto pool = Pool::Attach(f.backing(), Opts());
+    if (acknowledged) ASSERT_TRUE(pool.ok()) << "a formatted pool did not survive the power loss: " << pool.status().ToString();
+    if (pool.ok()) {
+      EXPECT_TRUE((*pool)->ListLeases().empty());
+      ++empty;
+    } else {
+      EXPECT_EQ(pool.status().code(), Code::kInvalidArgument) << "step " << n << ": " << pool.status().ToString();
+      ++none;
+    }
+  }
+  EXPECT_GT(none, 0);
+  EXPECT_GT(empty, 0);
+}
+
+// Formatting over a pool (force) and losing the power part way: the old
+// pool whole, no pool, or the new empty one; never the old pool's header
+// over the new, empty tables (its leases silently gone).
+TEST(PowerLossTest, ACrashWhileFormattingOverAPoolNeverLeavesTheOldHeaderOverNewTables) {
+  PoolFile f(kPoolBytes);
+  ASSERT_TRUE(Pool::Format(f.backing(), SmallPool("old")).ok());
+  std::string old_uuid;
+  uint64_t metadata_size = 0;
+  {
+    auto pool = MustAttach(f);
+    ASSERT_TRUE(pool->OnlineBlocks(0, 2).ok());
+    ASSERT_TRUE(pool->CreateLease(Spec("kept", 8 * kK4)).ok());
+    old_uuid = pool->Describe().uuid;
+    metadata_size = pool->Describe().data_offset;
+  }
+  const std::string old_image = ReadBytes(f.path(), metadata_size);
+  PoolFormatOptions fresh = SmallPool("new");
+  fresh.force = true;
+  int old_whole = 0, none = 0, fresh_empty = 0;
+  for (uint64_t n = 1;; ++n) {
+    WriteBytes(f.path(), old_image);
+    PowerLoss pl(old_image);
+    pl.crash_at = n;
+    const bool done = Pool::Format(f.backing(), fresh, &pl).ok() && !pl.crashed();
+    WriteBytes(f.path(), pl.AfterPowerLoss(nullptr));
+    auto pool = Pool::Attach(f.backing(), Opts());
+    if (!pool.ok()) {
+      EXPECT_EQ(pool.status().code(), Code::kInvalidArgument) << "step " << n << ": " << pool.status().ToString();
+      ++none;
+    } else if ((*pool)->Describe().uuid == old_uuid) {
+      EXPECT_EQ((*pool)->name(), "old") << "step " << n;
+      EXPECT_TRUE((*pool)->GetLease("kept").ok()) << "step " << n << ": the old header over new tables";
+      ++old_whole;
+    } else {
+      EXPECT_EQ((*pool)->name(), "new") << "step " << n;
+      EXPECT_TRUE((*pool)->ListLeases().empty()) << "step " << n;
+      ++fresh_empty;
+    }
+    if (done) break;
+  }
+  EXPECT_GT(none, 0);
+  EXPECT_GT(old_whole + fresh_empty, 0);
+}
+
 TEST(PowerLossTest, EveryPersistStepSurvivesLosingWhatWasNotPersisted) {
   const auto ops = Script();
   const Baseline base = RunWithoutCrash(ops);
