@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README command 2 (and what CI runs): install what is missing, build, and
 # run every test through CTest:
-#   1. debug build: unit, integration and benchmark smoke tests;
+#   1. debug build: unit, integration and benchmark smoke tests (not the
+#      mutation check, label mutation: scripts/mutate-persist.sh);
 #   2. the QEMU real-kernel tests (label vm) against the debug binaries;
 #   3. the unit tests under AddressSanitizer+UBSan, then ThreadSanitizer;
 #   4. each libFuzzer target for PMEMD_FUZZ_SECONDS (default 60) from its
@@ -57,7 +58,7 @@ cmake --preset debug >/dev/null
 cmake --build --preset debug -j"$jobs"
 
 step "unit, integration and benchmark smoke tests"
-run_ctest --preset debug -LE vm -j"$jobs"
+run_ctest --preset debug -LE 'vm|mutation' -j"$jobs"
 
 if [[ ${PMEMD_SKIP_VM:-0} != 1 ]]; then
   step "real-kernel tests in QEMU"
