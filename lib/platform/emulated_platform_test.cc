@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "platform/kernel_oracle_testing.h"
 #include "platform/label_store.h"
 #include "pmemd/fs.h"
 
@@ -74,6 +75,36 @@ TEST_F(EmulatedPlatformTest, LabelsOnDiskAppearAsNamespacesAndShrinkAvailable) {
   EXPECT_EQ(inv->regions[0].available_size, (1ull << 30) - (384ull << 20));
   // Free extents: [256M, 512M) and [640M, 1G): the larger is 384 MiB.
   EXPECT_EQ(inv->regions[0].max_available_extent, 384ull << 20);
+}
+
+TEST_F(EmulatedPlatformTest, PlansAndCreatedNamespacesHaveTheSizesTheKernelGives) {
+  auto p = NewEmulatedPlatform(config_, dir_, nullptr);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  namespace ko = kernel_oracle;
+  constexpr uint64_t kM = 1ull << 20;
+  // Each at the start of region0 (physical 4 GiB); expected sizes from the
+  // kernel's formulas (kernel_oracle_testing.h), not from the platform's rules.
+  struct Case {
+    NamespaceSpec spec;
+    uint64_t kernel_size;
+  } cases[] = {
+      {{.region = "region0", .mode = "fsdax", .size = 512 * kM}, *ko::PfnUsable(4ull << 30, 512 * kM, 2 * kM, true)},
+      {{.region = "region0", .mode = "devdax", .size = 256 * kM, .align = 4096, .map = "mem"},
+       *ko::PfnUsable(4ull << 30, 256 * kM, 4096, false)},
+      {{.region = "region0", .mode = "sector", .size = 256 * kM, .sector_size = 512}, ko::BttUsable(256 * kM, 512)},
+      {{.region = "region0", .mode = "raw", .size = 272 * kM}, 272 * kM},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.spec.mode);
+    auto plan = (*p)->PlanCreateNamespace(c.spec);
+    ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+    EXPECT_EQ(plan->size, c.kernel_size);
+    EXPECT_EQ(plan->metadata_size, *c.spec.size - c.kernel_size);
+    auto ns = (*p)->CreateNamespace(c.spec);
+    ASSERT_TRUE(ns.ok()) << ns.status().ToString();
+    EXPECT_EQ(ns->size, c.kernel_size);
+    ASSERT_TRUE((*p)->DestroyNamespace(ns->dev, true).ok());
+  }
 }
 
 TEST_F(EmulatedPlatformTest, CorruptLabelStoreIsRefusedNamingTheFile) {

@@ -66,33 +66,33 @@ Status NormalizeSpec(NamespaceSpec* s) {
 uint64_t PfnReservation(uint64_t raw_size, uint64_t align, const std::string& map) {
   // nd_pfn_init(): the info block occupies the first 8 KiB; with map=dev the
   // struct page array follows, 64 bytes for every 4 KiB page of the
-  // namespace; the data starts at the next multiple of the alignment.
+  // namespace; the data starts at the next multiple of the alignment, and
+  // never below memremap_compat_align(). (Physical starts are multiples of
+  // the alignment here: the planner refuses the others.)
   uint64_t npfns = (raw_size - kPfnInfoSize) / kPageSize;
   uint64_t reserve = kPfnInfoSize + (map == "dev" ? npfns * kStructPageSize : 0);
-  return AlignUp(reserve, std::max(align, kPageSize));
+  return AlignUp(reserve, std::max(align, kMemremapCompatAlign));
 }
 
 uint64_t BttUsableSize(uint64_t raw_size, uint32_t sector_size) {
-  // btt.c: arenas of at most 512 GiB, each with two 4 KiB info blocks, a
-  // flog of nfree (256) entries, a map of 4 bytes per block and the data;
-  // nfree blocks per arena are reserved for in-flight writes.
-  constexpr uint64_t kArenaMax = 512ull << 30;
-  constexpr uint64_t kNfree = 256;
-  constexpr uint64_t kInfo = 4096;
+  // btt.c (create_arenas, alloc_arena) over a v1.1 BTT, which starts 4 KiB
+  // into the namespace: arenas of at most 512 GiB (a last piece under
+  // 16 MiB is unused). Each, in whole 4 KiB pages, holds two info blocks and
+  // a log of nfree (256) 64-byte groups; one more page stays out of the
+  // split of the rest into a 4-byte map entry plus an internal block (the
+  // sector rounded up to 64) per LBA; nfree LBAs per arena are spares.
+  constexpr uint64_t kArenaMax = 512ull << 30, kArenaMin = 16ull << 20;
+  constexpr uint64_t kNfree = 256, kLogGroup = 64, kMapEntry = 4;
+  constexpr uint64_t kBttPage = 4096, kInitialOffset = 4096;
   const uint64_t lbasize = AlignUp(sector_size, 64);  // INT_LBASIZE_ALIGNMENT
-  uint64_t usable = 0;
-  uint64_t left = raw_size - kInfo;  // the BTT superblock area
-  while (left >= (16ull << 20)) {
+  uint64_t external_lbas = 0;
+  for (uint64_t left = raw_size > kInitialOffset ? raw_size - kInitialOffset : 0; left >= kArenaMin;) {
     uint64_t arena = std::min(left, kArenaMax);
-    uint64_t avail = arena - 2 * kInfo - AlignUp(kNfree * 64, kInfo);
-    uint64_t internal_nlba = avail / (lbasize + 4);
-    uint64_t map = AlignUp(internal_nlba * 4, kInfo);
-    internal_nlba = (avail - map) / lbasize;
-    if (internal_nlba <= kNfree) break;
-    usable += (internal_nlba - kNfree) * sector_size;
     left -= arena;
+    uint64_t avail = AlignDown(arena, kBttPage) - 2 * kBttPage - AlignUp(kNfree * kLogGroup, kBttPage);
+    external_lbas += (avail - kBttPage) / (lbasize + kMapEntry) - kNfree;
   }
-  return usable;
+  return external_lbas * sector_size;
 }
 
 uint64_t UsableSize(const NamespaceSpec& spec, uint64_t raw_size) {

@@ -22,6 +22,11 @@ inline constexpr uint64_t kPageSize = 4096;
 inline constexpr uint64_t kPfnInfoSize = 8192;      // SZ_8K before the memmap
 inline constexpr uint64_t kStructPageSize = 64;     // MAX_STRUCT_PAGE_SIZE
 inline constexpr uint64_t kDefaultNamespaceAlign = 2ull << 20;
+// The data of a fsdax/devdax namespace starts on a multiple of
+// max(align, memremap_compat_align()); that is SUBSECTION_SIZE, 2 MiB, on
+// x86-64, so a 4 KiB alignment reserves as much as 2 MiB does (measured:
+// lib/platform/testdata/kernel_sizes_*.json).
+inline constexpr uint64_t kMemremapCompatAlign = 2ull << 20;
 
 // Fills the defaults ndctl uses and checks the combination: mode is known,
 // map only for fsdax/devdax, align one of 4 KiB / 2 MiB / 1 GiB and only
@@ -30,7 +35,8 @@ inline constexpr uint64_t kDefaultNamespaceAlign = 2ull << 20;
 Status NormalizeSpec(NamespaceSpec* spec);
 
 // Bytes at the start of a fsdax/devdax namespace of raw_size that the pfn
-// info block and (map=dev) the struct page array take, rounded up to align.
+// info block and (map=dev) the struct page array take, rounded up to align
+// (at least kMemremapCompatAlign).
 uint64_t PfnReservation(uint64_t raw_size, uint64_t align, const std::string& map);
 
 // Usable bytes of a BTT (sector mode) over raw_size with sector_size.

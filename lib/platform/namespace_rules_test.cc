@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "platform/kernel_oracle_testing.h"
+
 namespace pmemd {
 namespace {
 
@@ -41,27 +43,57 @@ TEST(NamespaceRulesTest, BadCombinationsNameTheFix) {
   EXPECT_FALSE(NormalizeSpec(&s).ok());
 }
 
-TEST(NamespaceRulesTest, PfnReservationMatchesTheKernelFormula) {
-  // 1 GiB map=dev, 2 MiB align: 8 KiB + 64 B x 262142 pages = 16785408,
-  // rounded up to 2 MiB: 18 MiB.
-  EXPECT_EQ(PfnReservation(kG, 2 * kM, "dev"), 18 * kM);
-  // map=mem keeps only the info block, aligned.
-  EXPECT_EQ(PfnReservation(kG, 2 * kM, "mem"), 2 * kM);
-  EXPECT_EQ(PfnReservation(kG, 4096, "mem"), 8192u);
-  EXPECT_EQ(PfnReservation(kG, kG, "dev"), kG);
-  NamespaceSpec s{.mode = "fsdax"};
-  ASSERT_TRUE(NormalizeSpec(&s).ok());
-  EXPECT_EQ(UsableSize(s, 4 * kG), 4 * kG - PfnReservation(4 * kG, 2 * kM, "dev"));
-  // The reservation is 1/64 of the namespace, give or take alignment.
-  EXPECT_NEAR(static_cast<double>(PfnReservation(64 * kG, 2 * kM, "dev")), 64.0 * kG / 64, 2.0 * kM);
+// Raw sizes to sweep: multiples of the 16 MiB region alignment from small
+// to beyond one BTT arena, with irregular steps.
+std::vector<uint64_t> RawSizes() {
+  std::vector<uint64_t> v;
+  for (uint64_t s = 16 * kM; s <= 4 * kG; s += 16 * kM * 7) v.push_back(s);
+  for (uint64_t s : {5 * kG, 64 * kG, 512 * kG, 512 * kG + 16 * kM, 1024 * kG + 32 * kM, 3000 * kG}) v.push_back(s);
+  return v;
 }
 
-TEST(NamespaceRulesTest, BttLeavesMostOfTheSpace) {
-  uint64_t u = BttUsableSize(kG, 4096);
-  EXPECT_LT(u, kG);
-  EXPECT_GT(u, kG - 8 * kM);
-  EXPECT_EQ(u % 4096, 0u);
-  EXPECT_LT(BttUsableSize(kG, 512), u + 1);
+TEST(NamespaceRulesTest, PfnReservationIsWhatTheKernelKeepsBeforeTheData) {
+  // Worked by hand from pfn_devs.c: 1 GiB map=dev at 2M: 8 KiB + 64 B x
+  // 262142 pages = 16785280, up to 2 MiB: 18 MiB (measured: 1054867456 usable).
+  EXPECT_EQ(PfnReservation(kG, 2 * kM, "dev"), 18 * kM);
+  // 4K alignment still starts the data on 2 MiB (memremap_compat_align):
+  // measured, map=mem over 256 MiB leaves 266338304 bytes.
+  EXPECT_EQ(PfnReservation(256 * kM, 4096, "mem"), 256 * kM - 266338304);
+  EXPECT_EQ(PfnReservation(kG, kG, "dev"), kG);
+  // Everywhere else, the kernel_oracle formula (checked against the fixtures
+  // in kernel_sizes_test.cc), at a 1 GiB-aligned physical start as the
+  // planner requires for 1G alignment.
+  for (uint64_t raw : RawSizes())
+    for (uint64_t align : {uint64_t{4096}, 2 * kM, kG})
+      for (const char* map : {"dev", "mem"}) {
+        if (raw % align) continue;  // the planner asks for whole multiples
+        SCOPED_TRACE(std::to_string(raw) + " bytes, align " + std::to_string(align) + ", map=" + map);
+        auto usable = kernel_oracle::PfnUsable(4 * kG, raw, align, std::string(map) == "dev");
+        NamespaceSpec s{.mode = "fsdax", .align = align, .map = map};
+        if (!usable) {
+          EXPECT_EQ(UsableSize(s, raw), 0u) << "the kernel refuses this";
+          continue;
+        }
+        EXPECT_EQ(PfnReservation(raw, align, map), raw - *usable);
+        EXPECT_EQ(UsableSize(s, raw), *usable);
+        s.mode = "devdax";
+        EXPECT_EQ(UsableSize(s, raw), *usable);
+      }
+}
+
+TEST(NamespaceRulesTest, BttUsableSizeIsTheKernelsExternalBlocksTimesTheSectorSize) {
+  // Measured on 6.1 (testdata/kernel_sizes_nvdimm_*.json).
+  EXPECT_EQ(BttUsableSize(256 * kM, 4096), 267091968u);
+  EXPECT_EQ(BttUsableSize(kG, 512), 1065254400u);
+  // Several arenas, a last piece too small for one, every sector size: the
+  // kernel_oracle formula.
+  for (uint64_t raw : RawSizes())
+    for (uint32_t sector : {512u, 520u, 528u, 4096u, 4104u, 4160u, 4224u}) {
+      SCOPED_TRACE(std::to_string(raw) + " bytes, sector " + std::to_string(sector));
+      EXPECT_EQ(BttUsableSize(raw, sector), kernel_oracle::BttUsable(raw, sector));
+    }
+  NamespaceSpec s{.mode = "sector", .sector_size = 512};
+  EXPECT_EQ(UsableSize(s, 2 * kG), 2130672640u);  // measured
 }
 
 TEST(NamespaceRulesTest, ChooseExtentFirstFitAndLargest) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "platform/kernel_oracle_testing.h"
 #include "platform/namespace_rules.h"
 
 namespace pmemd::ndctl {
@@ -48,15 +49,23 @@ NamespaceSpec Spec(const std::string& mode, std::optional<uint64_t> size, std::o
   return s;
 }
 
-TEST(NdctlPlan, FsdaxSizeIsRawMinusPfnReservationAtTheSeed) {
+// What the kernel leaves usable (kernel_oracle_testing.h, not the planner's
+// own rules) of a map=dev namespace at `offset` into OneRegion().
+uint64_t KernelPfnUsable(uint64_t offset, uint64_t raw, uint64_t align) {
+  auto usable = kernel_oracle::PfnUsable(4 * kGiB + offset, raw, align, /*map_dev=*/true);
+  EXPECT_TRUE(usable) << "the kernel refuses " << raw << " bytes at " << offset;
+  return usable.value_or(0);
+}
+
+TEST(NdctlPlan, FsdaxSizeIsWhatTheKernelLeavesAfterItsMetadataAtTheSeed) {
   auto plan = PlanCreate(OneRegion(), Spec("fsdax", 512 * kMiB));
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   EXPECT_EQ(plan->dev, "namespace0.0");
   EXPECT_EQ(plan->region, "region0");
   EXPECT_EQ(plan->offset, 0u);
   EXPECT_EQ(plan->raw_size, 512 * kMiB);
-  EXPECT_EQ(plan->size, 512 * kMiB - PfnReservation(512 * kMiB, 2 * kMiB, "dev"));
-  EXPECT_EQ(plan->metadata_size, PfnReservation(512 * kMiB, 2 * kMiB, "dev"));
+  EXPECT_EQ(plan->size, KernelPfnUsable(0, 512 * kMiB, 2 * kMiB));
+  EXPECT_EQ(plan->metadata_size, 512 * kMiB - plan->size);
   EXPECT_EQ(plan->map, "dev");
   EXPECT_TRUE(IsUuid(plan->uuid));
 }
@@ -74,7 +83,7 @@ TEST(NdctlPlan, CallersUuidIsKeptAndMustBeUnique) {
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   EXPECT_EQ(plan->uuid, s.uuid);
   EXPECT_EQ(plan->offset, 256 * kMiB);  // after the existing one: first fit
-  EXPECT_EQ(plan->size, BttUsableSize(256 * kMiB, 4096));
+  EXPECT_EQ(plan->size, 267091968u);  // the kernel's BTT over 256 MiB (testdata/kernel_sizes_nvdimm_*.json)
 }
 
 TEST(NdctlPlan, DefaultSizeIsTheLargestExtentRoundedToTheAlignment) {
@@ -136,7 +145,7 @@ TEST(NdctlPlan, ReconfigureKeepsTheExtentAndChecksAlignment) {
   EXPECT_EQ(plan->offset, 256 * kMiB);
   EXPECT_EQ(plan->raw_size, kGiB);
   EXPECT_EQ(plan->name, "db");
-  EXPECT_EQ(plan->size, kGiB - PfnReservation(kGiB, 2 * kMiB, "dev"));
+  EXPECT_EQ(plan->size, KernelPfnUsable(256 * kMiB, kGiB, 2 * kMiB));
   EXPECT_EQ(PlanReconfigure(f, "namespace0.1", Spec("devdax", std::nullopt, kGiB)).status().code(),
             Code::kInvalidArgument);
   EXPECT_EQ(PlanReconfigure(f, "namespace0.1", Spec("fsdax", 512 * kMiB)).status().code(), Code::kInvalidArgument);

@@ -44,6 +44,38 @@ class OwnerTest : public ::testing::Test {
     auto text = ReadFile(dir_ + "/intents.json");
     return text.ok() ? json::parse(*text) : json{{"intents", json::array()}};
   }
+  // One intent as PlatformOwner writes it (owner.cc, Begin).
+  static json Intent(uint64_t id, const std::string& op, json args) {
+    return {{"id", id}, {"op", op}, {"region", "region0"}, {"args", std::move(args)}};
+  }
+  // Opens the owner over `intents` left by a crash; expects each to be
+  // reconciled, in order, with an action containing the matching text, and
+  // the journal to be empty afterwards.
+  std::unique_ptr<PlatformOwner> Reconcile(json intents, const std::vector<std::string>& actions) {
+    WriteJournal(std::move(intents));
+    auto o = Open();
+    if (!o) return o;
+    EXPECT_EQ(o->reconciled().size(), actions.size());
+    for (size_t i = 0; i < actions.size() && i < o->reconciled().size(); ++i)
+      EXPECT_NE(o->reconciled()[i].find(actions[i]), std::string::npos) << o->reconciled()[i];
+    EXPECT_TRUE(Journal()["intents"].empty());
+    return o;
+  }
+  // A 2 GiB devdax namespace whose dax0.0 is system-ram, all blocks online
+  // unless `offline`; made straight on the platform, as before a crash.
+  void MakeSystemRam(bool offline) {
+    auto p = NewPlatform();
+    ASSERT_TRUE(p->CreateNamespace({.region = "region0", .mode = "devdax", .size = 2 * kG}).ok());
+    ASSERT_TRUE(p->ReconfigureDevice("dax0.0", "system-ram", true, true).ok());
+    if (offline) ASSERT_TRUE(p->OfflineMemory("dax0.0").ok());
+  }
+  static void ExpectAllOnline(const Inventory& inv) {
+    ASSERT_EQ(inv.dax_devices.size(), 1u);
+    EXPECT_EQ(inv.dax_devices[0].mode, "system-ram");
+    EXPECT_GT(inv.dax_devices[0].total_memblocks.value_or(0), 0u);
+    EXPECT_EQ(inv.dax_devices[0].online_memblocks, inv.dax_devices[0].total_memblocks);
+    for (const auto& m : inv.memory_blocks) EXPECT_EQ(m.state, "online");
+  }
 
   std::string dir_;
   EmulatedConfig config_;
@@ -118,21 +150,101 @@ TEST_F(OwnerTest, InterruptedCreateThatCompletedIsKept) {
 }
 
 TEST_F(OwnerTest, InterruptedOfflineIsUndone) {
+  MakeSystemRam(/*offline=*/true);  // as if the crash came after the last block
+  auto o = Reconcile({Intent(3, "offline-memory", {{"chardev", "dax0.0"}, {"movable", true}})},
+                     {"undone: dax0.0's memory is online again"});
+  ASSERT_TRUE(o);
+  ExpectAllOnline(*o->List());
+}
+
+TEST_F(OwnerTest, InterruptedOnlineIsFinished) {
+  MakeSystemRam(/*offline=*/true);  // as if the crash came before the first block
+  auto o = Reconcile({Intent(4, "online-memory", {{"chardev", "dax0.0"}, {"movable", true}})},
+                     {"finished onlining dax0.0"});
+  ASSERT_TRUE(o);
+  ExpectAllOnline(*o->List());
+}
+
+TEST_F(OwnerTest, InterruptedReconfigureDeviceToSystemRamIsFinished) {
   {
     auto p = NewPlatform();
-    auto n = p->CreateNamespace({.region = "region0", .mode = "devdax", .size = 2 * kG});
-    ASSERT_TRUE(n.ok());
-    ASSERT_TRUE(p->ReconfigureDevice("dax0.0", "system-ram", true, true).ok());
-    ASSERT_TRUE(p->OfflineMemory("dax0.0").ok());  // as if the crash came after the last block
+    ASSERT_TRUE(p->CreateNamespace({.region = "region0", .mode = "devdax", .size = 2 * kG}).ok());
   }
-  WriteJournal({{{"id", 3}, {"op", "offline-memory"}, {"region", "region0"},
-                 {"args", {{"chardev", "dax0.0"}, {"movable", true}}}}});
-  auto o = Open();
-  ASSERT_EQ(o->reconciled().size(), 1u);
+  auto o = Reconcile({Intent(5, "reconfigure-device",
+                             {{"chardev", "dax0.0"}, {"mode", "system-ram"}, {"online", true}, {"movable", true}})},
+                     {"finished: dax0.0 is system-ram"});
+  ASSERT_TRUE(o);
+  ExpectAllOnline(*o->List());
+}
+
+TEST_F(OwnerTest, InterruptedDestroyIsFinishedAndACompletedOneIsLeftAlone) {
+  std::string uuid;
+  {
+    auto p = NewPlatform();
+    auto n = p->CreateNamespace({.region = "region0", .mode = "fsdax", .size = kG});
+    ASSERT_TRUE(n.ok());
+    uuid = n->raw_uuid.value_or(n->uuid.value_or(""));
+  }
+  auto o = Reconcile({Intent(1, "destroy-namespace", {{"dev", "namespace0.0"}, {"uuid", uuid}}),
+                      Intent(2, "destroy-namespace",
+                             {{"dev", "namespace0.1"}, {"uuid", "00000000-0000-4000-8000-000000000001"}})},
+                     {"finished destroying namespace0.0", "it had completed"});
+  ASSERT_TRUE(o);
+  EXPECT_TRUE(o->List()->namespaces.empty());
+  EXPECT_EQ(o->List()->regions[0].available_size, 4 * kG);
+}
+
+TEST_F(OwnerTest, InterruptedEnableAndDisableAreFinishedAndAGoneNamespaceIsSkipped) {
+  {
+    auto p = NewPlatform();
+    ASSERT_TRUE(p->CreateNamespace({.region = "region0", .mode = "fsdax", .size = kG}).ok());
+    ASSERT_TRUE(p->CreateNamespace({.region = "region0", .mode = "fsdax", .size = kG}).ok());
+    ASSERT_TRUE(p->DisableNamespace("namespace0.0").ok());
+  }
+  auto o = Reconcile({Intent(1, "enable-namespace", {{"dev", "namespace0.0"}}),
+                      Intent(2, "disable-namespace", {{"dev", "namespace0.1"}}),
+                      Intent(3, "enable-namespace", {{"dev", "namespace0.7"}})},
+                     {"finished: namespace0.0 enabled", "finished: namespace0.1 disabled",
+                      "namespace0.7 no longer exists"});
+  ASSERT_TRUE(o);
   auto inv = *o->List();
-  ASSERT_EQ(inv.dax_devices.size(), 1u);
-  EXPECT_EQ(inv.dax_devices[0].online_memblocks, inv.dax_devices[0].total_memblocks);
-  for (const auto& m : inv.memory_blocks) EXPECT_EQ(m.state, "online");
+  ASSERT_EQ(inv.namespaces.size(), 2u);
+  EXPECT_TRUE(inv.namespaces[0].enabled);
+  EXPECT_FALSE(inv.namespaces[1].enabled);
+}
+
+TEST_F(OwnerTest, InterruptedReconfigureNamespaceIsFinishedOrKeptWhenItHadCompleted) {
+  const std::string done_uuid = "11111111-2222-4333-8444-555555555555";
+  {
+    auto p = NewPlatform();
+    ASSERT_TRUE(p->CreateNamespace({.region = "region0", .mode = "fsdax", .size = kG}).ok());
+    ASSERT_TRUE(p->CreateNamespace({.region = "region0", .mode = "fsdax", .size = kG}).ok());
+    // namespace0.1 got all the way to devdax before the crash.
+    ASSERT_TRUE(p->ReconfigureNamespace("namespace0.1", {.mode = "devdax", .uuid = done_uuid}).ok());
+  }
+  auto o = Reconcile(
+      {Intent(1, "reconfigure-namespace",
+              {{"dev", "namespace0.0"},
+               {"spec", {{"mode", "devdax"}, {"uuid", "aaaaaaaa-2222-4333-8444-555555555555"}}}}),
+       Intent(2, "reconfigure-namespace", {{"dev", "namespace0.1"}, {"spec", {{"mode", "devdax"}, {"uuid", done_uuid}}}}),
+       Intent(3, "reconfigure-namespace", {{"dev", "namespace0.5"}, {"spec", {{"mode", "devdax"}}}})},
+      {"finished reconfiguring namespace0.0 to devdax", "it had completed: namespace0.1 is devdax",
+       "namespace0.5 no longer exists"});
+  ASSERT_TRUE(o);
+  auto inv = *o->List();
+  ASSERT_EQ(inv.namespaces.size(), 2u);
+  EXPECT_EQ(inv.namespaces[0].mode, "devdax");
+  EXPECT_EQ(inv.namespaces[1].mode, "devdax");
+  EXPECT_EQ(inv.namespaces[1].raw_uuid.value_or(inv.namespaces[1].uuid.value_or("")), done_uuid);
+}
+
+TEST_F(OwnerTest, UnknownOperationInTheJournalIsCorruptionAndKeptForAHuman) {
+  WriteJournal({Intent(9, "resize-namespace", {{"dev", "namespace0.0"}})});
+  auto o = PlatformOwner::Open(NewPlatform(), dir_ + "/intents.json", &events_);
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.status().code(), Code::kCorruption);
+  EXPECT_NE(o.status().message().find("unknown operation 'resize-namespace'"), std::string::npos);
+  EXPECT_EQ(Journal()["intents"].size(), 1u);
 }
 
 TEST_F(OwnerTest, UnreadableJournalIsRefused) {

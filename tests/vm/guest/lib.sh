@@ -181,6 +181,73 @@ pmemctl_fails() {
 	printf '%s\n' "$_out"
 }
 
+# Kernel size fixtures (kernel_sizes*.sh): ndctl only, no pmemd.
+# size_measure HOW MODE MAP ALIGN SECTOR SIZE: configures a namespace with
+# `ndctl create-namespace` (HOW is "-r region0" to create one or "-e
+# namespace0.0 -f" to reconfigure in place; "-" leaves an option to ndctl's
+# default), records the request and what the kernel made of it as one line
+# of $SIZES_FILE, and sets size_dev to the namespace ("" when ndctl refused).
+# Sizes and alignments are in bytes. A refusal is recorded, not fatal:
+# size_report fails the scenario for the ones not listed as expected.
+SIZES_FILE=/tmp/kernel_sizes.lines
+size_measure() {
+	_how=$1 _mode=$2 _map=$3 _align=$4 _sector=$5 _size=$6
+	# shellcheck disable=SC2086 # HOW is several words on purpose
+	set -- $_how -m "$_mode"
+	[ "$_map" = - ] || set -- "$@" -M "$_map"
+	[ "$_align" = - ] || set -- "$@" -a "$_align"
+	[ "$_sector" = - ] || set -- "$@" -l "$_sector"
+	[ "$_size" = - ] || set -- "$@" -s "$_size"
+	_req=$(printf '{"mode":"%s","map":%s,"align":%s,"sector_size":%s,"size":%s}' "$_mode" \
+		"$(_size_json_str "$_map")" "$(_size_json_num "$_align")" "$(_size_json_num "$_sector")" "$(_size_json_num "$_size")")
+	echo "+ ndctl create-namespace $*" >&2
+	if _out=$(ndctl create-namespace "$@" 2>/tmp/size_err); then
+		size_dev=$(printf '%s\n' "$_out" | sed -n 's/^ *"dev": *"\([^"]*\)".*/\1/p' | head -n 1)
+		_sys=/sys/bus/nd/devices/$size_dev
+		# ndctl's own answer, on one line (its JSON is pretty-printed).
+		printf '{"request":%s,"created":true,"dev":"%s","raw_size":%s,"resource":%s,"ndctl":%s}\n' "$_req" \
+			"$size_dev" "$(cat "$_sys/size")" "$(($(cat "$_sys/resource")))" "$(printf '%s' "$_out" | tr '\n\t' '  ')" \
+			>>"$SIZES_FILE"
+		info "created $size_dev: $(printf '%s' "$_out" | tr -d ' \n\t' | cut -c 1-160)"
+	else
+		size_dev=""
+		# shellcheck disable=SC1003 # a backslash to delete, not an escape
+		printf '{"request":%s,"created":false,"error":"%s"}\n' "$_req" "$(tr -d '"\\' </tmp/size_err | tr '\n\t' '  ')" \
+			>>"$SIZES_FILE"
+		info "refused: $(cat /tmp/size_err)"
+	fi
+}
+_size_json_num() { if [ "$1" = - ]; then echo null; else echo "$1"; fi; }
+_size_json_str() { if [ "$1" = - ]; then echo null; else echo "\"$1\""; fi; }
+
+# size_begin: records the region (region0) before anything is measured.
+size_begin() {
+	_region=$(ndctl_json -R | tr '\n\t' '  ')
+	_region_resource=$(($(cat /sys/bus/nd/devices/region0/resource)))
+	info "region0 at $_region_resource: $_region"
+	size_machine=$(printf '{"type":"%s","pmem_bytes":%s,"region_resource":%s,"region":%s}' \
+		"$VM_MACHINE" "$VM_PMEM_BYTES" "$_region_resource" "$_region")
+}
+
+# size_report EXPECTED_REFUSALS: prints the fixture document
+# between "==== kernel_sizes begin" and "==== kernel_sizes end" lines (one
+# entry a line, with the kernel's messages kept off the console meanwhile),
+# then fails unless the refused requests are exactly EXPECTED_REFUSALS, a
+# space-separated list of "mode/map/align/sector_size/size" ("-" for null).
+size_report() {
+	dmesg -n 1
+	{
+		echo "==== kernel_sizes begin"
+		printf '{"kernel":"%s","ndctl":"%s","machine":%s,"entries":[\n' "$(uname -r)" "$(ndctl --version)" "$size_machine"
+		sed '$!s/$/,/' "$SIZES_FILE"
+		echo ']}'
+		echo "==== kernel_sizes end"
+	} >&2
+	_refused=$(sed -n 's/^{"request":{"mode":"\([^"]*\)","map":\([^,]*\),"align":\([^,]*\),"sector_size":\([^,]*\),"size":\([^}]*\)},"created":false.*/\1\/\2\/\3\/\4\/\5/p' "$SIZES_FILE" |
+		tr -d '"' | sed 's/null/-/g' | tr '\n' ' ' | sed 's/ $//')
+	expect_eq "requests the kernel refused" "$_refused" "$1"
+}
+
 # Sizes.
 KiB=1024
 MiB=$((1024 * KiB))
