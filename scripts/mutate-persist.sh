@@ -32,10 +32,13 @@ for name in sorted(os.listdir(root)):
         src = text.splitlines()[line - 1]
         if re.match(r'\s*(Status|//)', src) and 'return' not in src:
             continue  # the definitions themselves
-        # Advisory writes whose loss loses nothing, so no test can kill them:
-        # who attached last (the OFD lock is what excludes) and a header copy
-        # rewritten from the good one (lost, it is rewritten at next attach).
-        if any(step in src for step in ('"attach-info"', '"detach-info"', '"header-repair-')):
+        # Writes whose loss alone loses nothing, so no test can kill them:
+        # who attached last (advisory: the OFD lock is what excludes); a
+        # header copy rewritten from the good one (lost, it is rewritten at
+        # the next attach); and either one of format's two header copies
+        # (both were invalidated durably first, and attach takes the good
+        # copy and repairs the other).
+        if any(step in src for step in ('"attach-info"', '"detach-info"', '"header-repair-', '"format-header-')):
             continue
         kinds = ['remove', 'halve'] if m.group(1) == 'Persist' else ['remove']
         for k in kinds:
@@ -93,7 +96,8 @@ EOF
   elif "$work/build/lib/pmemd_unit_tests" --gtest_filter="$tests" >"$work/test.log" 2>&1; then
     echo "mutant $label: SURVIVED"; survived+=("$label")
   else
-    echo "mutant $label: killed by $(grep -m1 -o '\[  FAILED  \] [A-Za-z]*\.[A-Za-z]*' "$work/test.log" | cut -c14-)"
+    by=$(sed -n 's/^\[  FAILED  \] \([A-Za-z]*\.[A-Za-z]*\) .*/\1/p' "$work/test.log" | head -1)
+    echo "mutant $label: killed by ${by:-a failing test}"
     killed=$((killed + 1))
   fi
   cp "$root/lib/pool/$file" "$work/src/lib/pool/$file"

@@ -215,20 +215,27 @@ TEST(PowerLossTest, FormatIsDurableWhenItReturnsAndACrashInItLeavesNoHalfPool) {
 // Formatting over a pool (force) and losing the power part way: the old
 // pool whole, no pool, or the new empty one; never the old pool's header
 // over the new, empty tables (its leases silently gone).
+// The old pool's lease sits in a high slot of a large lease table, so that
+// every part of the zeroed metadata must be durable before the new header.
 TEST(PowerLossTest, ACrashWhileFormattingOverAPoolNeverLeavesTheOldHeaderOverNewTables) {
   PoolFile f(kPoolBytes);
-  ASSERT_TRUE(Pool::Format(f.backing(), SmallPool("old")).ok());
+  PoolFormatOptions old_options = SmallPool("old");
+  old_options.max_leases = 256;
+  ASSERT_TRUE(Pool::Format(f.backing(), old_options).ok());
   std::string old_uuid;
   uint64_t metadata_size = 0;
   {
     auto pool = MustAttach(f);
     ASSERT_TRUE(pool->OnlineBlocks(0, 2).ok());
+    for (int i = 0; i < 255; ++i) ASSERT_TRUE(pool->CreateLease(Spec("f" + std::to_string(i), kK4)).ok());
     ASSERT_TRUE(pool->CreateLease(Spec("kept", 8 * kK4)).ok());
+    for (int i = 0; i < 255; ++i) ASSERT_TRUE(pool->DeleteLease("f" + std::to_string(i)).ok());
     old_uuid = pool->Describe().uuid;
     metadata_size = pool->Describe().data_offset;
   }
   const std::string old_image = ReadBytes(f.path(), metadata_size);
   PoolFormatOptions fresh = SmallPool("new");
+  fresh.max_leases = old_options.max_leases;
   fresh.force = true;
   int old_whole = 0, none = 0, fresh_empty = 0;
   for (uint64_t n = 1;; ++n) {
