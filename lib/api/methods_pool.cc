@@ -25,7 +25,8 @@ json CapacityJson(const PoolCapacity& c) {
 }
 
 json PoolJson(const PoolStatus& s) {
-  json j = {{"name", s.name}, {"uuid", s.uuid}, {"state", "attached"}};
+  json j = {{"name", s.name}, {"uuid", s.uuid}, {"state", s.failure.empty() ? "attached" : "failed"}};
+  if (!s.failure.empty()) j["error"] = s.failure;
   if (!s.backing.device.empty()) j["device"] = s.backing.device;
   if (!s.backing.namespace_.empty()) j["namespace"] = s.backing.namespace_;
   j["path"] = s.backing.path;

@@ -180,6 +180,9 @@ struct PoolStatus {
   uint64_t max_leases = 0;
   uint64_t badblock_count = 0;   // bad pages in the data area
   std::string granularity;       // what pmem2 reported: "byte", "cache_line", "page"
+  // Why the pool has failed (its media faulted or shrank: every mutation is
+  // refused, detach-pool is the way out); empty while it is well.
+  std::string failure;
   std::string init_strategy;     // the metadata array's
   uint64_t attach_ns = 0;        // Attach() start to ready
   uint64_t pages = 0;            // descriptors in the metadata array
