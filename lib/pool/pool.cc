@@ -463,7 +463,7 @@ Status Pool::Format(const PoolBacking& backing, const PoolFormatOptions& o, Pool
   }
   // 0. Allocate the metadata's blocks of a (sparse) file first: a full
   //    file system is then kNoSpace here, not a bus error while writing.
-  PMEMD_RETURN_IF_ERROR(m->Reserve(0, g.metadata_end, "pool " + o.name + " on " + where));
+  PMEMD_RETURN_IF_ERROR(m->Reserve(0, g.metadata_end, "pool " + o.name));
   // 1. Invalidate both header copies, so that a crash below leaves "not a
   //    pool" rather than an old header over new tables.
   pf::Header zero{};
