@@ -17,6 +17,12 @@
 // in the redo log, persisted with pmem2's persist function) before the call
 // returns. docs/pool-format.md describes the bytes on the media.
 //
+// The media are untrusted input: everything read from them is validated
+// before use (a pool that does not validate fails Attach with kCorruption),
+// and a bus error on the mapping or a backing file found shorter than the
+// pool turns the pool failed (Describe().failure says why; every mutation
+// is refused; the destructor writes nothing) instead of killing the process.
+//
 // Thread safety: every method may be called from any thread. Mutations of
 // one pool are serialized by its lock; reads
 // (Describe, GetLease, ListLeases) run concurrently with each other and wait
