@@ -188,27 +188,36 @@ json Dispatcher::HandleRequest(const json& req, const CallContext& ctx) const {
   return {{"jsonrpc", "2.0"}, {"result", std::move(r).value()}, {"id", id}};
 }
 
+namespace {
+
+// A string that is not UTF-8 (from damaged media, say) must not make
+// dump() throw outside every catch and abort the daemon: such bytes become
+// U+FFFD. The code that reads media validates its strings; this is the
+// last line.
+std::string Serialize(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+}  // namespace
+
 std::string Dispatcher::HandleLine(std::string_view line, const CallContext& ctx) const {
   Result<json> parsed = ParseJson(line);
   if (!parsed.ok())
-    return ErrorResponse(nullptr, kParseError, parsed.status().message()).dump();
+    return Serialize(ErrorResponse(nullptr, kParseError, parsed.status().message()));
   const json& req = *parsed;
   if (req.is_array()) {
-    if (req.empty()) return ErrorResponse(nullptr, kInvalidRequest, "an empty batch is not a request").dump();
+    if (req.empty()) return Serialize(ErrorResponse(nullptr, kInvalidRequest, "an empty batch is not a request"));
     if (req.size() > max_batch_)
-      return ErrorResponse(nullptr, kInvalidRequest,
-                           "batch of " + std::to_string(req.size()) + " requests exceeds the limit of " +
-                               std::to_string(max_batch_))
-          .dump();
+      return Serialize(ErrorResponse(nullptr, kInvalidRequest,
+                                     "batch of " + std::to_string(req.size()) + " requests exceeds the limit of " +
+                                         std::to_string(max_batch_)));
     json out = json::array();
     for (const auto& r : req) {
       json resp = HandleRequest(r, ctx);
       if (!resp.is_null()) out.push_back(std::move(resp));
     }
-    return out.empty() ? std::string() : out.dump();
+    return out.empty() ? std::string() : Serialize(out);
   }
   json resp = HandleRequest(req, ctx);
-  return resp.is_null() ? std::string() : resp.dump();
+  return resp.is_null() ? std::string() : Serialize(resp);
 }
 
 }  // namespace pmemd

@@ -143,6 +143,22 @@ TEST_F(DispatcherTest, ExceptionBecomesInternalError) {
   EXPECT_NE(r["error"]["message"].get<std::string>().find("boom"), std::string::npos);
 }
 
+TEST_F(DispatcherTest, BytesThatAreNotUtf8AreReplacedInsteadOfAbortingTheDaemon) {
+  ASSERT_TRUE(registry_
+                  .Add({"not-utf8", "Returns bytes that are not UTF-8", Access::kRead,
+                        [](const json& p, const CallContext&) -> Result<json> {
+                          if (p.is_object() && p.contains("fail")) return Status::Corruption("name p\xff");
+                          return json{{"name", "p\xff"}};
+                        }})
+                  .ok());
+  json r = Call(R"({"jsonrpc":"2.0","method":"not-utf8","id":1})");
+  EXPECT_EQ(r["result"]["name"], "p\xef\xbf\xbd");
+  json e = Call(R"({"jsonrpc":"2.0","method":"not-utf8","params":{"fail":1},"id":2})");
+  EXPECT_EQ(e["error"]["message"], "name p\xef\xbf\xbd");
+  json batch = Call(R"([{"jsonrpc":"2.0","method":"not-utf8","id":3}])");
+  EXPECT_EQ(batch[0]["result"]["name"], "p\xef\xbf\xbd");
+}
+
 TEST_F(DispatcherTest, NotificationsGetNoResponse) {
   EXPECT_EQ(dispatcher_.HandleLine(R"({"jsonrpc":"2.0","method":"echo"})", root_), "");
   EXPECT_EQ(dispatcher_.HandleLine(R"({"jsonrpc":"2.0","method":"nope"})", root_), "");
