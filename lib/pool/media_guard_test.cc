@@ -83,8 +83,10 @@ TEST(MediaGuardDeathTest, AFaultOutsideEveryGuardedRangeStillKills) {
   EXPECT_DEATH({ (void)p[2 * 4096]; }, "");
   // Guarded, but a different range: not caught either.
   EXPECT_DEATH({ (void)RunGuarded(m.base(), 4096, [&] { b = p[3 * 4096]; }); }, "");
-  // A SIGBUS sent by kill() is not a media fault.
-  EXPECT_EXIT({ (void)RunGuarded(m.base(), kLen, [&] { ::raise(SIGBUS); }); }, ::testing::KilledBySignal(SIGBUS), "");
+  // A SIGBUS sent by kill() is not a media fault. (Each of these dies by
+  // SIGBUS, or under AddressSanitizer, whose handler was there first, by
+  // its report and abort: either way through the previous handler.)
+  EXPECT_DEATH({ (void)RunGuarded(m.base(), kLen, [&] { ::raise(SIGBUS); }); }, "");
 }
 
 }  // namespace
