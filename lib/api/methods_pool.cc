@@ -26,11 +26,15 @@ json CapacityJson(const PoolCapacity& c) {
           {"alignments", std::move(aligns)}};
 }
 
-// `backing`: PoolManager::CheckBacking; a pool whose file is gone is
-// "degraded", with the reason in "error".
+// A pool whose media failed (a bus error) is "failed"; one whose file is
+// gone (PoolManager::CheckBacking) is "degraded"; the reason is in "error".
 json PoolJson(const PoolStatus& s, const Status& backing = Status::Ok()) {
-  json j = {{"name", s.name}, {"uuid", s.uuid}, {"state", backing.ok() ? "attached" : "degraded"}};
-  if (!backing.ok()) j["error"] = backing.message();
+  const char* state = !s.failure.empty() ? "failed" : backing.ok() ? "attached" : "degraded";
+  json j = {{"name", s.name}, {"uuid", s.uuid}, {"state", state}};
+  if (!s.failure.empty())
+    j["error"] = s.failure;
+  else if (!backing.ok())
+    j["error"] = backing.message();
   if (!s.backing.device.empty()) j["device"] = s.backing.device;
   if (!s.backing.namespace_.empty()) j["namespace"] = s.backing.namespace_;
   j["path"] = s.backing.path;

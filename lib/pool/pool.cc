@@ -4,6 +4,7 @@
 #include "pmemd/pool.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,11 +22,13 @@
 
 #include "extent_allocator.h"
 #include "format.h"
+#include "media_guard.h"
 #include "pmemd/events.h"
 #include "pmemd/fs.h"
 #include "pmemd/json_reader.h"
 #include "pmemd/log.h"
 #include "pmemd/text.h"
+#include "validate.h"
 
 namespace pmemd {
 
@@ -92,14 +95,6 @@ std::string Pmem2Error(const std::string& what, int rc) {
   return what + ": " + pmem2_errormsg() + " (pmem2 error " + std::to_string(rc) + ")";
 }
 
-bool ValidName(std::string_view n, bool allow_colon) {
-  if (n.empty() || n.size() > 63) return false;
-  for (char c : n)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' || (allow_colon && c == ':')))
-      return false;
-  return true;
-}
-
 std::string Human(uint64_t b) {
   static const char* u[] = {"", "K", "M", "G", "T"};
   int i = 0;
@@ -146,6 +141,13 @@ namespace {
 // The mapping of one pool's backing with the functions pmem2 chose for it
 // (taken once, when mapped), the OFD lock, and the persist-step counter the
 // test hooks see.
+//
+// Every access is bounds-checked against the mapping and runs under
+// RunGuarded: a bus error (the file truncated under the mapping, a full
+// file system under a sparse file, a media error) marks the media failed
+// and is returned as kIoError; from then on every access returns
+// kFailedPrecondition with the same explanation and nothing touches the
+// mapping again.
 class Media {
  public:
   static Result<std::unique_ptr<Media>> Open(const PoolBacking& b, PoolHooks* hooks);
@@ -154,31 +156,52 @@ class Media {
     if (src_) pmem2_source_delete(&src_);
   }
 
-  uint8_t* at(uint64_t off) const { return base_ + off; }
   uint64_t size() const { return size_; }
   pmem2_granularity granularity() const { return granularity_; }
   bool crashed() const { return crashed_; }
+  bool failed() const { return !failure_.empty(); }
+  const std::string& failure() const { return failure_; }
+  // Who the failure messages name ("pool p0") and what they advise
+  // ("detach-pool p0").
+  void SetSubject(std::string subject, std::string advice) {
+    subject_ = std::move(subject);
+    advice_ = std::move(advice);
+  }
 
+  // Copies out of the media.
+  Status Read(uint64_t off, void* dst, size_t len, std::string_view what) {
+    PMEMD_RETURN_IF_ERROR(Check(off, len, what));
+    return Guarded(what, [&] { std::memcpy(dst, base_ + off, len); });
+  }
   // Copies and persists: the only way pool code changes the media.
   Status Write(uint64_t off, const void* src, size_t len, std::string_view step) {
-    if (crashed_) return Crashed();
-    memcpy_(base_ + off, src, len, PMEM2_F_MEM_NOFLUSH);
+    PMEMD_RETURN_IF_ERROR(Store(off, src, len, step));
     return Persist(off, len, step);
   }
   // Stores without persisting; a later Persist of the range makes it durable.
-  Status Store(uint64_t off, const void* src, size_t len) {
-    if (crashed_) return Crashed();
-    memcpy_(base_ + off, src, len, PMEM2_F_MEM_NOFLUSH);
-    return Status::Ok();
+  Status Store(uint64_t off, const void* src, size_t len, std::string_view what = "store") {
+    PMEMD_RETURN_IF_ERROR(Check(off, len, what));
+    return Guarded(what, [&] { memcpy_(base_ + off, src, len, PMEM2_F_MEM_NOFLUSH); });
   }
-  Status Zero(uint64_t off, size_t len) {
-    if (crashed_) return Crashed();
-    memset_(base_ + off, 0, len, PMEM2_F_MEM_NOFLUSH);
-    return Status::Ok();
+  Status Zero(uint64_t off, size_t len, std::string_view what = "zero") {
+    PMEMD_RETURN_IF_ERROR(Check(off, len, what));
+    return Guarded(what, [&] { memset_(base_ + off, 0, len, PMEM2_F_MEM_NOFLUSH); });
   }
   Status Persist(uint64_t off, size_t len, std::string_view step) {
-    if (crashed_) return Crashed();
-    persist_(base_ + off, len);
+    PMEMD_RETURN_IF_ERROR(Check(off, len, step));
+    if (granularity_ == PMEM2_GRANULARITY_PAGE) {
+      // pmem2's page-granularity persist is msync, and it abort()s when
+      // msync fails (EIO after a media error): call msync here instead, so
+      // that the failure is this pool's, not the daemon's.
+      const uintptr_t a = reinterpret_cast<uintptr_t>(base_ + off), page = kPoolPageSize;
+      int err = 0;
+      PMEMD_RETURN_IF_ERROR(Guarded(step, [&] {
+        if (::msync(reinterpret_cast<void*>(a / page * page), len + a % page, MS_SYNC) != 0) err = errno;
+      }));
+      if (err) return Fail("msync of " + path_ + " failed: " + std::strerror(err), step);
+    } else {
+      PMEMD_RETURN_IF_ERROR(Guarded(step, [&] { persist_(base_ + off, len); }));
+    }
     ++steps_;
     if (hooks_) hooks_->Persisted(base_, size_, off, len);
     if (hooks_ && hooks_->CrashAfterPersist(step, steps_)) {
@@ -192,11 +215,66 @@ class Media {
     return Status::Internal("simulated crash after persist step " + std::to_string(steps_) +
                             ": the pool writes nothing more");
   }
+  // Before a mutation: not crashed, not failed, and (a file) not shorter
+  // than the pool. The size check alone would race with a truncation; the
+  // guard catches what it misses.
+  Status Usable() {
+    if (crashed_) return Crashed();
+    if (failed()) return FailedStatus(Code::kFailedPrecondition);
+    struct stat st{};
+    if (::fstat(fd_.get(), &st) == 0 && S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) < offset_ + size_)
+      return Fail("the file " + path_ + " is now " + std::to_string(st.st_size) + " bytes, shorter than the pool's end at " +
+                      std::to_string(offset_ + size_) + ": it was truncated",
+                  "a size check");
+    return Status::Ok();
+  }
+  // Allocates the backing's blocks for [off, off + len) of a file, so that
+  // writing them cannot fail for want of space (a sparse file on a full
+  // file system faults with SIGBUS instead). Nothing to do on a device.
+  Status Reserve(uint64_t off, uint64_t len, const std::string& what) {
+    if (!is_file_) return Status::Ok();
+    int err = ::posix_fallocate(fd_.get(), static_cast<off_t>(offset_ + off), static_cast<off_t>(len));
+    if (err == 0 || err == EOPNOTSUPP || err == EINVAL) return Status::Ok();  // nothing to reserve there
+    if (err == ENOSPC || err == EDQUOT || err == EFBIG)
+      return Status(Code::kNoSpace,
+                    what + " needs " + std::to_string(len) + " bytes of " + path_ + " allocated for its metadata, and the file system cannot (" +
+                        std::strerror(err) + "); free space there or choose another file",
+                    err);
+    return Status::FromErrno(err, "allocate " + std::to_string(len) + " bytes of " + path_);
+  }
 
  private:
   Media() = default;
 
+  Status Check(uint64_t off, uint64_t len, std::string_view what) {
+    if (crashed_) return Crashed();
+    if (failed()) return FailedStatus(Code::kFailedPrecondition);
+    if (!pf::RangeInside(off, len, size_))
+      return Status::Corruption(subject_ + ": " + std::string(what) + " at offset " + std::to_string(off) + ", " +
+                                std::to_string(len) + " bytes, lies outside the " + std::to_string(size_) +
+                                "-byte mapping; the pool's metadata is damaged");
+    return Status::Ok();
+  }
+  template <typename F>
+  Status Guarded(std::string_view what, F&& f) {
+    if (auto fault = RunGuarded(base_, size_, f))
+      return Fail(std::string(MediaFaultReason(fault->si_code)) + " at offset " + std::to_string(offset_ + fault->offset) +
+                      " of " + path_,
+                  what);
+    return Status::Ok();
+  }
+  Status Fail(std::string why, std::string_view what) {
+    failure_ = subject_ + "'s media is no longer accessible (" + why + ", during " + std::string(what) + ")" +
+               (advice_.empty() ? "" : "; " + advice_);
+    GetLogger("pool")->error("{}", failure_);
+    return FailedStatus(Code::kIoError);
+  }
+  Status FailedStatus(Code code) const { return Status(code, failure_, EIO); }
+
   UniqueFd fd_;
+  std::string path_, subject_, advice_, failure_;
+  uint64_t offset_ = 0;
+  bool is_file_ = false;
   pmem2_source* src_ = nullptr;
   pmem2_map* map_ = nullptr;
   uint8_t* base_ = nullptr;
@@ -244,6 +322,12 @@ Result<std::unique_ptr<Media>> Media::Open(const PoolBacking& b, PoolHooks* hook
   PMEMD_ASSIGN_OR_RETURN(m->fd_, OpenBacking(b, O_RDWR));
   struct stat st{};
   if (::fstat(m->fd_.get(), &st) != 0) return Status::FromErrno(errno, "stat " + b.path);
+  if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+    return Status::InvalidArgument(b.path + " is not a regular file or a dax device");
+  m->path_ = b.path;
+  m->subject_ = Where(b);
+  m->offset_ = b.offset;
+  m->is_file_ = S_ISREG(st.st_mode);
   if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) < b.offset + b.size)
     return Status::InvalidArgument(b.path + " holds " + std::to_string(st.st_size) + " bytes, fewer than offset " +
                                    std::to_string(b.offset) + " + size " + std::to_string(b.size));
@@ -309,11 +393,17 @@ CopyState CheckHeader(const pf::Header& h) {
   return CopyState::kValid;
 }
 
+// A header copy that passes its checksum is still checked: its name as the
+// API would, its geometry against itself and the `backing_size` bytes
+// mapped (a forgery can carry a good checksum).
+Status CheckHeaderContents(const pf::Header& h, uint64_t backing_size, const std::string& where) {
+  PMEMD_RETURN_IF_ERROR(pf::HeaderName(h, where).status());
+  return pf::CheckHeaderGeometry(h, backing_size, where);
+}
+
 // The valid header (A preferred), and which copies need rewriting.
-Result<pf::Header> ReadHeader(const uint8_t* base, const std::string& where, bool* repair_a, bool* repair_b) {
-  pf::Header a{}, b{};
-  std::memcpy(&a, base + pf::kHeaderAOffset, sizeof a);
-  std::memcpy(&b, base + pf::kHeaderBOffset, sizeof b);
+Result<pf::Header> ReadHeader(const pf::Header& a, const pf::Header& b, uint64_t backing_size, const std::string& where,
+                              bool* repair_a, bool* repair_b) {
   CopyState sa = CheckHeader(a), sb = CheckHeader(b);
   for (const pf::Header* h : {&a, &b})
     if (CheckHeader(*h) == CopyState::kNewer)
@@ -325,28 +415,26 @@ Result<pf::Header> ReadHeader(const uint8_t* base, const std::string& where, boo
       return Status::InvalidArgument(where + " is not a pmemd pool (no pool header); create-pool formats one");
     return Status::Corruption(where + ": both copies of the pool header fail their checksum; the pool is damaged");
   }
-  const pf::Header& h = sa == CopyState::kValid ? a : b;
-  *repair_a = sa != CopyState::kValid;
-  *repair_b = sb != CopyState::kValid || std::memcmp(&a, &b, sizeof a) != 0;
+  Status content_a = sa == CopyState::kValid ? CheckHeaderContents(a, backing_size, where) : Status::Ok();
+  Status content_b = sb == CopyState::kValid ? CheckHeaderContents(b, backing_size, where) : Status::Ok();
+  const bool a_ok = sa == CopyState::kValid && content_a.ok(), b_ok = sb == CopyState::kValid && content_b.ok();
+  if (!a_ok && !b_ok) return sa == CopyState::kValid ? content_a : content_b;
+  const pf::Header& h = a_ok ? a : b;
+  *repair_a = !a_ok;
+  *repair_b = !b_ok || std::memcmp(&a, &b, sizeof a) != 0;
   return h;
 }
 
-Status ValidateGeometry(const pf::Header& h, uint64_t backing_size, const std::string& where) {
-  auto bad = [&](const std::string& what) {
-    return Status::Corruption(where + ": pool header is inconsistent (" + what + ")");
-  };
-  if (h.pool_size > backing_size)
-    return bad("pool size " + std::to_string(h.pool_size) + " is larger than the " + std::to_string(backing_size) +
-               " bytes behind it");
-  if (!pf::IsPow2(h.block_size) || h.block_size < kPoolMinBlockSize) return bad("block size " + std::to_string(h.block_size));
-  if (h.lease_slot_size != pf::kLeaseSlotSize || h.checkpoint_offset != pf::kCheckpointOffset)
-    return bad("slot size or checkpoint offset");
-  pf::Geometry g = pf::ComputeGeometry(h.pool_size, h.block_size, h.lease_slots, h.log_size);
-  if (g.block_table_offset != h.block_table_offset || g.lease_table_offset != h.lease_table_offset ||
-      g.log_offset != h.log_offset || g.data_offset != h.data_offset || g.block_count != h.block_count ||
-      h.block_count == 0 || h.log_size < pf::kMinLogSize)
-    return bad("table offsets do not match the geometry");
-  return Status::Ok();
+// Both copies from the mapping, after checking that the mapping holds them.
+Result<pf::Header> ReadHeader(Media& m, const std::string& where, bool* repair_a, bool* repair_b) {
+  if (m.size() < pf::kMinBackingSize)
+    return Status::Corruption(where + " holds " + std::to_string(m.size()) + " bytes, fewer than the " +
+                              std::to_string(pf::kMinBackingSize) +
+                              " that a pool's headers and checkpoint take: it was truncated, or it is not a pool");
+  pf::Header a{}, b{};
+  PMEMD_RETURN_IF_ERROR(m.Read(pf::kHeaderAOffset, &a, sizeof a, "read header A"));
+  PMEMD_RETURN_IF_ERROR(m.Read(pf::kHeaderBOffset, &b, sizeof b, "read header B"));
+  return ReadHeader(a, b, m.size(), where, repair_a, repair_b);
 }
 
 }  // namespace
@@ -354,7 +442,7 @@ Status ValidateGeometry(const pf::Header& h, uint64_t backing_size, const std::s
 // ---- Format -------------------------------------------------------------------
 
 Status Pool::CheckFormat(uint64_t backing_size, const PoolFormatOptions& o, const std::string& where) {
-  if (!ValidName(o.name, false))
+  if (!pf::ValidPoolName(o.name))
     return Status::InvalidArgument("pool name " + Quote(o.name) + " is not 1 to 63 characters of A-Z a-z 0-9 . _ -");
   if (!pf::IsPow2(o.block_size) || o.block_size < kPoolMinBlockSize)
     return Status::InvalidArgument("block size " + std::to_string(o.block_size) +
@@ -382,17 +470,22 @@ Status Pool::Format(const PoolBacking& backing, const PoolFormatOptions& o, Pool
   PoolBacking b = backing;
   b.size = size;
   PMEMD_ASSIGN_OR_RETURN(auto m, Media::Open(b, hooks));
+  m->SetSubject("pool " + o.name + " (being formatted on " + where + ")",
+                "check the file or device and the file system's free space, then create-pool again");
   {
     bool ra = false, rb = false;
-    auto existing = ReadHeader(m->at(0), where, &ra, &rb);
+    auto existing = ReadHeader(*m, where, &ra, &rb);
     if (existing.ok() && !o.force)
-      return Status::AlreadyExists(where + " already holds pool '" + std::string(existing->name) + "' (uuid " +
+      return Status::AlreadyExists(where + " already holds pool '" + pf::HeaderName(*existing, where).value() + "' (uuid " +
                                    UuidString(existing->uuid) +
                                    "); attach-pool it, or pass force to overwrite it and every lease in it");
     if (!existing.ok() && existing.status().code() != Code::kInvalidArgument && !o.force)
       return Status(existing.status().code(),
                     existing.status().message() + "; pass force to format over it", 0);
   }
+  // 0. Allocate the metadata's blocks of a (sparse) file first: a full
+  //    file system is then kNoSpace here, not a bus error while writing.
+  PMEMD_RETURN_IF_ERROR(m->Reserve(0, g.metadata_end, "pool " + o.name));
   // 1. Invalidate both header copies, so that a crash below leaves "not a
   //    pool" rather than an old header over new tables.
   pf::Header zero{};
@@ -400,7 +493,7 @@ Status Pool::Format(const PoolBacking& backing, const PoolFormatOptions& o, Pool
   PMEMD_RETURN_IF_ERROR(m->Store(pf::kHeaderBOffset, &zero, sizeof zero));
   PMEMD_RETURN_IF_ERROR(m->Persist(0, pf::kCheckpointOffset, "format-invalidate-headers"));
   // 2. Metadata: zeroed tables and log, every block offline, checkpoint 0.
-  PMEMD_RETURN_IF_ERROR(m->Zero(pf::kCheckpointOffset, g.metadata_end - pf::kCheckpointOffset));
+  PMEMD_RETURN_IF_ERROR(m->Zero(pf::kCheckpointOffset, g.metadata_end - pf::kCheckpointOffset, "format-metadata"));
   std::vector<uint64_t> entries(g.block_count, pf::kBlockEntryTag | static_cast<uint64_t>(BlockState::kOffline));
   PMEMD_RETURN_IF_ERROR(m->Store(g.block_table_offset, entries.data(), entries.size() * 8));
   pf::CheckpointSlot cp{};
@@ -440,13 +533,27 @@ Status Pool::Format(const PoolBacking& backing, const PoolFormatOptions& o, Pool
 }
 
 Result<std::string> Pool::ReadName(const PoolBacking& backing) {
-  PMEMD_ASSIGN_OR_RETURN(UniqueFd fd, OpenBacking(backing, O_RDONLY));
-  std::vector<uint8_t> buf(pf::kCheckpointOffset);
-  if (::pread(fd.get(), buf.data(), buf.size(), static_cast<off_t>(backing.offset)) != static_cast<ssize_t>(buf.size()))
-    return Status::InvalidArgument(Where(backing) + " is not a pmemd pool (too short to hold a pool header)");
+  const std::string where = Where(backing);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer.
+  PMEMD_ASSIGN_OR_RETURN(UniqueFd fd, OpenBacking(backing, O_RDONLY | O_NONBLOCK | O_NOCTTY));
+  struct stat st{};
+  if (::fstat(fd.get(), &st) != 0) return Status::FromErrno(errno, "stat " + backing.path);
+  if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+    return Status::InvalidArgument(where + " is not a regular file or a dax device, so not a pmemd pool");
+  uint64_t size = backing.size ? backing.size : UINT64_MAX;
+  if (S_ISREG(st.st_mode))
+    size = std::min<uint64_t>(size, static_cast<uint64_t>(st.st_size) > backing.offset ? st.st_size - backing.offset : 0);
+  auto too_short = [&] {
+    return Status::InvalidArgument(where + " is not a pmemd pool (too short to hold a pool header)");
+  };
+  if (size < pf::kMinBackingSize) return too_short();
+  pf::Header a{}, b{};
+  for (auto [h, off] : {std::pair{&a, pf::kHeaderAOffset}, std::pair{&b, pf::kHeaderBOffset}})
+    if (::pread(fd.get(), h, sizeof *h, static_cast<off_t>(backing.offset + off)) != static_cast<ssize_t>(sizeof *h))
+      return too_short();
   bool ra = false, rb = false;
-  PMEMD_ASSIGN_OR_RETURN(pf::Header h, ReadHeader(buf.data(), Where(backing), &ra, &rb));
-  return std::string(h.name, strnlen(h.name, sizeof h.name));
+  PMEMD_ASSIGN_OR_RETURN(pf::Header h, ReadHeader(a, b, size, where, &ra, &rb));
+  return pf::HeaderName(h, where);
 }
 
 // ---- The attached pool ----------------------------------------------------------
@@ -513,10 +620,8 @@ struct Pool::Impl {
     l.owner.assign(s.owner, s.owner_len);
     l.created_ns = s.created_ns;
     if (s.labels_len) {
-      auto j = ParseJson(std::string_view(s.labels, s.labels_len));
-      if (j.ok() && j->is_object())
-        for (auto& [k, v] : j->items())
-          if (v.is_string()) l.labels[k] = v.get<std::string>();
+      // Checked at attach (CheckLeaseSlot) or built by CreateLease.
+      if (auto labels = pf::ParseLabels(std::string_view(s.labels, s.labels_len)); labels.ok()) l.labels = std::move(*labels);
     }
     return l;
   }
@@ -585,7 +690,7 @@ struct Pool::Impl {
         // the tables are ahead of the records replayed over them. Every
         // record sets its slot or blocks to a whole new value, so replaying
         // in order from the committed checkpoint ends in the same state
-        // whatever the tables held (PowerLossTest.PowerLostDuringRecoveryStillRecovers).
+        // whatever the tables held (PowerLossTest.ACrashDuringRecoveryRecoversTheSameState).
         slots[lc.slot] = pf::LeaseSlot{};
         slot_dirty[lc.slot] = true;
         return Status::Ok();
@@ -611,7 +716,7 @@ struct Pool::Impl {
   }
 
   Status CheckpointLocked() {
-    if (media->crashed()) return media->Crashed();
+    PMEMD_RETURN_IF_ERROR(media->Usable());
     if (log_tail == 0 && std::find(block_dirty.begin(), block_dirty.end(), true) == block_dirty.end() &&
         std::find(slot_dirty.begin(), slot_dirty.end(), true) == slot_dirty.end())
       return Status::Ok();
@@ -813,9 +918,12 @@ struct Pool::Impl {
 Status Pool::Impl::Load() {
   const std::string where = Where(backing);
   bool repair_a = false, repair_b = false;
-  PMEMD_ASSIGN_OR_RETURN(hdr, ReadHeader(media->at(0), where, &repair_a, &repair_b));
-  PMEMD_RETURN_IF_ERROR(ValidateGeometry(hdr, backing.size, where));
-  name.assign(hdr.name, strnlen(hdr.name, sizeof hdr.name));
+  // ReadHeader checks the mapping's size before reading either copy, and
+  // the chosen copy's name and geometry against the mapping: every offset
+  // and size used below comes from a header that passed.
+  PMEMD_ASSIGN_OR_RETURN(hdr, ReadHeader(*media, where, &repair_a, &repair_b));
+  PMEMD_ASSIGN_OR_RETURN(name, pf::HeaderName(hdr, where));
+  media->SetSubject("pool " + name, "detach-pool " + name);
   uuid = UuidString(hdr.uuid);
   seed = pf::UuidSeed(hdr.uuid);
   if (repair_a) {
@@ -829,7 +937,7 @@ Status Pool::Impl::Load() {
 
   // The checkpoint: the valid slot of the higher generation.
   pf::CheckpointSlot cps[2];
-  std::memcpy(cps, media->at(pf::kCheckpointOffset), sizeof cps);
+  PMEMD_RETURN_IF_ERROR(media->Read(pf::kCheckpointOffset, cps, sizeof cps, "read the checkpoint"));
   int best = -1;
   for (int i = 0; i < 2; ++i) {
     const auto& c = cps[i];
@@ -838,6 +946,9 @@ Status Pool::Impl::Load() {
     if (best < 0 || c.generation > cps[best].generation) best = i;
   }
   if (best < 0) return Status::Corruption(where + ": pool " + name + " has no valid checkpoint slot; the pool is damaged");
+  if (cps[best].seq > pf::kMaxSeq)
+    return Status::Corruption(where + ": pool " + name + " checkpoint slot " + std::to_string(best) + " names record " +
+                              std::to_string(cps[best].seq) + ", more than were ever written; the pool is damaged");
   ckpt_slot = best;
   ckpt_generation = cps[best].generation;
   seq = cps[best].seq;
@@ -846,7 +957,7 @@ Status Pool::Impl::Load() {
   blocks.assign(hdr.block_count, Block{});
   block_dirty.assign(hdr.block_count, false);
   std::vector<uint64_t> entries(hdr.block_count);
-  std::memcpy(entries.data(), media->at(hdr.block_table_offset), entries.size() * 8);
+  PMEMD_RETURN_IF_ERROR(media->Read(hdr.block_table_offset, entries.data(), entries.size() * 8, "read the block table"));
   for (uint64_t b = 0; b < hdr.block_count; ++b) {
     if ((entries[b] & ~uint64_t{0xff}) != pf::kBlockEntryTag || (entries[b] & 0xff) > 3)
       return Status::Corruption(where + ": pool " + name + " block table entry " + std::to_string(b) + " is damaged");
@@ -854,7 +965,8 @@ Status Pool::Impl::Load() {
   }
   slots.resize(hdr.lease_slots);
   slot_dirty.assign(hdr.lease_slots, false);
-  std::memcpy(slots.data(), media->at(hdr.lease_table_offset), hdr.lease_slots * sizeof(pf::LeaseSlot));
+  PMEMD_RETURN_IF_ERROR(
+      media->Read(hdr.lease_table_offset, slots.data(), hdr.lease_slots * sizeof(pf::LeaseSlot), "read the lease table"));
 
   // Replay: records in order from log offset 0, each the next seq with a
   // good checksum; the first that is not ends the log (a torn record was
@@ -863,14 +975,15 @@ Status Pool::Impl::Load() {
   for (;;) {
     if (pos + sizeof(pf::RecordHeader) > hdr.log_size) break;
     pf::RecordHeader h;
-    std::memcpy(&h, media->at(hdr.log_offset + pos), sizeof h);
+    PMEMD_RETURN_IF_ERROR(media->Read(hdr.log_offset + pos, &h, sizeof h, "read the log"));
     if (h.magic != pf::kRecordMagic || h.seq != seq + 1) break;
-    if (h.length > hdr.log_size - pos - sizeof h) {
+    // Append never writes a record of more than half the log.
+    if (h.length > hdr.log_size - pos - sizeof h || sizeof h + h.length > hdr.log_size / 2) {
       log->warn("pool {}: dropped torn log record {} at log offset {} (bad length)", name, h.seq, pos);
       break;
     }
     std::vector<uint8_t> buf(sizeof h + h.length);
-    std::memcpy(buf.data(), media->at(hdr.log_offset + pos), buf.size());
+    PMEMD_RETURN_IF_ERROR(media->Read(hdr.log_offset + pos, buf.data(), buf.size(), "read the log"));
     pf::RecordHeader zeroed = h;
     zeroed.checksum = 0;
     std::memcpy(buf.data(), &zeroed, sizeof zeroed);
@@ -898,12 +1011,12 @@ Status Pool::Impl::Load() {
   }
 
   // Leases: checksums, bounds, names, overlaps, online blocks.
-  const uint64_t data_end = hdr.data_offset + hdr.block_count * hdr.block_size;
   std::vector<std::pair<uint64_t, uint32_t>> by_offset;
   for (uint32_t s = 0; s < slots.size(); ++s) {
     const pf::LeaseSlot& l = slots[s];
     auto bad = [&](const std::string& what) {
-      return Status::Corruption(where + ": pool " + name + " lease slot " + std::to_string(s) + " " + what);
+      return Status::Corruption(where + ": pool " + name + " lease slot " + std::to_string(s) + " " + what +
+                                "; the pool cannot be attached (see Untrusted media in docs/pool-format.md)");
     };
     if (l.magic == 0) {
       free_slots.insert(s);
@@ -911,13 +1024,14 @@ Status Pool::Impl::Load() {
     }
     if (l.magic != pf::kLeaseMagic) return bad("is damaged (bad magic)");
     if (pf::Checksum(&l, offsetof(pf::LeaseSlot, checksum)) != l.checksum) return bad("fails its checksum");
-    std::string nm(l.name, std::min<size_t>(l.name_len, sizeof l.name));
-    bool align_ok = std::find(std::begin(kLeaseAlignments), std::end(kLeaseAlignments), l.align) != std::end(kLeaseAlignments);
-    if (!align_ok || l.length == 0 || l.length % l.align || l.offset % l.align || l.offset < hdr.data_offset ||
-        l.offset + l.length > data_end || l.id == 0)
-      return bad("(lease '" + nm + "') has an impossible extent");
+    // Lengths, name, owner, labels, extent and id; after this the slot's
+    // strings are safe to show and its extent lies inside the blocks.
+    if (Status st = pf::CheckLeaseSlot(l, hdr, seq); !st.ok()) return bad(st.message());
+    std::string nm(l.name, l.name_len);
     if (!by_name.emplace(nm, s).second) return bad("repeats the lease name '" + nm + "'");
-    by_id[l.id] = s;
+    if (!by_id.emplace(l.id, s).second)
+      return bad("(lease '" + nm + "') repeats the id " + std::to_string(l.id) + " of lease slot " +
+                 std::to_string(by_id[l.id]));
     by_offset.push_back({l.offset, s});
   }
   std::sort(by_offset.begin(), by_offset.end());
@@ -995,7 +1109,12 @@ Pool::~Pool() {
   if (!impl_) return;
   auto& im = *impl_;
   std::unique_lock lock(im.mu);
-  if (!im.media->crashed()) {
+  if (im.media->failed()) {
+    // Nothing is written to media that faulted; the log replays at the
+    // next attach, if the media come back.
+    im.log->info("pool {} detached without writing to its failed media", im.name);
+    im.Publish("pool", im.Object(), "failed", "detached");
+  } else if (!im.media->crashed()) {
     Status s = im.CheckpointLocked();
     pf::AttachInfo ai{pf::kAttachMagic, 0, NowNs(CLOCK_REALTIME), {}};
     if (s.ok()) s = im.media->Write(pf::kAttachInfoOffset, &ai, sizeof ai, "detach-info");
@@ -1032,6 +1151,7 @@ PoolStatus Pool::Describe(bool with_blocks) const {
   s.leases = im.by_name.size();
   s.max_leases = im.hdr.lease_slots;
   s.granularity = GranularityName(im.media->granularity());
+  s.failure = im.media->failure();
   MemMapStats ms = im.memmap->Stats();
   s.init_strategy = std::string(InitStrategyName(ms.requested_strategy));
   s.attach_ns = im.attach_ns;
@@ -1067,7 +1187,7 @@ PoolStatus Pool::Describe(bool with_blocks) const {
 Result<PoolBlockOpResult> Pool::OnlineBlocks(uint64_t first, uint64_t count) {
   auto& im = *impl_;
   std::unique_lock lock(im.mu);
-  if (im.media->crashed()) return im.media->Crashed();
+  PMEMD_RETURN_IF_ERROR(im.media->Usable());
   if (count == 0 || first >= im.blocks.size() || count > im.blocks.size() - first)
     return Status::InvalidArgument("blocks " + Range(first, std::max<uint64_t>(count, 1)) + ": pool " + im.name +
                                    " has blocks " + Range(0, im.blocks.size()));
@@ -1124,7 +1244,7 @@ Result<PoolBlockOpResult> Pool::OnlineBlocks(uint64_t first, uint64_t count) {
 Result<PoolBlockOpResult> Pool::OfflineBlocks(uint64_t first, uint64_t count) {
   auto& im = *impl_;
   std::unique_lock lock(im.mu);
-  if (im.media->crashed()) return im.media->Crashed();
+  PMEMD_RETURN_IF_ERROR(im.media->Usable());
   if (count == 0 || first >= im.blocks.size() || count > im.blocks.size() - first)
     return Status::InvalidArgument("blocks " + Range(first, std::max<uint64_t>(count, 1)) + ": pool " + im.name +
                                    " has blocks " + Range(0, im.blocks.size()));
@@ -1193,7 +1313,7 @@ Result<PoolBlockOpResult> Pool::OfflineBlocks(uint64_t first, uint64_t count) {
 
 Result<Lease> Pool::CreateLease(const LeaseSpec& spec) {
   auto& im = *impl_;
-  if (!ValidName(spec.name, true))
+  if (!pf::ValidLeaseName(spec.name))
     return Status::InvalidArgument("lease name '" + spec.name + "' is not 1 to 63 characters of A-Z a-z 0-9 . _ - :");
   if (std::find(std::begin(kLeaseAlignments), std::end(kLeaseAlignments), spec.align) == std::end(kLeaseAlignments))
     return Status::InvalidArgument("align " + std::to_string(spec.align) +
@@ -1215,7 +1335,7 @@ Result<Lease> Pool::CreateLease(const LeaseSpec& spec) {
                                      std::to_string(sizeof(pf::LeaseSlot::labels)) + " fit");
   }
   std::unique_lock lock(im.mu);
-  if (im.media->crashed()) return im.media->Crashed();
+  PMEMD_RETURN_IF_ERROR(im.media->Usable());
   if (auto it = im.by_name.find(spec.name); it != im.by_name.end()) {
     Lease l = im.LeaseAt(it->second);
     if (l.size == spec.size && l.align == spec.align && l.owner == spec.owner && l.labels == spec.labels) return l;
@@ -1275,7 +1395,7 @@ Result<Lease> Pool::CreateLease(const LeaseSpec& spec) {
 Status Pool::DeleteLease(const std::string& lease) {
   auto& im = *impl_;
   std::unique_lock lock(im.mu);
-  if (im.media->crashed()) return im.media->Crashed();
+  PMEMD_RETURN_IF_ERROR(im.media->Usable());
   auto it = im.by_name.find(lease);
   if (it == im.by_name.end()) return Status::NotFound("pool " + im.name + " has no lease '" + lease + "'");
   const uint32_t slot = it->second;

@@ -2,13 +2,17 @@
 // real pmemd; pools on a dax device and on a file; restart; a second
 // daemon; bad input.
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 
 #include <gtest/gtest.h>
 
 #include "pmemd/client.h"
+#include "format.h"
 #include "pmemd/fs.h"
 #include "process.h"
 
@@ -379,6 +383,95 @@ TEST_F(PoolCliTest, APoolWhoseFileWasRemovedIsDegradedAndHandsOutNoLease) {
   EXPECT_NE(again.err.find("now names another file"), std::string::npos) << again.err;
   Ok({"detach-pool", "r"});
   EXPECT_EQ(Contents(file), "impostor");
+}
+
+// ---- Untrusted media (issue 9) ---------------------------------------------------
+
+TEST_F(PoolCliTest, APoolFileTruncatedTo4KiBIsListedUnavailableAndTheDaemonServes) {
+  const std::string file = scratch_ + "/t.pool";
+  Ok({"create-pool", "t", "--path", file, "--size", "32M", "--block-size", "2M"});
+  EXPECT_EQ(d_->Signal(SIGTERM), 0);
+  std::filesystem::resize_file(file, 4096);
+  Start();  // crashed with SIGSEGV on every start before
+  json p = Ok({"list-pools"})["pools"];
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0]["state"], "unavailable");
+  EXPECT_NE(p[0]["error"].get<std::string>().find("holds 4096 bytes, fewer than the 12288"), std::string::npos) << p[0];
+  Ok({"create-pool", "other", "--path", scratch_ + "/o.pool", "--size", "32M", "--block-size", "2M"});
+  Ok({"detach-pool", "t"});
+  EXPECT_EQ(Ok({"list-pools"})["pools"].size(), 1u);
+}
+
+TEST_F(PoolCliTest, TruncatingAnAttachedPoolFailsThatPoolAndTheDaemonLives) {
+  const std::string file = scratch_ + "/cut.pool";
+  for (uint64_t size : {8192ull, 4096ull, 12288ull, 65536ull, 0ull}) {
+    SCOPED_TRACE("truncated to " + std::to_string(size));
+    Ok({"create-pool", "cut", "--path", file, "--size", "32M", "--block-size", "2M"});
+    Ok({"online-blocks", "cut", "0-1"});
+    Ok({"create-lease", "cut", "l", "--size", "8K", "--align", "4K"});
+    std::filesystem::resize_file(file, size);
+    RunResult r = Fail({"create-lease", "cut", "m", "--size", "4K", "--align", "4K"});
+    EXPECT_NE(r.err.find("pool cut's media is no longer accessible"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("detach-pool cut"), std::string::npos) << r.err;
+    ASSERT_TRUE(d_->running()) << d_->Log();
+    json p = Ok({"list-pools", "cut"})["pools"][0];
+    EXPECT_EQ(p["state"], "failed");
+    EXPECT_EQ(p["leases"], 1);
+    Ok({"detach-pool", "cut"});
+    EXPECT_TRUE(Ok({"list-pools"})["pools"].empty());
+    std::filesystem::remove(file);
+  }
+}
+
+TEST_F(PoolCliTest, APoolWhoseNameIsNotUtf8IsRefusedAndListPoolsStillWorks) {
+  const std::string file = scratch_ + "/n.pool";
+  Ok({"create-pool", "n", "--path", file, "--size", "32M", "--block-size", "2M"});
+  EXPECT_EQ(d_->Signal(SIGTERM), 0);
+  // Both header copies get the name "n\xff" with good checksums, as a
+  // hostile user could write them.
+  namespace pf = pool_format;
+  int fd = ::open(file.c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  pf::Header h;
+  ASSERT_EQ(::pread(fd, &h, sizeof h, 0), static_cast<ssize_t>(sizeof h));
+  std::memcpy(h.name, "n\xff", 3);
+  h.checksum = pf::Checksum(&h, offsetof(pf::Header, checksum));
+  ASSERT_EQ(::pwrite(fd, &h, sizeof h, pf::kHeaderAOffset), static_cast<ssize_t>(sizeof h));
+  ASSERT_EQ(::pwrite(fd, &h, sizeof h, pf::kHeaderBOffset), static_cast<ssize_t>(sizeof h));
+  ::close(fd);
+  Start();
+  json p = Ok({"list-pools"})["pools"];
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0]["state"], "unavailable");
+  EXPECT_NE(p[0]["error"].get<std::string>().find("pool name"), std::string::npos) << p[0];
+  Ok({"detach-pool", "n"});
+  RunResult r = Fail({"attach-pool", "--path", file});
+  EXPECT_NE(r.err.find("the pool name in the header"), std::string::npos) << r.err;
+  EXPECT_TRUE(Ok({"list-pools"})["pools"].empty());
+  ASSERT_TRUE(d_->running());
+}
+
+TEST_F(PoolCliTest, CreatePoolOnAFullFileSystemIsNoSpaceAndTheDaemonLives) {
+  // pmemd must see a small file system: this test process moves to a
+  // private mount namespace (root only) with a 1 MiB tmpfs, and the daemon,
+  // started again, inherits it.
+  d_.reset();
+  if (::geteuid() != 0 || ::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+    GTEST_SKIP() << "needs root to mount a small tmpfs in a private mount namespace";
+  const std::string small = scratch_ + "/small";
+  std::filesystem::create_directories(small);
+  ASSERT_EQ(::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=1m"), 0) << std::strerror(errno);
+  Start();
+  // A sparse 64 MiB file: ftruncate succeeds, the ~3 MiB of metadata (4096
+  // lease slots, a 1 MiB log) do not fit. It died with SIGBUS here before.
+  const std::string file = small + "/full.pool";
+  RunResult r = Fail({"create-pool", "full", "--path", file, "--size", "64M", "--block-size", "2M"});
+  EXPECT_NE(r.err.find("needs"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(file), std::string::npos) << r.err;
+  ASSERT_TRUE(d_->running()) << d_->Log();
+  EXPECT_TRUE(Ok({"list-pools"})["pools"].empty());
+  d_.reset();
+  ::umount2(small.c_str(), MNT_DETACH);
 }
 
 }  // namespace

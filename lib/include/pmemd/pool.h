@@ -17,6 +17,12 @@
 // in the redo log, persisted with pmem2's persist function) before the call
 // returns. docs/pool-format.md describes the bytes on the media.
 //
+// The media are untrusted input: everything read from them is validated
+// before use (a pool that does not validate fails Attach with kCorruption),
+// and a bus error on the mapping or a backing file found shorter than the
+// pool turns the pool failed (Describe().failure says why; every mutation
+// is refused; the destructor writes nothing) instead of killing the process.
+//
 // Thread safety: every method may be called from any thread. Mutations of
 // one pool are serialized by its lock; reads
 // (Describe, GetLease, ListLeases) run concurrently with each other and wait
@@ -196,6 +202,9 @@ struct PoolStatus {
   uint64_t max_leases = 0;
   uint64_t badblock_count = 0;   // bad pages in the data area
   std::string granularity;       // what pmem2 reported: "byte", "cache_line", "page"
+  // Why the pool has failed (its media faulted or shrank: every mutation is
+  // refused, detach-pool is the way out); empty while it is well.
+  std::string failure;
   std::string init_strategy;     // the metadata array's
   uint64_t attach_ns = 0;        // Attach() start to ready
   uint64_t pages = 0;            // descriptors in the metadata array
