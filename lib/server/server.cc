@@ -148,7 +148,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (nl != std::string::npos) {
       std::string line = in_.substr(0, nl);
-      SetBuffer(in_.substr(nl + 1));
+      SetBuffer(in_.substr(nl + 1));  // a copy: in_ is still what the manager counted
       if (!in_.empty()) partial_since_ = Clock::now();
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (line.find_first_not_of(" \t") == std::string::npos) return ReadLine();
@@ -181,9 +181,8 @@ class Session : public std::enable_shared_from_this<Session> {
       return Close();
     }
     if (in_.empty()) partial_since_ = Clock::now();
-    std::string more = std::move(in_);
-    more.append(scratch_->data(), n);
-    SetBuffer(std::move(more));
+    in_.append(scratch_->data(), n);
+    manager_->AdjustBuffered(static_cast<ptrdiff_t>(n));
     manager_->EnforceBufferBound();  // may drop this very session
     if (closed_ || closing_after_write_) return;
     ReadLine();

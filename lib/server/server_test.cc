@@ -335,6 +335,29 @@ TEST_F(ServerTest, BufferedBytesOverTheBoundDropTheLargestNonAdminPartialLine) {
   ::close(admin);
 }
 
+TEST_F(ServerTest, APartialLineArrivingInPiecesIsCountedOnceAgainstTheBound) {
+  REQUIRE_ROOT_FOR_OTHER_UIDS();
+  ServerOptions o;
+  o.max_request_bytes = 48 << 10;
+  o.max_buffered_bytes = 64 << 10;
+  StartServer(o);
+  std::vector<UniqueFd> nobody = ConnectAsNobody(path_, 1);
+  ASSERT_EQ(nobody.size(), 1u);
+  int admin = RawConnect(path_);
+  ASSERT_GE(admin, 0);
+  // 40 KiB in eight pieces, each (most likely) read on its own while root is
+  // answered in between: the total stays 40 KiB, under the bound.
+  WriteAll(nobody[0].get(), R"({"jsonrpc":"2.0","method":"echo","params":{"pad":")");
+  for (int i = 0; i < 8; ++i) {
+    WriteAll(nobody[0].get(), std::string(5 << 10, 'p'));
+    ASSERT_TRUE(Answers(admin));
+  }
+  WriteAll(nobody[0].get(), R"("},"id":1})" "\n");
+  std::string answer = ReadOneLine(nobody[0].get());
+  EXPECT_NE(answer.find("\"result\""), std::string::npos) << answer.substr(0, 300);
+  ::close(admin);
+}
+
 TEST_F(ServerTest, RootIsAnsweredWhileOtherPeersHoldEveryWorker) {
   REQUIRE_ROOT_FOR_OTHER_UIDS();
   StartServer(ServerOptions{});  // two workers
