@@ -23,7 +23,8 @@ constexpr int kMethodNotFound = -32601;
 constexpr int kInternalError = -32603;
 constexpr size_t kMaxMessageBytes = 4096;
 
-// Levenshtein distance, for "did you mean" on unknown methods.
+// Levenshtein distance, for "did you mean" on unknown methods. Quadratic:
+// callers bound the lengths (kMaxSuggestNameBytes).
 size_t EditDistance(std::string_view a, std::string_view b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
@@ -34,6 +35,20 @@ size_t EditDistance(std::string_view a, std::string_view b) {
     std::swap(prev, cur);
   }
   return prev[b.size()];
+}
+
+// The registered name nearest to `name` within an edit distance of 2, or "".
+std::string NearestName(std::string_view name, const std::vector<const Method*>& candidates) {
+  if (name.size() > kMaxSuggestNameBytes) return "";
+  std::string hint;
+  size_t best = 3;
+  for (const Method* cand : candidates) {
+    size_t gap = name.size() > cand->name.size() ? name.size() - cand->name.size() : cand->name.size() - name.size();
+    if (gap >= best) continue;  // the distance is at least the length difference
+    size_t d = EditDistance(name, cand->name);
+    if (d < best) best = d, hint = cand->name;
+  }
+  return hint;
 }
 
 bool InGroup(uid_t uid, gid_t primary, gid_t group) {
@@ -79,12 +94,19 @@ std::vector<const Method*> Registry::All() const {
   return out;
 }
 
+bool AccessPolicy::IsAdmin(const PeerCred& peer) const {
+  if (!peer.known) return false;
+  // pmemd's own user owns the process anyway: a per-user pmemd on the
+  // emulated platform serves the user who started it.
+  if (peer.uid == 0 || peer.uid == ::geteuid()) return true;
+  return admin_gid_ && InGroup(peer.uid, peer.gid, *admin_gid_);
+}
+
 Status AccessPolicy::Check(const Method& m, const PeerCred& peer) const {
   if (m.access == Access::kRead) return Status::Ok();
   if (!peer.known)
     return Status::PermissionDenied("'" + m.name + "' changes state and the caller's credentials are unknown");
-  if (peer.uid == 0 || peer.uid == ::geteuid()) return Status::Ok();
-  if (admin_gid_ && InGroup(peer.uid, peer.gid, *admin_gid_)) return Status::Ok();
+  if (IsAdmin(peer)) return Status::Ok();
   std::string how = admin_gid_ ? "run it as root or as a member of the admin group (gid " +
                                      std::to_string(*admin_gid_) + ")"
                                : "run it as root, or set \"admin_group\" in pmemd's configuration";
@@ -106,6 +128,12 @@ json Dispatcher::ErrorResponse(const json& id, int code, const std::string& mess
   json err = {{"code", code}, {"message", Excerpt(message, kMaxMessageBytes)}};
   if (!data.is_null()) err["data"] = data;
   return {{"jsonrpc", "2.0"}, {"error", std::move(err)}, {"id", id}};
+}
+
+json Dispatcher::ErrorResponse(const json& id, const Status& s) {
+  json data = {{"code", CodeName(s.code())}};
+  if (s.sys_errno()) data["errno"] = s.sys_errno();
+  return ErrorResponse(id, RpcErrorCode(s.code()), s.message(), data);
 }
 
 json Dispatcher::HandleRequest(const json& req, const CallContext& ctx) const {
@@ -135,7 +163,8 @@ json Dispatcher::HandleRequest(const json& req, const CallContext& ctx) const {
   for (auto it = req.begin(); it != req.end(); ++it)
     if (it.key() != "jsonrpc" && it.key() != "method" && it.key() != "params" && it.key() != "id")
       return ErrorResponse(id, kInvalidRequest,
-                           "unknown member " + Quote(it.key()) + "; a request has jsonrpc, method, params, id");
+                           "unknown member " + Quote(it.key(), kMaxSuggestNameBytes) +
+                               "; a request has jsonrpc, method, params, id");
   const std::string& name = mit->get_ref<const std::string&>();
   json params = nullptr;
   if (auto pit = req.find("params"); pit != req.end()) {
@@ -147,23 +176,18 @@ json Dispatcher::HandleRequest(const json& req, const CallContext& ctx) const {
 
   const Method* m = registry_->Find(name);
   if (m == nullptr) {
-    std::string hint;
-    size_t best = 3;
-    for (const Method* cand : registry_->All()) {
-      size_t d = EditDistance(name, cand->name);
-      if (d < best) best = d, hint = cand->name;
-    }
-    std::string msg = "unknown method " + Quote(name);
+    std::string hint = NearestName(name, registry_->All());
+    std::string msg = "unknown method " + Quote(name, kMaxSuggestNameBytes);
     msg += hint.empty() ? "; call list-methods to see them" : "; did you mean '" + hint + "'?";
     return is_notification ? json() : ErrorResponse(id, kMethodNotFound, msg);
   }
 
   Status allowed = policy_.Check(*m, ctx.peer);
   if (!allowed.ok()) {
-    log->warn("refused '{}' to uid {} pid {}: {}", name, ctx.peer.uid, ctx.peer.pid, allowed.message());
-    return is_notification ? json()
-                           : ErrorResponse(id, RpcErrorCode(allowed.code()), allowed.message(),
-                                           {{"code", CodeName(allowed.code())}});
+    if (auto suppressed = refusal_log_.Admit(ctx.peer.uid))
+      log->warn("refused '{}' to uid {} pid {}: {}{}", name, ctx.peer.uid, ctx.peer.pid, allowed.message(),
+                SuppressedNote(*suppressed, refusal_log_.interval()));
+    return is_notification ? json() : ErrorResponse(id, allowed);
   }
 
   Result<json> r = [&]() -> Result<json> {
@@ -175,12 +199,7 @@ json Dispatcher::HandleRequest(const json& req, const CallContext& ctx) const {
     }
   }();
   if (is_notification) return json();
-  if (!r.ok()) {
-    const Status& s = r.status();
-    json data = {{"code", CodeName(s.code())}};
-    if (s.sys_errno()) data["errno"] = s.sys_errno();
-    return ErrorResponse(id, RpcErrorCode(s.code()), s.message(), data);
-  }
+  if (!r.ok()) return ErrorResponse(id, r.status());
   return {{"jsonrpc", "2.0"}, {"result", std::move(r).value()}, {"id", id}};
 }
 
@@ -188,8 +207,7 @@ std::string Dispatcher::HandleLine(std::string_view line, const CallContext& ctx
   // Nothing thrown while handling or serializing may leave the request path:
   // the worst a request can get is -32603 for itself.
   try {
-    json resp = HandleParsedLine(line, ctx);
-    return resp.is_null() ? std::string() : DumpJson(resp);
+    return HandleLineOrThrow(line, ctx);
   } catch (const std::exception& e) {
     static auto log = GetLogger("rpc");
     log->error("request from uid {} pid {} failed unexpectedly: {}", ctx.peer.uid, ctx.peer.pid,
@@ -198,22 +216,45 @@ std::string Dispatcher::HandleLine(std::string_view line, const CallContext& ctx
   }
 }
 
-json Dispatcher::HandleParsedLine(std::string_view line, const CallContext& ctx) const {
+std::string Dispatcher::HandleLineOrThrow(std::string_view line, const CallContext& ctx) const {
   Result<json> parsed = ParseJson(line);
-  if (!parsed.ok()) return ErrorResponse(nullptr, kParseError, parsed.status().message());
+  if (!parsed.ok()) return DumpJson(ErrorResponse(nullptr, kParseError, parsed.status().message()));
   const json& req = *parsed;
-  if (!req.is_array()) return HandleRequest(req, ctx);
-  if (req.empty()) return ErrorResponse(nullptr, kInvalidRequest, "an empty batch is not a request");
-  if (req.size() > max_batch_)
-    return ErrorResponse(nullptr, kInvalidRequest,
-                         "batch of " + std::to_string(req.size()) + " requests exceeds the limit of " +
-                             std::to_string(max_batch_));
-  json out = json::array();
-  for (const auto& r : req) {
-    json resp = HandleRequest(r, ctx);
-    if (!resp.is_null()) out.push_back(std::move(resp));
+  if (req.is_array()) {
+    if (req.empty()) return DumpJson(ErrorResponse(nullptr, kInvalidRequest, "an empty batch is not a request"));
+    if (req.size() > limits_.max_batch)
+      return DumpJson(ErrorResponse(nullptr, kInvalidRequest,
+                                    "batch of " + std::to_string(req.size()) + " requests exceeds the limit of " +
+                                        std::to_string(limits_.max_batch)));
+    // Built as text so the reply's size is known as it grows: "[" a "," b "]".
+    std::string out = "[";
+    for (const auto& r : req) {
+      json resp = HandleRequest(r, ctx);
+      if (resp.is_null()) continue;
+      size_t separators = out.size() > 1 ? 2 : 1;  // a comma before it, the closing bracket after
+      std::string one = DumpWithinReplyBound(resp, out.size() + separators);
+      if (out.size() > 1) out += ',';
+      out += one;
+    }
+    if (out.size() == 1) return std::string();
+    out += ']';
+    return out;
   }
-  return out.empty() ? json() : out;
+  json resp = HandleRequest(req, ctx);
+  return resp.is_null() ? std::string() : DumpWithinReplyBound(resp, 0);
+}
+
+std::string Dispatcher::DumpWithinReplyBound(const json& resp, size_t used) const {
+  std::string text = DumpJson(resp);
+  if (used + text.size() <= limits_.max_reply_bytes) return text;
+  std::string why = used == 0 ? "this answer is " + std::to_string(text.size()) + " bytes"
+                              : "this answer of " + std::to_string(text.size()) + " bytes would join " +
+                                    std::to_string(used) + " bytes of earlier answers in the batch";
+  Status s = Status::ResourceExhausted(
+      "the reply would exceed the limit of " + std::to_string(limits_.max_reply_bytes) +
+      " bytes (max_reply_bytes): " + why + "; ask for a narrower query (e.g. list-pools without \"blocks\")" +
+      " or send a smaller batch");
+  return DumpJson(ErrorResponse(resp.value("id", json()), s));
 }
 
 }  // namespace pmemd

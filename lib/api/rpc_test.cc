@@ -2,14 +2,17 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <sstream>
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
 
 #include "pmemd/fs.h"
 #include "pmemd/json_reader.h"
+#include "pmemd/log.h"
 #include "pmemd/text.h"
 
 namespace pmemd {
@@ -48,6 +51,12 @@ class DispatcherTest : public ::testing::Test {
                     .Add({"throws", "Throws", Access::kRead,
                           [](const json&, const CallContext&) -> Result<json> {
                             throw std::runtime_error("boom");
+                          }})
+                    .ok());
+    EXPECT_TRUE(registry_
+                    .Add({"blob", "Returns a string of params.bytes bytes", Access::kRead,
+                          [](const json& p, const CallContext&) -> Result<json> {
+                            return json(std::string(p.value("bytes", size_t{0}), 'b'));
                           }})
                     .ok());
     root_.peer = {true, 1, 0, 0};
@@ -219,8 +228,93 @@ TEST_F(DispatcherTest, ListMethodsListsItselfAndEveryMethod) {
     names.push_back(m["name"]);
     EXPECT_FALSE(m["summary"].get<std::string>().empty());
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"busy", "create-thing", "echo", "list-methods", "throws"}));
-  EXPECT_EQ(methods[1]["access"], "mutate");
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"blob", "busy", "create-thing", "echo", "list-methods", "throws"}));
+  EXPECT_EQ(methods[2]["access"], "mutate");
+}
+
+json BlobBatch(int n, size_t bytes) {
+  json batch = json::array();
+  for (int i = 0; i < n; ++i)
+    batch.push_back({{"jsonrpc", "2.0"}, {"method", "blob"}, {"params", {{"bytes", bytes}}}, {"id", i}});
+  return batch;
+}
+
+TEST_F(DispatcherTest, AnswerLargerThanMaxReplyBytesIsResourceExhaustedNamingTheBound) {
+  Dispatcher d(&registry_, AccessPolicy(), {.max_reply_bytes = 10000});
+  std::string out = d.HandleLine(R"({"jsonrpc":"2.0","method":"blob","params":{"bytes":20000},"id":7})", root_);
+  json r = *ParseJson(out);
+  EXPECT_EQ(r["id"], 7);
+  EXPECT_EQ(r["error"]["code"], RpcErrorCode(Code::kResourceExhausted));
+  EXPECT_EQ(r["error"]["code"], -32013) << "appended codes keep the numbers of the earlier ones";
+  EXPECT_EQ(r["error"]["data"]["code"], "resource_exhausted");
+  std::string msg = r["error"]["message"];
+  EXPECT_NE(msg.find("limit of 10000 bytes (max_reply_bytes)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("narrower query"), std::string::npos) << msg;
+  EXPECT_EQ(*ParseJson(d.HandleLine(R"({"jsonrpc":"2.0","method":"blob","params":{"bytes":9000},"id":8})",
+                                    root_)),
+            (json{{"jsonrpc", "2.0"}, {"result", std::string(9000, 'b')}, {"id", 8}}));
+}
+
+TEST_F(DispatcherTest, BatchAnswersThatWouldPushTheReplyOverTheBoundBecomeErrors) {
+  Dispatcher d(&registry_, AccessPolicy(), {.max_reply_bytes = 10000});
+  std::string out = d.HandleLine(BlobBatch(6, 3000).dump(), root_);
+  EXPECT_LE(out.size(), 10000u + 6 * 400) << "only the small error entries may go past the bound";
+  json r = *ParseJson(out);
+  ASSERT_EQ(r.size(), 6u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(r[i]["result"].get<std::string>().size(), 3000u) << i;
+  for (int i = 3; i < 6; ++i) {
+    EXPECT_EQ(r[i]["id"], i);
+    EXPECT_EQ(r[i]["error"]["data"]["code"], "resource_exhausted") << r[i];
+    EXPECT_NE(r[i]["error"]["message"].get<std::string>().find("smaller batch"), std::string::npos);
+  }
+  // Under the bound a batch is answered whole.
+  json whole = *ParseJson(d.HandleLine(BlobBatch(3, 100).dump(), root_));
+  for (const auto& e : whole) EXPECT_TRUE(e.contains("result")) << e;
+}
+
+TEST_F(DispatcherTest, HugeUnknownMethodNameGetsNoSuggestionAndIsCutInTheMessage) {
+  std::string name(1 << 20, 'x');
+  json req = {{"jsonrpc", "2.0"}, {"method", name}, {"id", 1}};
+  std::string out = dispatcher_.HandleLine(req.dump(), root_);
+  EXPECT_LT(out.size(), 512u);
+  json r = *ParseJson(out);
+  EXPECT_EQ(r["error"]["code"], -32601);
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("(1048576 bytes)"), std::string::npos);
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("call list-methods"), std::string::npos);
+  // A near miss of normal length still gets its suggestion.
+  EXPECT_NE(Call(R"({"jsonrpc":"2.0","method":"echp","id":1})")["error"]["message"].get<std::string>().find(
+                "did you mean 'echo'"),
+            std::string::npos);
+}
+
+TEST_F(DispatcherTest, RefusalsAreLoggedOncePerUidPerIntervalWithNothingLost) {
+  std::ostringstream captured;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(captured);
+  auto log = GetLogger("rpc");
+  log->sinks().push_back(sink);
+  std::string line = R"({"jsonrpc":"2.0","method":"create-thing","params":{"size":4096},"id":1})";
+  CallContext other = user_;
+  other.peer.uid = 12346;
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(Call(line, user_)["error"]["data"]["code"], "permission_denied");
+    EXPECT_EQ(Call(line, other)["error"]["data"]["code"], "permission_denied");
+  }
+  log->sinks().pop_back();
+  std::string text = captured.str();
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2) << text;
+  EXPECT_NE(text.find("uid 12345"), std::string::npos);
+  EXPECT_NE(text.find("uid 12346"), std::string::npos);
+}
+
+TEST(AccessPolicyTest, IsAdminIsRootOrTheAdminGroupAndNeverUnknownPeers) {
+  AccessPolicy root_only, with_group(gid_t{4242});
+  PeerCred root{true, 1, 0, 0}, member{true, 2, 12345, 4242}, user{true, 3, 12345, 12345}, unknown;
+  EXPECT_TRUE(root_only.IsAdmin(root));
+  EXPECT_FALSE(root_only.IsAdmin(member));
+  EXPECT_TRUE(with_group.IsAdmin(member));
+  EXPECT_FALSE(with_group.IsAdmin(user));
+  EXPECT_FALSE(with_group.IsAdmin(unknown));
 }
 
 // Issue 9, defect 1: the parse error quoted the invalid byte and serializing
@@ -286,7 +380,7 @@ TEST(RpcErrorCodeTest, EveryCodeMatchesTheDocumentedTable) {
     if (std::sscanf(line.c_str(), "| %d | `%63[a-z_]` |", &number, name) == 2) documented[name] = number;
   }
   ASSERT_GE(documented.size(), 12u) << "the error table in docs/api.md was not found";
-  for (int c = static_cast<int>(Code::kInvalidArgument); c <= static_cast<int>(Code::kInternal); ++c) {
+  for (int c = static_cast<int>(Code::kInvalidArgument); c <= static_cast<int>(kLastCode); ++c) {
     const Code code = static_cast<Code>(c);
     const std::string name(CodeName(code));
     ASSERT_TRUE(documented.count(name)) << name << " is not in docs/api.md's error table";
@@ -297,7 +391,8 @@ TEST(RpcErrorCodeTest, EveryCodeMatchesTheDocumentedTable) {
                             {"invalid_argument", -32602}, {"internal", -32603}, {"not_found", -32002},
                             {"already_exists", -32003}, {"busy", -32004}, {"permission_denied", -32005},
                             {"failed_precondition", -32006}, {"no_space", -32007}, {"corruption", -32008},
-                            {"io_error", -32009}, {"unsupported", -32010}, {"unavailable", -32011}}));
+                            {"io_error", -32009}, {"unsupported", -32010}, {"unavailable", -32011},
+                            {"resource_exhausted", -32013}}));
 }
 
 TEST(RegistryTest, DuplicateNameIsRefused) {

@@ -19,6 +19,7 @@ std::string_view CodeName(Code code) {
     case Code::kUnsupported: return "unsupported";
     case Code::kUnavailable: return "unavailable";
     case Code::kInternal: return "internal";
+    case Code::kResourceExhausted: return "resource_exhausted";
   }
   return "unknown";
 }

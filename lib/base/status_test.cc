@@ -45,6 +45,7 @@ TEST(StatusTest, CodeNamesAreStable) {
   EXPECT_EQ(CodeName(Code::kInvalidArgument), "invalid_argument");
   EXPECT_EQ(CodeName(Code::kBusy), "busy");
   EXPECT_EQ(CodeName(Code::kInternal), "internal");
+  EXPECT_EQ(CodeName(Code::kResourceExhausted), "resource_exhausted");
 }
 
 Result<int> Half(int x) {

@@ -76,7 +76,7 @@ std::string ToValidUtf8(std::string_view s) {
 std::string Excerpt(std::string_view s, size_t max_bytes) {
   std::string out;
   out.reserve(std::min(s.size(), max_bytes) + 3);
-  if (!AppendValid(s, max_bytes, &out)) out += "...";
+  if (!AppendValid(s, max_bytes, &out)) out += "...(" + std::to_string(s.size()) + " bytes)";
   return out;
 }
 

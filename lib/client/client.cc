@@ -16,7 +16,7 @@ namespace pmemd {
 using nlohmann::json;
 
 Code CodeFromName(std::string_view name) {
-  for (int c = 0; c <= static_cast<int>(Code::kInternal); ++c)
+  for (int c = 0; c <= static_cast<int>(kLastCode); ++c)
     if (CodeName(static_cast<Code>(c)) == name) return static_cast<Code>(c);
   return Code::kInternal;
 }
@@ -100,7 +100,7 @@ Result<json> Client::Call(const std::string& method, const json& params) {
       // No data (parse and framing errors): map the JSON-RPC code back.
       int rpc = c->get<int>();
       code = rpc == -32602 ? Code::kInvalidArgument : Code::kInternal;
-      for (int k = 1; k <= static_cast<int>(Code::kInternal); ++k)
+      for (int k = 1; k <= static_cast<int>(kLastCode); ++k)
         if (RpcErrorCode(static_cast<Code>(k)) == rpc) code = static_cast<Code>(k);
     }
     std::string msg = err->value("message", std::string("unknown error"));

@@ -48,6 +48,13 @@ Status ApplyEmulated(const json& j, EmulatedConfig* e) {
   return Status::Ok();
 }
 
+// "<key> <value> must be between <lo> and <hi>" unless it is.
+Status CheckRange(const char* key, uint64_t value, uint64_t lo, uint64_t hi) {
+  if (value >= lo && value <= hi) return Status::Ok();
+  return Status::InvalidArgument(std::string(key) + " " + std::to_string(value) + " must be between " +
+                                 std::to_string(lo) + " and " + std::to_string(hi));
+}
+
 }  // namespace
 
 std::string DefaultSocketPath() {
@@ -84,6 +91,12 @@ Status ApplyConfigJson(const json& j, Config* c) {
   r.Optional("max_request_bytes", &c->max_request_bytes);
   r.Optional("max_connections", &c->max_connections);
   r.Optional("worker_threads", &c->worker_threads);
+  r.Optional("request_timeout_ms", &c->request_timeout_ms);
+  r.Optional("idle_timeout_ms", &c->idle_timeout_ms);
+  r.Optional("reserved_admin_connections", &c->reserved_admin_connections);
+  r.Optional("max_connections_per_uid", &c->max_connections_per_uid);
+  r.Optional("max_buffered_bytes", &c->max_buffered_bytes);
+  r.Optional("max_reply_bytes", &c->max_reply_bytes);
   json emulated;
   bool has_emulated = r.Optional("emulated", &emulated);
   PMEMD_RETURN_IF_ERROR(r.Finish());
@@ -113,9 +126,19 @@ Status ValidateConfig(const Config& c) {
     return Status::InvalidArgument("max_request_bytes " + std::to_string(c.max_request_bytes) +
                                    " must be between 1024 and 67108864");
   if (c.max_connections == 0) return Status::InvalidArgument("max_connections must be at least 1");
-  if (c.worker_threads == 0 || c.worker_threads > 64)
-    return Status::InvalidArgument("worker_threads " + std::to_string(c.worker_threads) +
-                                   " must be between 1 and 64");
+  PMEMD_RETURN_IF_ERROR(CheckRange("worker_threads", c.worker_threads, 1, 64));
+  PMEMD_RETURN_IF_ERROR(CheckRange("request_timeout_ms", c.request_timeout_ms, 10, 3'600'000));
+  PMEMD_RETURN_IF_ERROR(CheckRange("idle_timeout_ms", c.idle_timeout_ms, 10, 86'400'000));
+  if (c.reserved_admin_connections >= c.max_connections)
+    return Status::InvalidArgument("reserved_admin_connections " + std::to_string(c.reserved_admin_connections) +
+                                   " must be less than max_connections " + std::to_string(c.max_connections) +
+                                   ", or no one but root and admin_group could connect");
+  if (c.max_connections_per_uid == 0) return Status::InvalidArgument("max_connections_per_uid must be at least 1");
+  if (c.max_buffered_bytes < c.max_request_bytes)
+    return Status::InvalidArgument("max_buffered_bytes " + std::to_string(c.max_buffered_bytes) +
+                                   " must be at least max_request_bytes " + std::to_string(c.max_request_bytes) +
+                                   ", so that one request of the largest size fits");
+  PMEMD_RETURN_IF_ERROR(CheckRange("max_reply_bytes", c.max_reply_bytes, 65536, 1ull << 30));
   return Status::Ok();
 }
 

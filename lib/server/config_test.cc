@@ -76,6 +76,51 @@ TEST(ConfigTest, ValidateRejectsBadValues) {
   EXPECT_FALSE(ValidateConfig(c).ok());
 }
 
+TEST(ConfigTest, LoadBoundsHaveSafeDefaultsAndAreRead) {
+  Config c = DefaultConfig();
+  EXPECT_EQ(c.request_timeout_ms, 60000u);
+  EXPECT_EQ(c.idle_timeout_ms, 300000u);
+  EXPECT_EQ(c.reserved_admin_connections, 16u);
+  EXPECT_EQ(c.max_connections_per_uid, 64u);
+  EXPECT_EQ(c.max_buffered_bytes, 64u << 20);
+  EXPECT_EQ(c.max_reply_bytes, 16u << 20);
+  ASSERT_TRUE(ApplyConfigJson(json::parse(R"({"request_timeout_ms":200,"idle_timeout_ms":500,
+      "reserved_admin_connections":2,"max_connections_per_uid":3,"max_buffered_bytes":2097152,
+      "max_reply_bytes":65536})"),
+                              &c)
+                  .ok());
+  EXPECT_EQ(c.request_timeout_ms, 200u);
+  EXPECT_EQ(c.idle_timeout_ms, 500u);
+  EXPECT_EQ(c.reserved_admin_connections, 2u);
+  EXPECT_EQ(c.max_connections_per_uid, 3u);
+  EXPECT_EQ(c.max_buffered_bytes, 2u << 20);
+  EXPECT_EQ(c.max_reply_bytes, 65536u);
+  EXPECT_TRUE(ValidateConfig(c).ok()) << ValidateConfig(c).ToString();
+}
+
+TEST(ConfigTest, LoadBoundsThatWouldLockEveryoneOutAreRejectedNamingTheKey) {
+  auto invalid = [](auto change) {
+    Config c = DefaultConfig();
+    change(c);
+    return ValidateConfig(c).message();
+  };
+  EXPECT_EQ(invalid([](Config& c) { c.request_timeout_ms = 1; }),
+            "request_timeout_ms 1 must be between 10 and 3600000");
+  EXPECT_NE(invalid([](Config& c) { c.idle_timeout_ms = 0; }).find("idle_timeout_ms"), std::string::npos);
+  EXPECT_NE(invalid([](Config& c) { c.reserved_admin_connections = 1024; })
+                .find("reserved_admin_connections 1024 must be less than max_connections 1024"),
+            std::string::npos);
+  EXPECT_NE(invalid([](Config& c) { c.max_connections_per_uid = 0; }).find("max_connections_per_uid"),
+            std::string::npos);
+  EXPECT_NE(invalid([](Config& c) { c.max_buffered_bytes = 1000; })
+                .find("max_buffered_bytes 1000 must be at least max_request_bytes 1048576"),
+            std::string::npos);
+  EXPECT_NE(invalid([](Config& c) { c.max_reply_bytes = 10; }).find("max_reply_bytes 10 must be between"),
+            std::string::npos);
+  EXPECT_NE(invalid([](Config& c) { c.worker_threads = 65; }).find("worker_threads 65 must be between 1 and 64"),
+            std::string::npos);
+}
+
 TEST(ConfigTest, FileThenFlagsOverride) {
   char tmpl[] = "/tmp/pmemd-cfg-XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
@@ -124,7 +169,9 @@ TEST(ConfigTest, ShippedExampleLoadsAndCoversEveryKey) {
   EXPECT_TRUE(ValidateConfig(c).ok());
   auto text = ReadFile(std::string(PMEMD_SOURCE_DIR) + "/config/pmemd.json");
   for (const char* key : {"socket", "state_dir", "platform", "log_level", "socket_group", "admin_group",
-                          "max_request_bytes", "max_connections", "worker_threads", "emulated", "regions",
+                          "max_request_bytes", "max_connections", "worker_threads", "request_timeout_ms",
+                          "idle_timeout_ms", "reserved_admin_connections", "max_connections_per_uid",
+                          "max_buffered_bytes", "max_reply_bytes", "emulated", "regions",
                           "memory_block_size", "label_slots", "size", "file", "labels"})
     EXPECT_NE(text->find(std::string("\"") + key + "\""), std::string::npos) << key;
 }

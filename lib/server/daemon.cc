@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
@@ -52,6 +53,26 @@ Result<UniqueFd> LockStateDir(const std::string& dir) {
   if (::ftruncate(fd.get(), 0) != 0 || ::pwrite(fd.get(), pid.data(), pid.size(), 0) < 0)
     return Status::FromErrno(errno, "write " + path);
   return fd;
+}
+
+// Each connection is a descriptor: max_connections (1024 by default) plus
+// the platform's and the pools' own would not fit the usual soft limit of
+// 1024. Raise the soft limit to the hard one, which needs no privilege.
+void RaiseFileLimit(size_t max_connections) {
+  auto log = GetLogger("pmemd");
+  struct rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rlim_t old = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &rl) == 0)
+      log->info("raised the open-file limit from {} to {}", old, rl.rlim_max);
+  }
+  constexpr size_t kOwnDescriptors = 64;  // platform, pools, journals, log
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < max_connections + kOwnDescriptors)
+    log->warn("the open-file limit {} is below max_connections {} plus {} for pmemd itself; raise "
+              "LimitNOFILE or lower max_connections",
+              rl.rlim_cur, max_connections, kOwnDescriptors);
 }
 
 }  // namespace
@@ -147,13 +168,20 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& config, std::functi
     PMEMD_ASSIGN_OR_RETURN(gid_t g, LookupGroup(config.admin_group));
     admin_gid = g;
   }
-  p->dispatcher = std::make_unique<Dispatcher>(&p->registry, AccessPolicy(admin_gid));
+  p->dispatcher = std::make_unique<Dispatcher>(&p->registry, AccessPolicy(admin_gid),
+                                               DispatcherLimits{.max_reply_bytes = config.max_reply_bytes});
 
+  RaiseFileLimit(config.max_connections);
   ServerOptions so;
   so.socket_path = config.socket_path;
   so.max_request_bytes = config.max_request_bytes;
   so.max_connections = config.max_connections;
   so.worker_threads = config.worker_threads;
+  so.request_timeout = std::chrono::milliseconds(config.request_timeout_ms);
+  so.idle_timeout = std::chrono::milliseconds(config.idle_timeout_ms);
+  so.reserved_admin_connections = config.reserved_admin_connections;
+  so.max_connections_per_uid = config.max_connections_per_uid;
+  so.max_buffered_bytes = config.max_buffered_bytes;
   if (!config.socket_group.empty()) {
     PMEMD_ASSIGN_OR_RETURN(gid_t g, LookupGroup(config.socket_group));
     so.socket_gid = g;

@@ -5,14 +5,19 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <map>
 #include <set>
+#include <vector>
 
 #include <boost/asio.hpp>
 
 #include "pmemd/fs.h"
 #include "pmemd/log.h"
+#include "pmemd/log_limiter.h"
 
 namespace pmemd {
 
@@ -44,31 +49,59 @@ PeerCred ReadPeerCred(int fd) {
 
 class Session;
 
-// Live sessions, so that shutdown can reach each one.
+// Live sessions, so that shutdown can reach each one, and what they hold:
+// connections per uid and buffered request bytes, for the limits.
 class ConnectionManager {
  public:
-  void Add(std::shared_ptr<Session> s) { sessions_.insert(std::move(s)); }
-  void Remove(const std::shared_ptr<Session>& s) { sessions_.erase(s); }
+  explicit ConnectionManager(const ServerOptions* options) : options_(options) {}
+
+  void Add(std::shared_ptr<Session> s);
+  void Remove(const std::shared_ptr<Session>& s);
   size_t size() const { return sessions_.size(); }
+  size_t CountForUid(uid_t uid) const {
+    auto it = per_uid_.find(uid);
+    return it == per_uid_.end() ? 0 : it->second;
+  }
   void StopAll();
 
+  // A session's buffered bytes changed by `delta`.
+  void AdjustBuffered(ptrdiff_t delta) { buffered_ = static_cast<size_t>(static_cast<ptrdiff_t>(buffered_) + delta); }
+  size_t buffered() const { return buffered_; }
+  // While the total is over max_buffered_bytes, drops the non-admin session
+  // with the largest partial line.
+  void EnforceBufferBound();
+
+  // A warning about a peer, at most one line per uid per interval.
+  void WarnAbout(uid_t uid, const std::string& message);
+
  private:
+  const ServerOptions* options_;
   std::set<std::shared_ptr<Session>> sessions_;
+  std::map<uid_t, size_t> per_uid_;
+  size_t buffered_ = 0;
+  LogLimiter warnings_{std::chrono::seconds(10)};
 };
 
-// One connection: reads lines, hands each to the worker pool, writes the
-// answer, reads the next. All members are touched only on the io_context
-// thread; the worker sees copies.
+// One connection: waits for bytes, frames lines, hands each to a worker
+// lane, writes the answer, reads on. Every member is touched only on the
+// io_context thread; the worker sees copies.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Stream::socket socket, ConnectionManager* manager, const Dispatcher* dispatcher,
-          asio::thread_pool* pool, size_t max_line)
-      : socket_(std::move(socket)), manager_(manager), dispatcher_(dispatcher), pool_(pool),
-        buf_(max_line + 1), max_line_(max_line) {
-    ctx_.peer = ReadPeerCred(socket_.native_handle());
+  using Clock = std::chrono::steady_clock;
+
+  Session(Stream::socket socket, PeerCred peer, bool admin, ConnectionManager* manager,
+          const Dispatcher* dispatcher, asio::thread_pool* lane, const ServerOptions* options,
+          std::vector<char>* scratch)
+      : socket_(std::move(socket)), timer_(socket_.get_executor()), manager_(manager),
+        dispatcher_(dispatcher), lane_(lane), options_(options), scratch_(scratch), admin_(admin) {
+    ctx_.peer = peer;
   }
 
-  void Start() { ReadLine(); }
+  void Start() {
+    boost::system::error_code ignored;
+    socket_.non_blocking(true, ignored);
+    ReadLine();
+  }
 
   // Closes at once when idle; a session with a request in flight closes after
   // writing its answer.
@@ -77,55 +110,116 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!busy_) Close();
   }
 
+  const PeerCred& peer() const { return ctx_.peer; }
+  bool admin() const { return admin_; }
+  size_t buffered() const { return in_.size(); }
+
+  // Over max_buffered_bytes and the largest: answer once and close.
+  void DropForBufferBound() {
+    size_t held = in_.size();
+    SetBuffer({});
+    manager_->WarnAbout(ctx_.peer.uid, "dropping uid " + std::to_string(ctx_.peer.uid) + " pid " +
+                                           std::to_string(ctx_.peer.pid) + ": its partial line of " +
+                                           std::to_string(held) + " bytes is the largest while buffers are " +
+                                           "over max_buffered_bytes");
+    if (busy_) return Close();  // cannot answer in the middle of another answer
+    FailAndClose(Dispatcher::ErrorResponse(
+        nullptr, Status::ResourceExhausted(
+                     "the daemon's request buffers are full (max_buffered_bytes " +
+                     std::to_string(options_->max_buffered_bytes) + "): your unfinished request of " +
+                     std::to_string(held) + " bytes was the largest; send each request as one complete line")));
+  }
+
  private:
+  // Frames the next line from what is buffered, or waits for more bytes.
   void ReadLine() {
     if (stopping_) return Close();
-    auto self = shared_from_this();
-    asio::async_read_until(socket_, buf_, '\n', [this, self](boost::system::error_code ec, size_t n) {
-      if (ec == asio::error::not_found) {
-        // The line outgrew the buffer: answer once, then drop the connection.
-        Log()->warn("uid {} pid {}: request line over {} bytes, closing", ctx_.peer.uid, ctx_.peer.pid,
-                    max_line_);
-        closing_after_write_ = true;
-        return Write(Dispatcher::ErrorResponse(nullptr, -32600,
-                                               "request line exceeds the limit of " + std::to_string(max_line_) +
-                                                   " bytes; send smaller requests (max_request_bytes)")
-                         .dump());
-      }
-      if (ec) {
-        if (ec != asio::error::eof && ec != asio::error::operation_aborted)
-          Log()->debug("uid {} pid {}: read: {}", ctx_.peer.uid, ctx_.peer.pid, ec.message());
-        else if (ec == asio::error::eof && buf_.size() > 0)
-          Log()->debug("uid {} pid {}: disconnected mid-request ({} bytes unanswered)", ctx_.peer.uid,
-                       ctx_.peer.pid, buf_.size());
-        return Close();
-      }
-      std::string line(asio::buffers_begin(buf_.data()), asio::buffers_begin(buf_.data()) + n - 1);
-      buf_.consume(n);
+    size_t nl = in_.find('\n');
+    size_t line_bytes = nl == std::string::npos ? in_.size() : nl;
+    if (line_bytes > options_->max_request_bytes) {
+      // The line outgrew the limit: answer once, then drop the connection.
+      Log()->warn("uid {} pid {}: request line over {} bytes, closing", ctx_.peer.uid, ctx_.peer.pid,
+                  options_->max_request_bytes);
+      SetBuffer({});
+      return FailAndClose(Dispatcher::ErrorResponse(
+          nullptr, -32600,
+          "request line exceeds the limit of " + std::to_string(options_->max_request_bytes) +
+              " bytes; send smaller requests (max_request_bytes)"));
+    }
+    if (nl != std::string::npos) {
+      std::string line = in_.substr(0, nl);
+      SetBuffer(in_.substr(nl + 1));  // a copy: in_ is still what the manager counted
+      if (!in_.empty()) partial_since_ = Clock::now();
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (line.find_first_not_of(" \t") == std::string::npos) return ReadLine();
-      busy_ = true;
-      // The guard keeps io_context::run() from returning while the request
-      // is on the pool, so its answer is always written, even in shutdown.
-      auto work = asio::make_work_guard(socket_.get_executor());
-      asio::post(*pool_, [this, self, work = std::move(work), line = std::move(line)] {
-        std::string resp = dispatcher_->HandleLine(line, ctx_);
-        asio::post(socket_.get_executor(), [this, self, resp = std::move(resp)]() mutable {
-          busy_ = false;
-          if (resp.empty()) return ReadLine();  // notifications only
-          Write(std::move(resp));
-        });
+      return Dispatch(std::move(line));
+    }
+    bool partial = !in_.empty();
+    ArmTimer(partial ? partial_since_ + options_->request_timeout : Clock::now() + options_->idle_timeout,
+             partial ? Deadline::kPartialLine : Deadline::kIdle);
+    auto self = shared_from_this();
+    socket_.async_wait(Stream::socket::wait_read, [this, self](boost::system::error_code ec) { OnReadable(ec); });
+  }
+
+  void OnReadable(boost::system::error_code ec) {
+    if (closed_ || closing_after_write_) return;  // timed out or dropped meanwhile
+    timer_.cancel();
+    if (ec) {
+      if (ec != asio::error::operation_aborted) Log()->debug("uid {} pid {}: wait: {}", ctx_.peer.uid, ctx_.peer.pid, ec.message());
+      return Close();
+    }
+    // Never more than one byte past the line limit, so the check above fires.
+    size_t room = options_->max_request_bytes + 1 - std::min(in_.size(), options_->max_request_bytes);
+    size_t n = socket_.read_some(asio::buffer(scratch_->data(), std::min(room, scratch_->size())), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return ReadLine();
+    if (ec) {
+      if (ec == asio::error::eof && !in_.empty())
+        Log()->debug("uid {} pid {}: disconnected mid-request ({} bytes unanswered)", ctx_.peer.uid,
+                     ctx_.peer.pid, in_.size());
+      else if (ec != asio::error::eof)
+        Log()->debug("uid {} pid {}: read: {}", ctx_.peer.uid, ctx_.peer.pid, ec.message());
+      return Close();
+    }
+    if (in_.empty()) partial_since_ = Clock::now();
+    in_.append(scratch_->data(), n);
+    manager_->AdjustBuffered(static_cast<ptrdiff_t>(n));
+    manager_->EnforceBufferBound();  // may drop this very session
+    if (closed_ || closing_after_write_) return;
+    ReadLine();
+  }
+
+  void Dispatch(std::string line) {
+    busy_ = true;
+    // The guard keeps io_context::run() from returning while the request
+    // is on the pool, so its answer is always written, even in shutdown.
+    auto self = shared_from_this();
+    auto work = asio::make_work_guard(socket_.get_executor());
+    asio::post(*lane_, [this, self, work = std::move(work), line = std::move(line)] {
+      std::string resp = dispatcher_->HandleLine(line, ctx_);
+      asio::post(socket_.get_executor(), [this, self, resp = std::move(resp)]() mutable {
+        busy_ = false;
+        if (resp.empty()) return ReadLine();  // notifications only
+        Write(std::move(resp));
       });
     });
   }
 
+  void FailAndClose(const json& error) {
+    closing_after_write_ = true;
+    Write(error.dump());
+  }
+
   void Write(std::string resp) {
+    if (closed_) return;
     auto self = shared_from_this();
     out_ = std::move(resp);
     out_ += '\n';
     busy_ = true;
+    ArmTimer(Clock::now() + options_->request_timeout, Deadline::kAnswerNotTaken);
     asio::async_write(socket_, asio::buffer(out_), [this, self](boost::system::error_code ec, size_t) {
       busy_ = false;
+      timer_.cancel();
+      out_ = std::string();
       if (ec) {
         Log()->debug("uid {} pid {}: write: {}", ctx_.peer.uid, ctx_.peer.pid, ec.message());
         return Close();
@@ -135,22 +229,71 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  enum class Deadline { kIdle, kPartialLine, kAnswerNotTaken };
+
+  void ArmTimer(Clock::time_point at, Deadline what) {
+    auto self = shared_from_this();
+    timer_.expires_at(at);
+    timer_.async_wait([this, self, what](boost::system::error_code ec) {
+      if (ec || closed_) return;  // cancelled: the wait or the write finished first
+      OnDeadline(what);
+    });
+  }
+
+  void OnDeadline(Deadline what) {
+    switch (what) {
+      case Deadline::kIdle:
+        Log()->debug("uid {} pid {}: idle for {} ms (idle_timeout_ms), closing", ctx_.peer.uid, ctx_.peer.pid,
+                     options_->idle_timeout.count());
+        return Close();
+      case Deadline::kAnswerNotTaken:
+        Log()->debug("uid {} pid {}: answer not taken within {} ms (request_timeout_ms), closing",
+                     ctx_.peer.uid, ctx_.peer.pid, options_->request_timeout.count());
+        return Close();
+      case Deadline::kPartialLine: {
+        Log()->debug("uid {} pid {}: request incomplete after {} ms (request_timeout_ms), closing",
+                     ctx_.peer.uid, ctx_.peer.pid, options_->request_timeout.count());
+        size_t held = in_.size();
+        SetBuffer({});
+        return FailAndClose(Dispatcher::ErrorResponse(
+            nullptr, -32600,
+            "request incomplete: " + std::to_string(held) + " bytes without a newline after " +
+                std::to_string(options_->request_timeout.count()) +
+                " ms (request_timeout_ms); send each request as one line ending in \\n"));
+      }
+    }
+  }
+
+  // Replaces the buffered bytes, keeping the manager's total in step and
+  // giving back the memory of a large line once it is gone.
+  void SetBuffer(std::string in) {
+    manager_->AdjustBuffered(static_cast<ptrdiff_t>(in.size()) - static_cast<ptrdiff_t>(in_.size()));
+    in_ = std::move(in);
+    if (in_.empty() && in_.capacity() > 4096) in_ = std::string();
+  }
+
   void Close() {
     if (closed_) return;
     closed_ = true;
+    SetBuffer({});
     boost::system::error_code ignored;
+    timer_.cancel();
     socket_.shutdown(Stream::socket::shutdown_both, ignored);
     socket_.close(ignored);
     manager_->Remove(shared_from_this());
   }
 
   Stream::socket socket_;
+  asio::steady_timer timer_;
   ConnectionManager* manager_;
   const Dispatcher* dispatcher_;
-  asio::thread_pool* pool_;
-  asio::streambuf buf_;
-  size_t max_line_;
+  asio::thread_pool* lane_;        // the shared workers, or the admin lane
+  const ServerOptions* options_;
+  std::vector<char>* scratch_;     // the io thread's read buffer, shared by all sessions
+  const bool admin_;
   CallContext ctx_;
+  std::string in_;                 // bytes read and not yet framed: at most max_request_bytes + 1
+  Clock::time_point partial_since_;  // when the first byte of the partial line in in_ arrived
   std::string out_;
   bool busy_ = false;
   bool stopping_ = false;
@@ -158,17 +301,44 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closed_ = false;
 };
 
+void ConnectionManager::Add(std::shared_ptr<Session> s) {
+  ++per_uid_[s->peer().uid];
+  sessions_.insert(std::move(s));
+}
+
+void ConnectionManager::Remove(const std::shared_ptr<Session>& s) {
+  if (sessions_.erase(s) == 0) return;
+  auto it = per_uid_.find(s->peer().uid);
+  if (it != per_uid_.end() && --it->second == 0) per_uid_.erase(it);
+}
+
 void ConnectionManager::StopAll() {
   // Stop() may remove the session from the set: iterate over a copy.
   auto copy = sessions_;
   for (auto& s : copy) s->Stop();
 }
 
+void ConnectionManager::EnforceBufferBound() {
+  while (buffered_ > options_->max_buffered_bytes) {
+    std::shared_ptr<Session> victim;
+    for (const auto& s : sessions_)
+      if (!s->admin() && s->buffered() > 0 && (!victim || s->buffered() > victim->buffered())) victim = s;
+    if (!victim) return;  // only admin sessions hold bytes: they are never dropped
+    victim->DropForBufferBound();
+  }
+}
+
+void ConnectionManager::WarnAbout(uid_t uid, const std::string& message) {
+  if (auto suppressed = warnings_.Admit(uid))
+    Log()->warn("{}{}", message, SuppressedNote(*suppressed, warnings_.interval()));
+}
+
 class Server::Impl {
  public:
   Impl(ServerOptions o, const Dispatcher* d, ServerHooks h)
       : options_(std::move(o)), dispatcher_(d), hooks_(std::move(h)), pool_(options_.worker_threads),
-        acceptor_(io_), signals_(io_, SIGTERM, SIGINT, SIGHUP) {}
+        admin_lane_(1), acceptor_(io_), signals_(io_, SIGTERM, SIGINT, SIGHUP), manager_(&options_),
+        scratch_(64 * 1024) {}
 
   ~Impl() { RemoveSocket(); }
   Status Listen();
@@ -179,6 +349,9 @@ class Server::Impl {
 
  private:
   void Accept();
+  // Why a new connection from `peer` must be refused, or "" to take it.
+  std::string AdmissionRefusal(const PeerCred& peer, bool admin) const;
+  void Refuse(Stream::socket socket, const PeerCred& peer, const std::string& why);
   void WaitSignal();
   void DoStop();
   Status ClearStaleSocket();
@@ -189,9 +362,11 @@ class Server::Impl {
   ServerHooks hooks_;
   asio::io_context io_;
   asio::thread_pool pool_;
+  asio::thread_pool admin_lane_;  // one worker only admin connections use
   Stream::acceptor acceptor_;
   asio::signal_set signals_;
   ConnectionManager manager_;
+  std::vector<char> scratch_;  // the one read buffer; sessions copy out of it on the io thread
   bool stopping_ = false;
   ino_t socket_ino_ = 0;
 };
@@ -262,25 +437,48 @@ void Server::Impl::Accept() {
       }
       return Accept();
     }
-    if (manager_.size() >= options_.max_connections) {
-      PeerCred p = ReadPeerCred(socket.native_handle());
-      Log()->warn("refusing connection from uid {} pid {}: {} connections open (max_connections)", p.uid,
-                  p.pid, manager_.size());
-      std::string msg = Dispatcher::ErrorResponse(nullptr, RpcErrorCode(Code::kUnavailable),
-                                                  "too many connections (" + std::to_string(manager_.size()) +
-                                                      "); retry later")
-                            .dump() + "\n";
-      boost::system::error_code ignored;
-      asio::write(socket, asio::buffer(msg), ignored);
-      socket.close(ignored);
+    PeerCred peer = ReadPeerCred(socket.native_handle());
+    bool admin = dispatcher_->policy().IsAdmin(peer);
+    if (std::string why = AdmissionRefusal(peer, admin); !why.empty()) {
+      Refuse(std::move(socket), peer, why);
     } else {
-      auto s = std::make_shared<Session>(std::move(socket), &manager_, dispatcher_, &pool_,
-                                         options_.max_request_bytes);
+      auto s = std::make_shared<Session>(std::move(socket), peer, admin, &manager_, dispatcher_,
+                                         admin ? &admin_lane_ : &pool_, &options_, &scratch_);
       manager_.Add(s);
       s->Start();
     }
     Accept();
   });
+}
+
+std::string Server::Impl::AdmissionRefusal(const PeerCred& peer, bool admin) const {
+  size_t open = manager_.size();
+  if (open >= options_.max_connections)
+    return "too many connections: all " + std::to_string(options_.max_connections) +
+           " are open (max_connections); retry later";
+  if (admin) return "";
+  if (open + options_.reserved_admin_connections >= options_.max_connections)
+    return "too many connections: the " +
+           std::to_string(options_.max_connections - options_.reserved_admin_connections) +
+           " that non-admin peers may use are open (max_connections " + std::to_string(options_.max_connections) +
+           " less reserved_admin_connections " + std::to_string(options_.reserved_admin_connections) +
+           " kept for root and the admin group); retry later";
+  if (size_t mine = manager_.CountForUid(peer.uid); mine >= options_.max_connections_per_uid)
+    return "too many connections: uid " + std::to_string(peer.uid) + " already has " + std::to_string(mine) +
+           " open (max_connections_per_uid); close some before opening more";
+  return "";
+}
+
+void Server::Impl::Refuse(Stream::socket socket, const PeerCred& peer, const std::string& why) {
+  manager_.WarnAbout(peer.uid, "refusing connection from uid " + std::to_string(peer.uid) + " pid " +
+                                   std::to_string(peer.pid) + ": " + why);
+  std::string msg = Dispatcher::ErrorResponse(nullptr, Status::Unavailable(why)).dump() + "\n";
+  // One small line into an empty socket buffer: never blocks, and a peer
+  // that has gone loses nothing it wanted.
+  boost::system::error_code ignored;
+  socket.non_blocking(true, ignored);
+  asio::write(socket, asio::buffer(msg), ignored);
+  socket.close(ignored);
 }
 
 void Server::Impl::WaitSignal() {
@@ -311,6 +509,7 @@ void Server::Impl::Run() {
   WaitSignal();
   io_.run();  // returns once every session is closed and nothing is pending
   pool_.join();
+  admin_lane_.join();
   RemoveSocket();
   Log()->info("stopped");
 }

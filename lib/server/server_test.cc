@@ -5,17 +5,25 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
+#include <sstream>
 #include <thread>
+
+#include <spdlog/sinks/ostream_sink.h>
 
 #include <gtest/gtest.h>
 
 #include "pmemd/client.h"
 #include "pmemd/fs.h"
 #include "pmemd/json_reader.h"
+#include "pmemd/log.h"
 
 namespace pmemd {
 namespace {
@@ -32,6 +40,84 @@ int RawConnect(const std::string& path) {
     return -1;
   }
   return fd;
+}
+
+sockaddr_un Address(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  return addr;
+}
+
+// `n` connections whose SO_PEERCRED is uid/gid 65534 (nobody), a peer that
+// is neither root nor in an admin group. The sockets are made here and
+// connected by a forked child that has dropped to nobody: the child shares
+// them, so they stay connected after it exits. Needs root; empty otherwise.
+std::vector<UniqueFd> ConnectAsNobody(const std::string& path, int n) {
+  std::vector<UniqueFd> fds;
+  if (::geteuid() != 0) return fds;
+  for (int i = 0; i < n; ++i) fds.emplace_back(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr = Address(path);
+  pid_t child = ::fork();
+  if (child == 0) {  // only async-signal-safe calls from here to _exit
+    if (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0) ::_exit(100);
+    for (auto& fd : fds)
+      if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) ::_exit(101);
+    ::_exit(0);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fds.clear();
+  return fds;
+}
+
+void WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    ASSERT_GT(n, 0) << std::strerror(errno);
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+// Everything the server sends until it closes the connection; "timeout" is
+// in the result if it has not closed within a generous 20 s.
+std::string ReadUntilEof(int fd) {
+  std::string got;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    char buf[4096];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) return got;  // EOF (or reset): closed
+    got.append(buf, static_cast<size_t>(n));
+  }
+  return got + "timeout: the server did not close the connection";
+}
+
+// One answer line, waiting up to a generous 20 s.
+std::string ReadOneLine(int fd) {
+  std::string got;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (got.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    char buf[4096];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  return got;
+}
+
+std::string EchoLine(int id, const std::string& pad = "") {
+  return json{{"jsonrpc", "2.0"}, {"method", "echo"}, {"params", {{"pad", pad}}}, {"id", id}}.dump() + "\n";
+}
+
+// True when one echo on `fd` is answered: the server has accepted it.
+bool Answers(int fd) {
+  WriteAll(fd, EchoLine(1));
+  return ReadOneLine(fd).find("\"result\"") != std::string::npos;
 }
 
 class ServerTest : public ::testing::Test {
@@ -59,17 +145,40 @@ class ServerTest : public ::testing::Test {
                             return json{{"uid", c.peer.uid}, {"pid", c.peer.pid}};
                           }})
                     .ok());
+    ASSERT_TRUE(registry_
+                    .Add({"block", "holds a worker until the test releases it", Access::kRead,
+                          [this](const json&, const CallContext&) -> Result<json> {
+                            std::unique_lock lock(block_mu_);
+                            ++blocked_;
+                            block_cv_.notify_all();
+                            block_cv_.wait(lock, [this] { return released_; });
+                            return json("released");
+                          }})
+                    .ok());
   }
   void TearDown() override {
+    Release();
     StopServer();
     std::filesystem::remove_all(dir_);
   }
 
   void StartServer(size_t max_request = 4096, size_t max_conn = 1024) {
     ServerOptions o;
-    o.socket_path = path_;
     o.max_request_bytes = max_request;
     o.max_connections = max_conn;
+    Start(o);
+  }
+  // Options as given, and the socket and its directory open to all so that
+  // nobody (ConnectAsNobody) can connect.
+  void StartServer(ServerOptions o) {
+    o.socket_mode = 0666;
+    std::filesystem::permissions(dir_, std::filesystem::perms::owner_all | std::filesystem::perms::others_exec |
+                                           std::filesystem::perms::group_exec);
+    Start(o);
+  }
+  // On this test's socket, with two workers.
+  void Start(ServerOptions o) {
+    o.socket_path = path_;
     o.worker_threads = 2;
     server_ = std::make_unique<Server>(o, &dispatcher_);
     Status s = server_->Listen();
@@ -89,7 +198,203 @@ class ServerTest : public ::testing::Test {
   std::unique_ptr<Server> server_;
   std::thread thread_;
   std::atomic<bool> slow_started_{false};
+
+  void WaitBlocked(int n) {
+    std::unique_lock lock(block_mu_);
+    block_cv_.wait(lock, [&] { return blocked_ >= n; });
+  }
+  void Release() {
+    std::lock_guard lock(block_mu_);
+    released_ = true;
+    block_cv_.notify_all();
+  }
+  std::mutex block_mu_;
+  std::condition_variable block_cv_;
+  int blocked_ = 0;
+  bool released_ = false;
 };
+
+#define REQUIRE_ROOT_FOR_OTHER_UIDS()                                                   \
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to connect as another uid (nobody)"
+
+TEST_F(ServerTest, PartialLineIsAnsweredWithAnErrorAndClosedAfterRequestTimeout) {
+  ServerOptions o;
+  o.request_timeout = std::chrono::milliseconds(200);
+  StartServer(o);
+  int fd = RawConnect(path_);
+  ASSERT_GE(fd, 0);
+  WriteAll(fd, R"({"jsonrpc":"2.0","meth)");
+  std::string got = ReadUntilEof(fd);
+  ::close(fd);
+  ASSERT_EQ(std::count(got.begin(), got.end(), '\n'), 1) << got;
+  json j = *ParseJson(got.substr(0, got.size() - 1));
+  EXPECT_EQ(j["error"]["code"], -32600);
+  EXPECT_NE(j["error"]["message"].get<std::string>().find("request_timeout_ms"), std::string::npos) << got;
+  auto c = Client::Connect(path_);
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->Call("echo").ok()) << "the server keeps serving";
+}
+
+TEST_F(ServerTest, IdleConnectionIsClosedSilentlyAfterIdleTimeoutEvenAfterAnAnswer) {
+  ServerOptions o;
+  o.idle_timeout = std::chrono::milliseconds(200);
+  StartServer(o);
+  int idle = RawConnect(path_);
+  ASSERT_GE(idle, 0);
+  EXPECT_EQ(ReadUntilEof(idle), "");
+  ::close(idle);
+  // A connection answered once is idle again. (On a machine stalled past the
+  // timeout before the request is sent, take another connection.)
+  bool answered = false;
+  for (int attempt = 0; attempt < 20 && !answered; ++attempt) {
+    UniqueFd used(RawConnect(path_));
+    ASSERT_TRUE(used.valid());
+    answered = Answers(used.get());
+    if (answered) {
+      EXPECT_EQ(ReadUntilEof(used.get()), "");
+    }
+  }
+  EXPECT_TRUE(answered);
+}
+
+TEST_F(ServerTest, ReservedConnectionsAreLeftForRootWhenOthersFillTheRest) {
+  REQUIRE_ROOT_FOR_OTHER_UIDS();
+  ServerOptions o;
+  o.max_connections = 6;
+  o.reserved_admin_connections = 2;
+  StartServer(o);
+  std::vector<UniqueFd> nobody = ConnectAsNobody(path_, 5);
+  ASSERT_EQ(nobody.size(), 5u);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(Answers(nobody[i].get())) << i;
+  std::string refusal = ReadUntilEof(nobody[4].get());
+  EXPECT_NE(refusal.find("reserved_admin_connections"), std::string::npos) << refusal;
+  EXPECT_NE(refusal.find("\"unavailable\""), std::string::npos) << refusal;
+  // Root gets the two reserved ones, then meets max_connections.
+  auto a = Client::Connect(path_), b = Client::Connect(path_), c = Client::Connect(path_);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_TRUE(a->Call("echo").ok());
+  EXPECT_TRUE(b->Call("echo").ok());
+  auto r = c->Call("echo");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("max_connections"), std::string::npos) << r.status().ToString();
+}
+
+TEST_F(ServerTest, ConnectionsPerUidAreCappedButRootIsNot) {
+  REQUIRE_ROOT_FOR_OTHER_UIDS();
+  ServerOptions o;
+  o.max_connections_per_uid = 3;
+  StartServer(o);
+  std::vector<UniqueFd> nobody = ConnectAsNobody(path_, 4);
+  ASSERT_EQ(nobody.size(), 4u);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Answers(nobody[i].get())) << i;
+  std::string refusal = ReadUntilEof(nobody[3].get());
+  EXPECT_NE(refusal.find("max_connections_per_uid"), std::string::npos) << refusal;
+  EXPECT_NE(refusal.find("uid 65534"), std::string::npos) << refusal;
+  std::vector<Client> root;
+  for (int i = 0; i < 5; ++i) {
+    auto c = Client::Connect(path_);
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE(c->Call("echo").ok()) << i;
+    root.push_back(std::move(*c));
+  }
+  // A slot freed is a slot to use again (once the server has seen the close).
+  nobody[0].reset();
+  bool again = false;
+  for (int attempt = 0; attempt < 200 && !again; ++attempt) {
+    std::vector<UniqueFd> one = ConnectAsNobody(path_, 1);
+    again = one.size() == 1 && Answers(one[0].get());
+  }
+  EXPECT_TRUE(again);
+}
+
+TEST_F(ServerTest, BufferedBytesOverTheBoundDropTheLargestNonAdminPartialLine) {
+  REQUIRE_ROOT_FOR_OTHER_UIDS();
+  ServerOptions o;
+  o.max_request_bytes = 48 << 10;
+  o.max_buffered_bytes = 64 << 10;
+  StartServer(o);
+  std::string head = R"({"jsonrpc":"2.0","method":"echo","params":{"pad":")";
+  std::string tail = R"("},"id":1})" "\n";
+  // Root holds 30 KiB, which is never a victim. Whatever order the server
+  // reads in, the bound is crossed only once nobody's first line holds over
+  // 18 KiB, more than the second's 16 KiB: the first is the one dropped.
+  int admin = RawConnect(path_);
+  ASSERT_GE(admin, 0);
+  std::vector<UniqueFd> nobody = ConnectAsNobody(path_, 2);
+  ASSERT_EQ(nobody.size(), 2u);
+  WriteAll(admin, head + std::string(30 << 10, 'a'));
+  WriteAll(nobody[0].get(), head + std::string(40 << 10, 'x'));
+  WriteAll(nobody[1].get(), head + std::string(16 << 10, 'y'));
+  std::string dropped = ReadUntilEof(nobody[0].get());
+  EXPECT_NE(dropped.find("max_buffered_bytes"), std::string::npos) << dropped;
+  EXPECT_NE(dropped.find("\"resource_exhausted\""), std::string::npos) << dropped;
+  WriteAll(nobody[1].get(), tail);
+  EXPECT_NE(ReadOneLine(nobody[1].get()).find("\"result\""), std::string::npos);
+  WriteAll(admin, tail);
+  EXPECT_NE(ReadOneLine(admin).find("\"result\""), std::string::npos);
+  ::close(admin);
+}
+
+TEST_F(ServerTest, APartialLineArrivingInPiecesIsCountedOnceAgainstTheBound) {
+  REQUIRE_ROOT_FOR_OTHER_UIDS();
+  ServerOptions o;
+  o.max_request_bytes = 48 << 10;
+  o.max_buffered_bytes = 64 << 10;
+  StartServer(o);
+  std::vector<UniqueFd> nobody = ConnectAsNobody(path_, 1);
+  ASSERT_EQ(nobody.size(), 1u);
+  int admin = RawConnect(path_);
+  ASSERT_GE(admin, 0);
+  // 40 KiB in eight pieces, each (most likely) read on its own while root is
+  // answered in between: the total stays 40 KiB, under the bound.
+  WriteAll(nobody[0].get(), R"({"jsonrpc":"2.0","method":"echo","params":{"pad":")");
+  for (int i = 0; i < 8; ++i) {
+    WriteAll(nobody[0].get(), std::string(5 << 10, 'p'));
+    ASSERT_TRUE(Answers(admin));
+  }
+  WriteAll(nobody[0].get(), R"("},"id":1})" "\n");
+  std::string answer = ReadOneLine(nobody[0].get());
+  EXPECT_NE(answer.find("\"result\""), std::string::npos) << answer.substr(0, 300);
+  ::close(admin);
+}
+
+TEST_F(ServerTest, RootIsAnsweredWhileOtherPeersHoldEveryWorker) {
+  REQUIRE_ROOT_FOR_OTHER_UIDS();
+  StartServer(ServerOptions{});  // two workers
+  std::vector<UniqueFd> nobody = ConnectAsNobody(path_, 2);
+  ASSERT_EQ(nobody.size(), 2u);
+  for (auto& fd : nobody)
+    WriteAll(fd.get(), json{{"jsonrpc", "2.0"}, {"method", "block"}, {"id", 1}}.dump() + "\n");
+  WaitBlocked(2);
+  auto c = Client::Connect(path_);
+  ASSERT_TRUE(c.ok());
+  auto r = c->Call("echo", {{"admin", "lane"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*r)["admin"], "lane");
+  Release();
+  for (auto& fd : nobody) EXPECT_NE(ReadOneLine(fd.get()).find("released"), std::string::npos);
+}
+
+TEST_F(ServerTest, ConnectionRefusalsAreLoggedOncePerUidPerInterval) {
+  REQUIRE_ROOT_FOR_OTHER_UIDS();
+  std::ostringstream captured;
+  auto log = GetLogger("server");
+  log->sinks().push_back(std::make_shared<spdlog::sinks::ostream_sink_mt>(captured));
+  ServerOptions o;
+  o.max_connections_per_uid = 1;
+  StartServer(o);
+  std::vector<UniqueFd> nobody = ConnectAsNobody(path_, 21);
+  ASSERT_EQ(nobody.size(), 21u);
+  for (size_t i = 1; i < nobody.size(); ++i)
+    EXPECT_NE(ReadUntilEof(nobody[i].get()).find("max_connections_per_uid"), std::string::npos) << i;
+  StopServer();
+  log->sinks().pop_back();
+  std::string text = captured.str();
+  size_t refusals = 0;
+  for (size_t at = text.find("refusing connection"); at != std::string::npos; at = text.find("refusing connection", at + 1))
+    ++refusals;
+  EXPECT_EQ(refusals, 1u) << text;
+}
 
 TEST_F(ServerTest, AnswersAndSeesPeerCredentials) {
   StartServer();

@@ -1,11 +1,14 @@
 // pmemd and pmemctl as an admin meets them: real binaries, real socket.
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -273,6 +276,59 @@ TEST_F(DaemonTest, BadRequestsOverTheSocketGetJsonRpcErrors) {
   ASSERT_TRUE(big.ok());
   EXPECT_NE(big->find("exceeds the limit of 1048576 bytes"), std::string::npos);
   EXPECT_EQ(d->Ctl({"version"}).exit_code, 0) << "the daemon keeps serving";
+}
+
+// The daemon's soft limit on open files, from /proc/PID/limits.
+std::string MaxOpenFiles(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/limits");
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with("Max open files")) return line;
+  return "";
+}
+
+TEST_F(DaemonTest, LoadBoundsFromTheConfigFileAreEnforced) {
+  std::string cfg = dir_.path() + "/c.json";
+  ASSERT_TRUE(WriteFileAtomic(cfg, R"({"request_timeout_ms":200,"max_reply_bytes":65536})").ok());
+  auto d = StartDaemon({"--config", cfg});
+  // A partial line is answered with an error naming the key, then closed.
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", Socket().c_str());
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_GT(::write(fd, "{\"jsonrpc\"", 11), 0);
+  std::string got;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  bool eof = false;
+  while (!eof && std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    char buf[4096];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) eof = true; else got.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  EXPECT_TRUE(eof) << "the daemon must close a connection that holds a partial line";
+  EXPECT_NE(got.find("request_timeout_ms"), std::string::npos) << got;
+  // A batch whose reply would pass max_reply_bytes: the answers past it are
+  // resource_exhausted errors, and the reply stays near the bound.
+  auto c = Client::Connect(Socket());
+  ASSERT_TRUE(c.ok());
+  json batch = json::array();
+  for (int i = 0; i < 256; ++i) batch.push_back({{"jsonrpc", "2.0"}, {"method", "list-methods"}, {"id", i}});
+  auto r = c->RoundTrip(batch.dump());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_LT(r->size(), 65536u + 256 * 400);
+  json j = json::parse(*r);
+  ASSERT_EQ(j.size(), 256u);
+  EXPECT_TRUE(j[0].contains("result"));
+  EXPECT_EQ(j[255]["error"]["data"]["code"], "resource_exhausted") << j[255];
+  // The open-file limit is raised to the hard one for max_connections.
+  std::string limits = MaxOpenFiles(d->pid());
+  struct rlimit rl{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &rl), 0);
+  EXPECT_NE(limits.find(rl.rlim_max == RLIM_INFINITY ? "unlimited" : std::to_string(rl.rlim_max)), std::string::npos)
+      << limits;
 }
 
 }  // namespace

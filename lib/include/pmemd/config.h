@@ -29,6 +29,13 @@ struct Config {
   uint64_t max_request_bytes = 1ull << 20;
   uint32_t max_connections = 1024;
   uint32_t worker_threads = 4;
+  // Bounds against hostile load (server.h and rpc.h say how each is enforced).
+  uint32_t request_timeout_ms = 60'000;     // a partial line must be completed within this
+  uint32_t idle_timeout_ms = 300'000;       // a connection with nothing pending is closed after this
+  uint32_t reserved_admin_connections = 16;  // of max_connections, kept for root and admin_group
+  uint32_t max_connections_per_uid = 64;    // per non-admin uid
+  uint64_t max_buffered_bytes = 64ull << 20;  // partial request lines across all connections
+  uint64_t max_reply_bytes = 16ull << 20;   // one reply line, a batch's included
   EmulatedConfig emulated;
 };
 

@@ -11,7 +11,22 @@
 //
 // Access: each method is kRead or kMutate. Mutating methods are allowed only
 // to root and to members of the configured admin group, checked against the
-// peer's SO_PEERCRED credentials; refusals are logged with uid and pid.
+// peer's SO_PEERCRED credentials; refusals are logged with uid and pid, at
+// most one line per uid per 10 s with a count of the ones held back
+// (LogLimiter), so a refused caller cannot flood the log.
+//
+// Bounds against hostile callers (issue 9):
+//   - A batch holds at most max_batch requests (-32600 otherwise).
+//   - A reply line is at most max_reply_bytes (config key
+//     "max_reply_bytes", default 16 MiB). A single answer that would be
+//     larger, or an answer in a batch that would take the batch's reply over
+//     the bound, is replaced by a -32013 error (data.code
+//     "resource_exhausted") saying so and asking for a narrower query. The
+//     bound applies to results; the error entries that replace them are a
+//     few hundred bytes each and may go past it by that much.
+//   - An unknown method name longer than kMaxSuggestNameBytes gets no
+//     "did you mean" (the edit distance is quadratic in the name's length),
+//     and names echoed in messages are cut to that length.
 //
 // Thread safety: a Registry is filled before serving and then only read;
 // Dispatcher::HandleLine may be called from many threads at once.
@@ -28,6 +43,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pmemd/log_limiter.h"
 #include "pmemd/status.h"
 
 namespace pmemd {
@@ -77,6 +93,11 @@ class AccessPolicy {
   // pmemd on the emulated platform serves its user); nullopt: no group.
   explicit AccessPolicy(std::optional<gid_t> admin_gid = std::nullopt) : admin_gid_(admin_gid) {}
   Status Check(const Method& m, const PeerCred& peer) const;
+  // Root or a member of the admin group: who may mutate, and who the server
+  // keeps reserved connections and a worker for. Looks up the peer's
+  // supplementary groups (NSS) unless it is root or its primary gid is the
+  // admin gid.
+  bool IsAdmin(const PeerCred& peer) const;
 
  private:
   std::optional<gid_t> admin_gid_;
@@ -84,10 +105,21 @@ class AccessPolicy {
 
 int RpcErrorCode(Code code);
 
+struct DispatcherLimits {
+  size_t max_batch = 256;               // requests in one batch
+  size_t max_reply_bytes = 16u << 20;   // "max_reply_bytes": one reply line, batch or not
+};
+
+// Names longer than this get no "did you mean" and are cut in messages.
+inline constexpr size_t kMaxSuggestNameBytes = 64;
+
 class Dispatcher {
  public:
-  Dispatcher(const Registry* registry, AccessPolicy policy, size_t max_batch = 256)
-      : registry_(registry), policy_(policy), max_batch_(max_batch) {}
+  // `registry` is borrowed and must outlive the dispatcher.
+  Dispatcher(const Registry* registry, AccessPolicy policy, DispatcherLimits limits = {})
+      : registry_(registry), policy_(policy), limits_(limits) {}
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
 
   // One request line (without its '\n') in, the response line out; "" when
   // nothing is to be sent (only notifications). Never throws; the line is
@@ -99,14 +131,23 @@ class Dispatcher {
 
   static nlohmann::json ErrorResponse(const nlohmann::json& id, int code, const std::string& message,
                                       const nlohmann::json& data = nullptr);
+  // The same for a Status: code from RpcErrorCode, data.code its name.
+  static nlohmann::json ErrorResponse(const nlohmann::json& id, const Status& status);
+
+  const AccessPolicy& policy() const { return policy_; }
+  const DispatcherLimits& limits() const { return limits_; }
 
  private:
-  // The response (null json for none) to one line.
-  nlohmann::json HandleParsedLine(std::string_view line, const CallContext& ctx) const;
+  // HandleLine's work; may throw, which HandleLine turns into -32603.
+  std::string HandleLineOrThrow(std::string_view line, const CallContext& ctx) const;
+  // The serialized response, or a resource_exhausted error in its place
+  // when a reply already `used` bytes long would grow past max_reply_bytes.
+  std::string DumpWithinReplyBound(const nlohmann::json& resp, size_t used) const;
 
   const Registry* registry_;
   AccessPolicy policy_;
-  size_t max_batch_;
+  DispatcherLimits limits_;
+  mutable LogLimiter refusal_log_{std::chrono::seconds(10)};
 };
 
 }  // namespace pmemd

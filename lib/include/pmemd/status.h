@@ -33,7 +33,12 @@ enum class Code {
   kUnsupported,         // this platform or format cannot do it
   kUnavailable,         // the daemon or a device is not reachable
   kInternal,            // a bug in pmemd
+  // Added after the first release: codes are only ever appended, so that
+  // the JSON-RPC numbers of the ones above never change.
+  kResourceExhausted,  // a daemon limit (reply size, buffers) would be exceeded; ask for less
 };
+// The highest Code, for loops over every code.
+inline constexpr Code kLastCode = Code::kResourceExhausted;
 
 // "invalid_argument", "not_found", ...: the stable names used in JSON.
 std::string_view CodeName(Code code);
@@ -57,6 +62,7 @@ class [[nodiscard]] Status {
   static Status Unsupported(std::string m) { return {Code::kUnsupported, std::move(m)}; }
   static Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
+  static Status ResourceExhausted(std::string m) { return {Code::kResourceExhausted, std::move(m)}; }
   // An OS call failed: the message names the operation and the object, the
   // errno text is appended ("open /var/lib/pmemd/x: No such file or directory").
   static Status FromErrno(int err, std::string what);

@@ -33,8 +33,8 @@ size_t Utf8SequenceLength(std::string_view s);
 std::string ToValidUtf8(std::string_view s);
 
 // ToValidUtf8(s), cut to at most `max_bytes` bytes at a character boundary
-// and then ending in "..." when anything was cut. The result is at most
-// max_bytes + 3 bytes.
+// and then ending in "...(N bytes)", N the length of `s`, when anything was
+// cut. The result is at most max_bytes + 30 bytes.
 std::string Excerpt(std::string_view s, size_t max_bytes = 64);
 
 // Excerpt(s, max_bytes) between single quotes: 'name'.
