@@ -10,6 +10,7 @@
 
 #include "pmemd/api.h"
 #include "pool/crash_hook.h"
+#include "server/crash_at_event.h"
 #include "pmemd/emulated_platform.h"
 #include "pmemd/events.h"
 #include "pmemd/fs.h"
@@ -137,6 +138,7 @@ struct Daemon::Parts {
   UniqueFd state_lock;
   EventBus events;
   EventBus::Subscription log_events;
+  std::optional<EventBus::Subscription> crash_at_event;
   std::unique_ptr<PlatformOwner> owner;
   std::unique_ptr<PoolManager> pools;
   Registry registry;
@@ -162,6 +164,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& config, std::functi
     events_log->info("{} {}: {} -> {}", e.kind, e.object, e.from.empty() ? "(none)" : e.from,
                      e.to.empty() ? "(none)" : e.to);
   });
+  PMEMD_ASSIGN_OR_RETURN(p->crash_at_event, CrashAtEventFromEnvironment(&p->events));  // crash tests only
 
   std::optional<gid_t> admin_gid;
   if (!config.admin_group.empty()) {

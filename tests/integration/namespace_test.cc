@@ -142,6 +142,28 @@ TEST_F(NamespaceTest, KmemCycleWithBusyBlockRollsBack) {
   EXPECT_TRUE(Ok({"list", "-M"})["memory_blocks"].empty());
 }
 
+// pmemd killed inside offline-memory (by construction: it kills itself as
+// the third block starts going offline), then restarted: the journaled
+// intent is reconciled and the memory is online again, as on the real
+// kernel (tests/vm/scenarios/pmemd_restart.sh).
+TEST_F(NamespaceTest, KilledInsideOfflineMemoryTheMemoryIsOnlineAgainAfterRestart) {
+  Ok({"create-namespace", "-r", "0", "-m", "devdax", "-s", "2G"});
+  Ok({"reconfigure-device", "dax0.0", "--mode", "system-ram"});
+  EXPECT_EQ(d_->Signal(SIGTERM), 0);
+  d_ = std::make_unique<DaemonProcess>(dir_.path() + "/s.sock", dir_.path() + "/state",
+                                       std::vector<std::string>{"--config", config_});
+  d_->SetEnv({"PMEMD_TEST_CRASH_AT_EVENT=memory_block:going-offline:3"});
+  ASSERT_TRUE(d_->Start()) << d_->Log();
+  RunResult r = d_->Ctl({"offline-memory", "dax0.0"});
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_EQ(d_->Signal(0 /* reap only */, 10), -SIGKILL) << d_->Log();
+  Start();
+  json dev = Ok({"list", "-X"})["devices"][0];
+  EXPECT_EQ(dev["mode"], "system-ram");
+  EXPECT_EQ(dev["online_memblocks"], dev["total_memblocks"]) << dev;
+  for (const auto& b : Ok({"list", "-M"})["memory_blocks"]) EXPECT_EQ(b["state"], "online") << b;
+}
+
 TEST_F(NamespaceTest, NamespacesSurviveRestart) {
   Ok({"create-namespace", "-r", "0", "-m", "fsdax", "-s", "1G", "-n", "a"});
   Ok({"create-namespace", "-r", "0", "-m", "devdax", "-s", "1G", "-n", "b"});

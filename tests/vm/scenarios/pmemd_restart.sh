@@ -114,7 +114,19 @@ case $VM_BOOT in
 	step "SIGKILL during offline-memory, restart: the memory is online again"
 	run pmemctl --socket "$PMEMD_SOCK" create-namespace -r 0 -m devdax -s 1G -a 2M --json >/dev/null
 	run pmemctl --socket "$PMEMD_SOCK" reconfigure-device dax0.0 --mode system-ram --json >/dev/null
-	kill_during 0.2 offline-memory dax0.0
+	# The kill lands inside the operation by construction, not after a
+	# delay: pmemd kills itself as its third block starts going offline.
+	pmemd_stop
+	export PMEMD_TEST_CRASH_AT_EVENT=memory_block:going-offline:3
+	pmemd_start "$state"
+	unset PMEMD_TEST_CRASH_AT_EVENT
+	pmemctl --socket "$PMEMD_SOCK" offline-memory dax0.0 --json >/tmp/op.out 2>&1 &&
+		fail "offline-memory finished although pmemd was to die in it: $(cat /tmp/op.out)"
+	_rc=0
+	wait "$pmemd_pid" 2>/dev/null || _rc=$?
+	[ "$_rc" -eq 137 ] || fail "pmemd ended with status $_rc, not killed by its crash hook (137)"
+	rm -f "$PMEMD_SOCK"
+	info "pmemd killed itself in offline-memory; left behind: $(ndctl list -N -i 2>&1 | tr -d '\n\t ')"
 	pmemd_start "$state"
 	clean "after offline-memory killed"
 	jvars d "$(daxctl_json -d dax0.0)" 'list | .[0]'
