@@ -53,11 +53,14 @@ fi
 
 mkdir -p "$work"
 rsync -a --delete --exclude build --exclude .git "$root/" "$work/src/"
+# The sources as they were listed: edits to the checkout during the run
+# must not move the mutation points.
+rsync -a --delete "$root/lib/pool/" "$work/orig/"
 cmake -S "$work/src" -B "$work/build" -DCMAKE_BUILD_TYPE=Debug -DPMEMD_BUILD_BENCH=OFF >/dev/null
-total=0 killed=0 survived=()
+total=0 killed=0 survived=() broken=()
 for m in $mutants; do
   IFS=: read -r file offset line what kind <<<"$m"
-  cp "$root/lib/pool/$file" "$work/src/lib/pool/$file"
+  cp "$work/orig/$file" "$work/src/lib/pool/$file"
   python3 - "$work/src/lib/pool/$file" "$offset" "$what" "$kind" <<'EOF'
 import sys
 path, off, what, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
@@ -92,7 +95,7 @@ EOF
   total=$((total + 1))
   label="$file:$line $what $kind"
   if ! cmake --build "$work/build" -j"$(nproc)" --target pmemd_unit_tests >"$work/build.log" 2>&1; then
-    echo "mutant $label: does not compile (counted as killed)"; killed=$((killed + 1))
+    echo "mutant $label: DOES NOT COMPILE (a bug in this script's mutator)"; broken+=("$label")
   elif "$work/build/lib/pmemd_unit_tests" --gtest_filter="$tests" >"$work/test.log" 2>&1; then
     echo "mutant $label: SURVIVED"; survived+=("$label")
   else
@@ -100,7 +103,8 @@ EOF
     echo "mutant $label: killed by ${by:-a failing test}"
     killed=$((killed + 1))
   fi
-  cp "$root/lib/pool/$file" "$work/src/lib/pool/$file"
+  cp "$work/orig/$file" "$work/src/lib/pool/$file"
 done
 echo "mutation check: $killed of $total persist mutants killed"
+((${#broken[@]} == 0)) || { printf 'did not compile: %s\n' "${broken[@]}" >&2; exit 1; }
 ((${#survived[@]} == 0)) || { printf 'survived: %s\n' "${survived[@]}" >&2; exit 1; }
