@@ -133,6 +133,7 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   // Frames the next line from what is buffered, or waits for more bytes.
   void ReadLine() {
+    if (closed_) return;
     if (stopping_) return Close();
     size_t nl = in_.find('\n');
     size_t line_bytes = nl == std::string::npos ? in_.size() : nl;
@@ -163,7 +164,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnReadable(boost::system::error_code ec) {
     if (closed_ || closing_after_write_) return;  // timed out or dropped meanwhile
-    timer_.cancel();
+    CancelTimer();
     if (ec) {
       if (ec != asio::error::operation_aborted) Log()->debug("uid {} pid {}: wait: {}", ctx_.peer.uid, ctx_.peer.pid, ec.message());
       return Close();
@@ -218,7 +219,7 @@ class Session : public std::enable_shared_from_this<Session> {
     ArmTimer(Clock::now() + options_->request_timeout, Deadline::kAnswerNotTaken);
     asio::async_write(socket_, asio::buffer(out_), [this, self](boost::system::error_code ec, size_t) {
       busy_ = false;
-      timer_.cancel();
+      CancelTimer();
       out_ = std::string();
       if (ec) {
         Log()->debug("uid {} pid {}: write: {}", ctx_.peer.uid, ctx_.peer.pid, ec.message());
@@ -231,13 +232,21 @@ class Session : public std::enable_shared_from_this<Session> {
 
   enum class Deadline { kIdle, kPartialLine, kAnswerNotTaken };
 
+  // One deadline at a time. A timer that expired just as its wait or write
+  // finished may already have its handler queued, which cancel() cannot
+  // recall: the generation tells that handler it is stale.
   void ArmTimer(Clock::time_point at, Deadline what) {
     auto self = shared_from_this();
+    uint64_t gen = ++deadline_gen_;
     timer_.expires_at(at);
-    timer_.async_wait([this, self, what](boost::system::error_code ec) {
-      if (ec || closed_) return;  // cancelled: the wait or the write finished first
+    timer_.async_wait([this, self, what, gen](boost::system::error_code ec) {
+      if (ec || closed_ || gen != deadline_gen_) return;  // cancelled or superseded
       OnDeadline(what);
     });
+  }
+  void CancelTimer() {
+    ++deadline_gen_;
+    timer_.cancel();
   }
 
   void OnDeadline(Deadline what) {
@@ -277,7 +286,7 @@ class Session : public std::enable_shared_from_this<Session> {
     closed_ = true;
     SetBuffer({});
     boost::system::error_code ignored;
-    timer_.cancel();
+    CancelTimer();
     socket_.shutdown(Stream::socket::shutdown_both, ignored);
     socket_.close(ignored);
     manager_->Remove(shared_from_this());
@@ -294,6 +303,7 @@ class Session : public std::enable_shared_from_this<Session> {
   CallContext ctx_;
   std::string in_;                 // bytes read and not yet framed: at most max_request_bytes + 1
   Clock::time_point partial_since_;  // when the first byte of the partial line in in_ arrived
+  uint64_t deadline_gen_ = 0;        // bumped by every ArmTimer and CancelTimer
   std::string out_;
   bool busy_ = false;
   bool stopping_ = false;
