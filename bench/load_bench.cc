@@ -6,7 +6,8 @@
 // temporary socket and state directory), for --duration seconds:
 //   - hostile connections (--hostile N), spread over --hostile-uids uids
 //     (default 20: 60000..60019, none of them root or admin) so that the
-//     per-uid cap does not simply refuse most of them, a third of each kind:
+//     per-uid cap does not simply refuse most of them, shared evenly among
+//     the --kinds (default all three):
 //       idle     connect and say nothing,
 //       partial  send --partial-bytes of a request line and never end it,
 //       batch    send batches of --batch reads ("list") back to back;
@@ -67,6 +68,7 @@ const char kUsage[] =
     "  --hostile-uids N   spread over this many uids from 60000 (default 20)\n"
     "  --partial-bytes S  bytes of each partial line (default 1023K, under max_request_bytes)\n"
     "  --batch N          reads per hostile batch (default 16)\n"
+    "  --kinds LIST       hostile kinds, shared out evenly (default idle,partial,batch)\n"
     "  --normal M         non-admin clients calling version (default 4)\n"
     "  --duration S       seconds of measurement (default 10)\n"
     "  --quick            smoke run: --hostile 60 --hostile-uids 3 --normal 2 --duration 1\n"
@@ -77,6 +79,7 @@ struct Config {
   pid_t pid = -1;
   unsigned hostile = 1000, hostile_uids = 20, batch = 16, normal = 4, duration_s = 10;
   std::uint64_t partial_bytes = 1023ull << 10;
+  std::vector<std::string> kinds{"idle", "partial", "batch"};
   bool json = false;
 };
 
@@ -101,6 +104,17 @@ Status Parse(const std::vector<std::string>& args, Config* c, bool* help) {
       PMEMD_ASSIGN_OR_RETURN(c->partial_bytes, f.Size());
     } else if (flag == "--batch") {
       PMEMD_ASSIGN_OR_RETURN(c->batch, f.Count());
+    } else if (flag == "--kinds") {
+      PMEMD_ASSIGN_OR_RETURN(std::string v, f.Value());
+      c->kinds.clear();
+      for (std::size_t pos = 0; pos <= v.size();) {
+        std::size_t comma = std::min(v.find(',', pos), v.size());
+        std::string k = v.substr(pos, comma - pos);
+        if (k != "idle" && k != "partial" && k != "batch")
+          return Status::InvalidArgument("--kinds: unknown kind '" + k + "'; use idle, partial, batch");
+        c->kinds.push_back(k);
+        pos = comma + 1;
+      }
     } else if (flag == "--normal") {
       PMEMD_ASSIGN_OR_RETURN(c->normal, f.Count());
     } else if (flag == "--duration") {
@@ -406,11 +420,12 @@ int Run(const std::vector<std::string>& args) {
   const unsigned uids = std::max(1u, std::min(cfg.hostile_uids, cfg.hostile));
   for (unsigned u = 0; u < uids; ++u) {
     const unsigned mine = cfg.hostile / uids + (u < cfg.hostile % uids ? 1 : 0);
-    const Kind kinds[] = {Kind::kIdle, Kind::kPartial, Kind::kBatch};
-    for (int k = 0; k < 3; ++k) {
-      const unsigned n = mine / 3 + (static_cast<unsigned>(k) < mine % 3 ? 1 : 0);
+    const unsigned nk = static_cast<unsigned>(cfg.kinds.size());
+    for (unsigned k = 0; k < nk; ++k) {
+      const unsigned n = mine / nk + (k < mine % nk ? 1 : 0);
       if (n == 0) continue;
-      children.push_back(Fork(60000 + u, 65534, false, stop, [&, kind = kinds[k], n](int s, int r) {
+      const Kind kind = cfg.kinds[k] == "idle" ? Kind::kIdle : cfg.kinds[k] == "partial" ? Kind::kPartial : Kind::kBatch;
+      children.push_back(Fork(60000 + u, 65534, false, stop, [&, kind, n](int s, int r) {
         return RunHostile(addr, kind, n, cfg, s, r);
       }));
     }
