@@ -182,8 +182,9 @@ class Session : public std::enable_shared_from_this<Session> {
     size_t line_bytes = nl == std::string::npos ? in_.size() : nl;
     if (line_bytes > options_->max_request_bytes) {
       // The line outgrew the limit: answer once, then drop the connection.
-      Log()->warn("uid {} pid {}: request line over {} bytes, closing", ctx_.peer.uid, ctx_.peer.pid,
-                  options_->max_request_bytes);
+      manager_->WarnAbout(ctx_.peer.uid, "uid " + std::to_string(ctx_.peer.uid) + " pid " +
+                                             std::to_string(ctx_.peer.pid) + ": request line over " +
+                                             std::to_string(options_->max_request_bytes) + " bytes, closing");
       SetBuffer({});
       return FailAndClose(Dispatcher::ErrorResponse(
           nullptr, -32600,
