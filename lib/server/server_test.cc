@@ -445,6 +445,21 @@ TEST_F(ServerTest, PipelinedRequestsAnsweredInOrderAndErrorsDoNotCloseTheConnect
   EXPECT_TRUE(a < b && b < d) << got;
 }
 
+TEST_F(ServerTest, ARequestArrivingWhileTheLastIsWorkedOnIsAnswered) {
+  StartServer();
+  UniqueFd fd(RawConnect(path_));
+  ASSERT_TRUE(fd.valid());
+  WriteAll(fd.get(), json{{"jsonrpc", "2.0"}, {"method", "slow"}, {"id", 1}}.dump() + "\n");
+  while (!slow_started_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  // Arrives while nothing waits for it: the server must still find it.
+  WriteAll(fd.get(), EchoLine(2));
+  std::string got;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::count(got.begin(), got.end(), '\n') < 2 && std::chrono::steady_clock::now() < deadline)
+    got += ReadOneLine(fd.get());
+  EXPECT_NE(got.find("\"id\":2"), std::string::npos) << got;
+}
+
 TEST_F(ServerTest, OversizedLineGetsErrorAndServerKeepsServing) {
   StartServer(/*max_request=*/4096);
   auto c = Client::Connect(path_);
