@@ -111,6 +111,39 @@ std::string HumanBytes(std::uint64_t bytes) {
   return buf;
 }
 
+bool FlagCursor::Next() {
+  if (started_) ++i_;
+  started_ = true;
+  if (i_ >= args_.size()) return false;
+  flag_ = args_[i_];
+  inline_value_.reset();
+  if (std::size_t eq = flag_.find('='); eq != std::string::npos) {
+    inline_value_ = flag_.substr(eq + 1);
+    flag_.resize(eq);
+  }
+  return true;
+}
+
+Result<std::string> FlagCursor::Value() {
+  if (inline_value_) return *inline_value_;
+  if (i_ + 1 >= args_.size()) return Status::InvalidArgument(flag_ + " needs a value");
+  return args_[++i_];
+}
+
+Result<std::uint64_t> FlagCursor::Size() {
+  PMEMD_ASSIGN_OR_RETURN(std::string v, Value());
+  PMEMD_ASSIGN_OR_RETURN(auto l, ParseSizeList(v));
+  if (l.size() != 1) return Status::InvalidArgument(flag_ + " takes one size");
+  return l[0];
+}
+
+Result<unsigned> FlagCursor::Count() {
+  PMEMD_ASSIGN_OR_RETURN(std::string v, Value());
+  PMEMD_ASSIGN_OR_RETURN(auto l, ParseCountList(v));
+  if (l.size() != 1) return Status::InvalidArgument(flag_ + " takes one number");
+  return l[0];
+}
+
 double Median(std::vector<double> values) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,30 @@ Result<std::vector<unsigned>> ParseCountList(std::string_view list);
 std::string HumanBytes(std::uint64_t bytes);
 
 double Median(std::vector<double> values);
+
+// Walks a command's flags, "--flag value" and "--flag=value" alike:
+//
+//   for (FlagCursor f(args); f.Next();)
+//     if (f.flag() == "--repeats") PMEMD_ASSIGN_OR_RETURN(cfg->repeats, f.Count());
+class FlagCursor {
+ public:
+  explicit FlagCursor(const std::vector<std::string>& args) : args_(args) {}
+  // Moves to the next argument; false past the last.
+  bool Next();
+  const std::string& flag() const { return flag_; }  // "--sizes", without "=value"
+  const std::string& arg() const { return args_[i_]; }  // as given, for messages
+  // The flag's value: after '=', else the next argument (consumed).
+  Result<std::string> Value();
+  Result<std::uint64_t> Size();  // one size ("2M")
+  Result<unsigned> Count();      // one count ("16")
+
+ private:
+  const std::vector<std::string>& args_;
+  std::size_t i_ = 0;
+  bool started_ = false;
+  std::string flag_;
+  std::optional<std::string> inline_value_;
+};
 
 inline std::uint64_t NowNs() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(

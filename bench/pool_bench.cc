@@ -75,39 +75,15 @@ void Warm(std::uint64_t bytes) {
 }
 
 Status Parse(const std::vector<std::string>& args, Config* c, bool* help) {
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string flag = args[i], value;
-    const std::size_t eq = flag.find('=');
-    if (eq != std::string::npos) {
-      value = flag.substr(eq + 1);
-      flag.resize(eq);
-    }
-    auto take = [&]() -> Result<std::string> {
-      if (eq != std::string::npos) return value;
-      if (i + 1 >= args.size()) return Status::InvalidArgument(flag + " needs a value");
-      return args[++i];
-    };
-    auto one_size = [&](std::uint64_t* out) -> Status {
-      PMEMD_ASSIGN_OR_RETURN(std::string v, take());
-      PMEMD_ASSIGN_OR_RETURN(auto l, ParseSizeList(v));
-      if (l.size() != 1) return Status::InvalidArgument(flag + " takes one size");
-      *out = l[0];
-      return Status::Ok();
-    };
-    auto one_count = [&](unsigned* out) -> Status {
-      PMEMD_ASSIGN_OR_RETURN(std::string v, take());
-      PMEMD_ASSIGN_OR_RETURN(auto l, ParseCountList(v));
-      if (l.size() != 1) return Status::InvalidArgument(flag + " takes one number");
-      *out = l[0];
-      return Status::Ok();
-    };
+  for (FlagCursor f(args); f.Next();) {
+    const std::string& flag = f.flag();
     if (flag == "--help" || flag == "-h") {
       *help = true;
     } else if (flag == "--sizes") {
-      PMEMD_ASSIGN_OR_RETURN(std::string v, take());
+      PMEMD_ASSIGN_OR_RETURN(std::string v, f.Value());
       PMEMD_ASSIGN_OR_RETURN(c->sizes, ParseSizeList(v));
     } else if (flag == "--strategies") {
-      PMEMD_ASSIGN_OR_RETURN(std::string v, take());
+      PMEMD_ASSIGN_OR_RETURN(std::string v, f.Value());
       c->strategies.clear();
       std::size_t pos = 0;
       for (;;) {
@@ -118,19 +94,19 @@ Status Parse(const std::vector<std::string>& args, Config* c, bool* help) {
         pos = comma + 1;
       }
     } else if (flag == "--repeats") {
-      PMEMD_RETURN_IF_ERROR(one_count(&c->repeats));
+      PMEMD_ASSIGN_OR_RETURN(c->repeats, f.Count());
     } else if (flag == "--pairs") {
-      PMEMD_ASSIGN_OR_RETURN(std::string v, take());
+      PMEMD_ASSIGN_OR_RETURN(std::string v, f.Value());
       char* end = nullptr;
       unsigned long n = std::strtoul(v.c_str(), &end, 10);
       if (v.empty() || *end || n == 0 || n > 100000000) return Status::InvalidArgument("--pairs takes a positive number");
       c->pairs = static_cast<unsigned>(n);
     } else if (flag == "--block-size") {
-      PMEMD_RETURN_IF_ERROR(one_size(&c->block_size));
+      PMEMD_ASSIGN_OR_RETURN(c->block_size, f.Size());
     } else if (flag == "--lease-size") {
-      PMEMD_RETURN_IF_ERROR(one_size(&c->lease_size));
+      PMEMD_ASSIGN_OR_RETURN(c->lease_size, f.Size());
     } else if (flag == "--dir") {
-      PMEMD_ASSIGN_OR_RETURN(c->dir, take());
+      PMEMD_ASSIGN_OR_RETURN(c->dir, f.Value());
     } else if (flag == "--quick") {
       c->sizes = {1ull << 30};
       c->repeats = 1;
@@ -141,7 +117,7 @@ Status Parse(const std::vector<std::string>& args, Config* c, bool* help) {
     } else if (flag == "--no-warm") {
       c->warm = false;
     } else {
-      return Status::InvalidArgument("unknown flag '" + args[i] + "'; see pmemd-bench pool --help");
+      return Status::InvalidArgument("unknown flag '" + f.arg() + "'; see pmemd-bench pool --help");
     }
   }
   return Status::Ok();

@@ -13,6 +13,10 @@
 #include <set>
 #include <vector>
 
+#include <sys/resource.h>
+
+#include <thread>
+
 #include <boost/asio.hpp>
 
 #include "pmemd/fs.h"
@@ -46,6 +50,42 @@ PeerCred ReadPeerCred(int fd) {
 }
 
 }  // namespace
+
+// Worker threads that run requests, at a CPU priority of their own: the
+// shared lane runs at a lower priority (nice kSharedLaneNice) than the io
+// thread and the admin lane, so that when other peers' batches keep every
+// shared worker busy the kernel still gives root's requests, and the reads
+// and writes of every connection, the CPU first.
+class WorkerLane {
+ public:
+  WorkerLane(size_t threads, int nice) : work_(asio::make_work_guard(io_)) {
+    for (size_t i = 0; i < threads; ++i)
+      threads_.emplace_back([this, nice] {
+        // Per thread on Linux; lowering needs no privilege. Best effort.
+        if (nice != 0) (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice);
+        io_.run();
+      });
+  }
+  ~WorkerLane() { Join(); }
+  WorkerLane(const WorkerLane&) = delete;
+  WorkerLane& operator=(const WorkerLane&) = delete;
+
+  asio::io_context::executor_type executor() { return io_.get_executor(); }
+  // Runs what was posted, then ends the threads.
+  void Join() {
+    work_.reset();
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+  }
+
+ private:
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::vector<std::thread> threads_;
+};
+
+// Non-admin requests run this much nicer than the rest of the daemon.
+constexpr int kSharedLaneNice = 10;
 
 class Session;
 
@@ -90,7 +130,7 @@ class Session : public std::enable_shared_from_this<Session> {
   using Clock = std::chrono::steady_clock;
 
   Session(Stream::socket socket, PeerCred peer, bool admin, ConnectionManager* manager,
-          const Dispatcher* dispatcher, asio::thread_pool* lane, const ServerOptions* options,
+          const Dispatcher* dispatcher, WorkerLane* lane, const ServerOptions* options,
           std::vector<char>* scratch)
       : socket_(std::move(socket)), timer_(socket_.get_executor()), manager_(manager),
         dispatcher_(dispatcher), lane_(lane), options_(options), scratch_(scratch), admin_(admin) {
@@ -133,13 +173,18 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   // Frames the next line from what is buffered, or waits for more bytes.
   void ReadLine() {
+    if (closed_) return;
     if (stopping_) return Close();
-    size_t nl = in_.find('\n');
+    // Only the bytes not searched yet: a long line arriving in pieces costs
+    // one pass, not one per piece.
+    size_t nl = in_.find('\n', scanned_);
+    scanned_ = nl == std::string::npos ? in_.size() : 0;
     size_t line_bytes = nl == std::string::npos ? in_.size() : nl;
     if (line_bytes > options_->max_request_bytes) {
       // The line outgrew the limit: answer once, then drop the connection.
-      Log()->warn("uid {} pid {}: request line over {} bytes, closing", ctx_.peer.uid, ctx_.peer.pid,
-                  options_->max_request_bytes);
+      manager_->WarnAbout(ctx_.peer.uid, "uid " + std::to_string(ctx_.peer.uid) + " pid " +
+                                             std::to_string(ctx_.peer.pid) + ": request line over " +
+                                             std::to_string(options_->max_request_bytes) + " bytes, closing");
       SetBuffer({});
       return FailAndClose(Dispatcher::ErrorResponse(
           nullptr, -32600,
@@ -163,7 +208,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnReadable(boost::system::error_code ec) {
     if (closed_ || closing_after_write_) return;  // timed out or dropped meanwhile
-    timer_.cancel();
+    CancelTimer();
     if (ec) {
       if (ec != asio::error::operation_aborted) Log()->debug("uid {} pid {}: wait: {}", ctx_.peer.uid, ctx_.peer.pid, ec.message());
       return Close();
@@ -194,7 +239,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // is on the pool, so its answer is always written, even in shutdown.
     auto self = shared_from_this();
     auto work = asio::make_work_guard(socket_.get_executor());
-    asio::post(*lane_, [this, self, work = std::move(work), line = std::move(line)] {
+    asio::post(lane_->executor(), [this, self, work = std::move(work), line = std::move(line)] {
       std::string resp = dispatcher_->HandleLine(line, ctx_);
       asio::post(socket_.get_executor(), [this, self, resp = std::move(resp)]() mutable {
         busy_ = false;
@@ -218,7 +263,7 @@ class Session : public std::enable_shared_from_this<Session> {
     ArmTimer(Clock::now() + options_->request_timeout, Deadline::kAnswerNotTaken);
     asio::async_write(socket_, asio::buffer(out_), [this, self](boost::system::error_code ec, size_t) {
       busy_ = false;
-      timer_.cancel();
+      CancelTimer();
       out_ = std::string();
       if (ec) {
         Log()->debug("uid {} pid {}: write: {}", ctx_.peer.uid, ctx_.peer.pid, ec.message());
@@ -231,13 +276,21 @@ class Session : public std::enable_shared_from_this<Session> {
 
   enum class Deadline { kIdle, kPartialLine, kAnswerNotTaken };
 
+  // One deadline at a time. A timer that expired just as its wait or write
+  // finished may already have its handler queued, which cancel() cannot
+  // recall: the generation tells that handler it is stale.
   void ArmTimer(Clock::time_point at, Deadline what) {
     auto self = shared_from_this();
+    uint64_t gen = ++deadline_gen_;
     timer_.expires_at(at);
-    timer_.async_wait([this, self, what](boost::system::error_code ec) {
-      if (ec || closed_) return;  // cancelled: the wait or the write finished first
+    timer_.async_wait([this, self, what, gen](boost::system::error_code ec) {
+      if (ec || closed_ || gen != deadline_gen_) return;  // cancelled or superseded
       OnDeadline(what);
     });
+  }
+  void CancelTimer() {
+    ++deadline_gen_;
+    timer_.cancel();
   }
 
   void OnDeadline(Deadline what) {
@@ -269,6 +322,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void SetBuffer(std::string in) {
     manager_->AdjustBuffered(static_cast<ptrdiff_t>(in.size()) - static_cast<ptrdiff_t>(in_.size()));
     in_ = std::move(in);
+    scanned_ = 0;
     if (in_.empty() && in_.capacity() > 4096) in_ = std::string();
   }
 
@@ -277,7 +331,7 @@ class Session : public std::enable_shared_from_this<Session> {
     closed_ = true;
     SetBuffer({});
     boost::system::error_code ignored;
-    timer_.cancel();
+    CancelTimer();
     socket_.shutdown(Stream::socket::shutdown_both, ignored);
     socket_.close(ignored);
     manager_->Remove(shared_from_this());
@@ -287,13 +341,15 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::steady_timer timer_;
   ConnectionManager* manager_;
   const Dispatcher* dispatcher_;
-  asio::thread_pool* lane_;        // the shared workers, or the admin lane
+  WorkerLane* lane_;               // the shared workers, or the admin lane
   const ServerOptions* options_;
   std::vector<char>* scratch_;     // the io thread's read buffer, shared by all sessions
   const bool admin_;
   CallContext ctx_;
   std::string in_;                 // bytes read and not yet framed: at most max_request_bytes + 1
+  size_t scanned_ = 0;             // in_[0, scanned_) holds no newline
   Clock::time_point partial_since_;  // when the first byte of the partial line in in_ arrived
+  uint64_t deadline_gen_ = 0;        // bumped by every ArmTimer and CancelTimer
   std::string out_;
   bool busy_ = false;
   bool stopping_ = false;
@@ -336,8 +392,8 @@ void ConnectionManager::WarnAbout(uid_t uid, const std::string& message) {
 class Server::Impl {
  public:
   Impl(ServerOptions o, const Dispatcher* d, ServerHooks h)
-      : options_(std::move(o)), dispatcher_(d), hooks_(std::move(h)), pool_(options_.worker_threads),
-        admin_lane_(1), acceptor_(io_), signals_(io_, SIGTERM, SIGINT, SIGHUP), manager_(&options_),
+      : options_(std::move(o)), dispatcher_(d), hooks_(std::move(h)), pool_(options_.worker_threads, kSharedLaneNice),
+        admin_lane_(1, 0), acceptor_(io_), signals_(io_, SIGTERM, SIGINT, SIGHUP), manager_(&options_),
         scratch_(64 * 1024) {}
 
   ~Impl() { RemoveSocket(); }
@@ -361,8 +417,8 @@ class Server::Impl {
   const Dispatcher* dispatcher_;
   ServerHooks hooks_;
   asio::io_context io_;
-  asio::thread_pool pool_;
-  asio::thread_pool admin_lane_;  // one worker only admin connections use
+  WorkerLane pool_;        // shared by non-admin connections, at a lower CPU priority
+  WorkerLane admin_lane_;  // one worker only admin connections use
   Stream::acceptor acceptor_;
   asio::signal_set signals_;
   ConnectionManager manager_;
@@ -508,8 +564,8 @@ void Server::Impl::Run() {
   Accept();
   WaitSignal();
   io_.run();  // returns once every session is closed and nothing is pending
-  pool_.join();
-  admin_lane_.join();
+  pool_.Join();
+  admin_lane_.Join();
   RemoveSocket();
   Log()->info("stopped");
 }

@@ -436,6 +436,23 @@ TEST_F(ServerTest, PipelinedRequestsAnsweredInOrderAndErrorsDoNotCloseTheConnect
   EXPECT_TRUE(a < b && b < d) << got;
 }
 
+TEST_F(ServerTest, ARequestArrivingWhileTheLastIsWorkedOnIsAnswered) {
+  StartServer();
+  UniqueFd fd(RawConnect(path_));
+  ASSERT_TRUE(fd.valid());
+  WriteAll(fd.get(), json{{"jsonrpc", "2.0"}, {"method", "block"}, {"id", 1}}.dump() + "\n");
+  WaitBlocked(1);
+  // Arrives while the first is worked on and nothing waits for it: the
+  // server must still find it once the first is answered.
+  WriteAll(fd.get(), EchoLine(2));
+  Release();
+  std::string got;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::count(got.begin(), got.end(), '\n') < 2 && std::chrono::steady_clock::now() < deadline)
+    got += ReadOneLine(fd.get());
+  EXPECT_NE(got.find("\"id\":2"), std::string::npos) << got;
+}
+
 TEST_F(ServerTest, OversizedLineGetsErrorAndServerKeepsServing) {
   StartServer(/*max_request=*/4096);
   auto c = Client::Connect(path_);

@@ -48,7 +48,12 @@
 //     Admin connections have a lane of their own: one more worker that only
 //     they use, so root's `version` never queues behind other peers' batches
 //     however many there are; the other workers stay shared. (A priority
-//     queue would need a custom executor; a lane is two thread pools.)
+//     queue would need a custom executor; a lane is two thread pools.) The
+//     shared workers also run at nice +10, below the io thread and the admin
+//     worker: on a machine with few cores, other peers' batches would
+//     otherwise take the CPU that root's requests and every connection's
+//     reads and writes need. Measured with pmemd-bench load
+//     (docs/performance.md).
 //   - Refusals and drops are logged at warning, at most one line per uid per
 //     10 s with a count of those held back (LogLimiter); timeouts at debug.
 //
