@@ -21,7 +21,7 @@ std::string RenderPools(const json& r) {
   for (const auto& p : Field(r, "pools")) {
     if (Str(p, "state") != "attached") {
       rows.push_back({Str(p, "name"), Str(p, "state"), p.contains("device") ? Str(p, "device") : Str(p, "path"), "", "",
-                      "", "", "", ""});
+                      "", "", "", "", ""});
       blocks += Str(p, "name") + ": " + Str(p, "error") + "\n";
       continue;
     }
@@ -30,7 +30,8 @@ std::string RenderPools(const json& r) {
                     HumanSize(Num(c, "total_size")),
                     std::to_string(Num(p, "blocks_online")) + "/" + std::to_string(Num(p, "blocks_total")),
                     HumanSize(Num(p, "block_size")), std::to_string(Num(p, "leases")),
-                    HumanSize(Num(c, "available_size")), HumanSize(Num(c, "max_available_extent"))});
+                    HumanSize(Num(c, "available_size")), HumanSize(Num(c, "max_available_extent")),
+                    Str(p, "memmap") + " " + HumanSize(Num(p, "memmap_size"))});
     if (p.contains("blocks")) {
       std::vector<std::vector<std::string>> b;
       for (const auto& x : Field(p, "blocks"))
@@ -39,7 +40,8 @@ std::string RenderPools(const json& r) {
       blocks += "\n" + Str(p, "name") + " blocks:\n" + Table({"BLOCK", "OFFSET", "STATE", "LEASED PAGES", "BAD PAGES"}, b);
     }
   }
-  return Table({"POOL", "STATE", "ON", "SIZE", "ONLINE", "BLOCK", "LEASES", "AVAILABLE", "MAX EXTENT"}, rows) + blocks;
+  return Table({"POOL", "STATE", "ON", "SIZE", "ONLINE", "BLOCK", "LEASES", "AVAILABLE", "MAX EXTENT", "MEMMAP"}, rows) +
+         blocks;
 }
 
 std::string RenderLeases(const json& r) {
@@ -85,7 +87,7 @@ int CreatePool(Invocation& inv) {
   auto p = ParseArgs(inv.args,
                      {{"-d", "device"}, {"--device", "device"}, {"-p", "path"}, {"--path", "path"}, {"-s", "size"},
                       {"--size", "size"}, {"-b", "block_size"}, {"--block-size", "block_size"},
-                      {"--max-leases", "max_leases"}},
+                      {"--max-leases", "max_leases"}, {"-M", "memmap"}, {"--memmap", "memmap"}},
                      {{"-f", "force"}, {"--force", "force"}});
   if (!p.ok()) return UsageError("create-pool", p.status().message());
   if (p->positional.size() != 1) return UsageError("create-pool", "name the pool, e.g. create-pool p0 --device dax0.0");
@@ -97,6 +99,7 @@ int CreatePool(Invocation& inv) {
     if (!n.ok()) return UsageError("create-pool", std::string("--") + k + ": " + n.status().message());
     params[k] = *n;
   }
+  if (p->values.count("memmap")) params["memmap"] = p->values["memmap"];
   if (p->switches.count("force")) params["force"] = true;
   auto r = inv.call("create-pool", params);
   if (!r.ok()) return -1;
@@ -224,7 +227,7 @@ int ListLeases(Invocation& inv) {
 
 std::vector<Command> PoolCommands() {
   return {
-      {"create-pool", "NAME (--device DAX | --path FILE --size S) [--block-size B] [--max-leases N] [--force]",
+      {"create-pool", "NAME (--device DAX | --path FILE --size S) [--block-size B] [--max-leases N] [--memmap dev|mem] [--force]",
        "Format a dax device or a file as a pool and attach it", CreatePool},
       {"attach-pool", "--device DAX | --path FILE", "Attach an existing pool (it comes back after restarts)",
        AttachPool},

@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 work=$root/build/mutation
-tests='PowerLoss*:PoolCrash*'
+tests='PowerLoss*:PoolCrash*:PoolMemmap*'
 
 mutants=$(python3 - "$root/lib/pool" <<'EOF'
 import os, re, sys
@@ -24,7 +24,7 @@ import os, re, sys
 # and (for Persist) "halve"; Write's remove keeps the store, drops the persist.
 root = sys.argv[1]
 for name in sorted(os.listdir(root)):
-    if not name.endswith('.cc') or name.endswith('_test.cc'):
+    if not name.endswith(('.cc', '.h')) or '_test' in name:
         continue
     text = open(os.path.join(root, name)).read()
     for m in re.finditer(r'(?:\b(?:media|m)->)?\b(Persist|Write)\(', text):

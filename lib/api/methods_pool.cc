@@ -50,6 +50,10 @@ json PoolJson(const PoolStatus& s, const Status& backing = Status::Ok()) {
   j["format_version"] = s.format_version;
   j["granularity"] = s.granularity;
   j["init_strategy"] = s.init_strategy;
+  j["memmap"] = PoolMemmapName(s.memmap);
+  if (s.memmap == PoolMemmap::kDev) j["memmap_offset"] = s.memmap_offset;
+  j["memmap_size"] = s.memmap_size;
+  j["memmap_init"] = s.memmap_init;
   j["pages"] = s.pages;
   j["attach_ns"] = s.attach_ns;
   j["log_used"] = s.log_used;
@@ -168,6 +172,10 @@ Status RegisterPoolMethods(Registry* reg, PoolManager* pools) {
          r.Optional("size", &spec.size);
          r.Optional("block_size", &spec.block_size);
          r.Optional("max_leases", &spec.max_leases);
+         std::string memmap;
+         if (r.Optional("memmap", &memmap)) {
+           PMEMD_ASSIGN_OR_RETURN(spec.memmap, ParsePoolMemmap(memmap));
+         }
          r.Optional("force", &spec.force);
          PMEMD_RETURN_IF_ERROR(r.Finish());
          PMEMD_ASSIGN_OR_RETURN(PoolStatus s, pools->CreatePool(spec));

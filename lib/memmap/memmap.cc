@@ -96,6 +96,7 @@ struct MemMap::Impl {
   std::uint64_t ready_ns = 0;
   std::atomic<std::uint64_t> init_ns{0};
   std::atomic<std::uint64_t> page_faults{0};
+  std::atomic<bool> faulted{false};
   std::shared_ptr<spdlog::logger> log;
 
   ~Impl() {
@@ -138,6 +139,24 @@ struct MemMap::Impl {
     tmpl[0] &= ~kSectionBitsMask;
     tmpl[memmap_internal::kIndexWord] = 0;
     tmpl[memmap_internal::kPfnWord] = 0;
+  }
+
+  // FillRange through the caller's guard, when there is one.
+  void Fill(PageDesc* descs, std::uint64_t first, std::uint64_t last) {
+    if (!opts.guard) {
+      FillRange(descs, first, last);
+      return;
+    }
+    struct Args {
+      const Impl* im;
+      PageDesc* descs;
+      std::uint64_t first, last;
+    } a{this, descs, first, last};
+    auto fn = [](void* p) {
+      auto* x = static_cast<Args*>(p);
+      x->im->FillRange(x->descs, x->first, x->last);
+    };
+    if (!opts.guard(fn, &a)) faulted.store(true, std::memory_order_relaxed);
   }
 
   // Writes descriptors [first, last) of the array at descs.
@@ -201,6 +220,8 @@ const std::vector<InitStrategy>& AllInitStrategies() {
 namespace {
 
 Status Validate(const MemMapOptions& o) {
+  if (o.adopt && o.memory == nullptr)
+    return Status::InvalidArgument("adopt needs the memory that holds the descriptors; pass memory and memory_bytes");
   if (o.section_pages == 0) {
     return Status::InvalidArgument("section_pages is 0; use a positive number of descriptors "
                                    "(default 32768 = 128 MiB of device)");
@@ -361,7 +382,15 @@ Result<std::unique_ptr<MemMap>> MemMap::Create(const MemMapOptions& options) {
   map->pages_ = pages;
   map->sections_ = sections;
 
-  if (options.strategy == InitStrategy::kDeferred && sections > 0) {
+  if (options.adopt) {
+    Impl& m = *map->impl_;
+    m.threads = 0;
+    m.ready_ns = NsSince(m.start);
+    m.init_ns.store(std::max<std::uint64_t>(m.ready_ns, 1), std::memory_order_release);
+    map->sections_ready_.store(sections, std::memory_order_relaxed);
+    map->all_ready_.store(true, std::memory_order_release);
+    m.log->info("adopted {} initialised pages in {:.3f} ms", pages, static_cast<double>(m.ready_ns) / 1e6);
+  } else if (options.strategy == InitStrategy::kDeferred && sections > 0) {
     map->StartDeferred();
   } else {
     map->RunEager();
@@ -372,7 +401,7 @@ Result<std::unique_ptr<MemMap>> MemMap::Create(const MemMapOptions& options) {
 void MemMap::InitSection(std::uint64_t section) {
   const std::uint64_t first = section * section_pages_;
   const std::uint64_t last = std::min(first + section_pages_, pages_);
-  impl_->FillRange(descs_, first, last);
+  impl_->Fill(descs_, first, last);
   // Drain streaming stores before the section is published (release).
   impl_->ops->fence();
 }
@@ -388,7 +417,7 @@ void MemMap::RunEager() {
     const std::uint64_t s0 = sections_ * t / n, s1 = sections_ * (t + 1) / n;
     const std::uint64_t first = std::min(s0 * section_pages_, pages_);
     const std::uint64_t last = std::min(s1 * section_pages_, pages_);
-    impl_->FillRange(descs_, first, last);
+    impl_->Fill(descs_, first, last);
     impl_->ops->fence();  // one fence per thread, at the end
   };
   std::vector<std::thread> helpers;
@@ -566,6 +595,8 @@ MemMapStats MemMap::Stats() const {
   s.huge_pages = im.huge_pages;
   s.page_faults = done ? im.page_faults.load(std::memory_order_relaxed) : 0;
   s.sections_grown_on_demand = grown_on_demand_.load(std::memory_order_relaxed);
+  s.adopted = im.opts.adopt;
+  s.faulted = im.faulted.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -1,13 +1,17 @@
-// The on-media format of a pool, version 1 (docs/pool-format.md is the
-// reference; keep the two in step). Every integer is little-endian (x86-64
+// The on-media format of a pool, version 2 (docs/pool-format.md is the
+// reference; keep the two in step). Version 1 is version 2 without the
+// memmap area: its memmap_* fields are zero and it attaches as a mem pool. Every integer is little-endian (x86-64
 // and arm64 both are); every structure has a fixed size checked below.
 //
 //   offset 0         header copy A (4 KiB page, 256 bytes used)
 //   offset 4096      header copy B
-//   offset 8192      checkpoint slots (2 x 64 bytes), attach info (64 bytes)
+//   offset 8192      checkpoint slots (2 x 64 bytes), attach info (64 bytes),
+//                    memmap seal (64 bytes)
 //   offset 12288     block table: one 8-byte entry per block
 //   (4 KiB aligned)  lease table: max_leases slots of 512 bytes
 //   (4 KiB aligned)  redo log: log_size bytes of 64-byte aligned records
+//   (2 MiB aligned)  memmap area (memmap dev only): one 64-byte PageDesc per
+//                    4 KiB page of the pool, pool_size / 64 bytes
 //   data_offset      block 0 (data_offset is a multiple of block_size)
 //
 // Thread safety: plain data and pure functions.
@@ -24,6 +28,7 @@ inline constexpr char kHeaderMagic[8] = {'P', 'M', 'E', 'M', 'D', 'P', 'O', 'L'}
 inline constexpr uint64_t kCheckpointMagic = 0x3154504b43444d50ull;  // "PMDCKPT1"
 inline constexpr uint64_t kLeaseMagic = 0x455341454c444d50ull;       // "PMDLEASE"
 inline constexpr uint64_t kAttachMagic = 0x48435441444d50ull;        // "PMDATCH"
+inline constexpr uint64_t kSealMagic = 0x314c414553444d50ull;         // "PMDSEAL1"
 inline constexpr uint32_t kRecordMagic = 0x474f4c50u;                // "PLOG"
 inline constexpr uint64_t kBlockEntryTag = 0xB10Cull << 48;
 
@@ -31,7 +36,13 @@ inline constexpr uint64_t kHeaderAOffset = 0;
 inline constexpr uint64_t kHeaderBOffset = 4096;
 inline constexpr uint64_t kCheckpointOffset = 8192;
 inline constexpr uint64_t kAttachInfoOffset = 8192 + 128;
+inline constexpr uint64_t kSealOffset = 8192 + 192;
 inline constexpr uint64_t kBlockTableOffset = 12288;
+inline constexpr uint64_t kMemmapAlign = 2ull << 20;
+inline constexpr uint64_t kDescSize = 64;  // sizeof(PageDesc)
+// Header::memmap_mode.
+inline constexpr uint32_t kMemmapMem = 0;
+inline constexpr uint32_t kMemmapDev = 1;
 inline constexpr uint64_t kLeaseSlotSize = 512;
 inline constexpr uint64_t kRecordAlign = 64;
 inline constexpr uint64_t kMinLogSize = 64 * 1024;
@@ -61,7 +72,11 @@ struct Header {
   uint64_t log_offset;
   uint64_t log_size;
   uint64_t created_ns;
-  uint8_t reserved[56];
+  uint32_t memmap_mode;    // kMemmapMem or kMemmapDev (version 2; 0 in version 1)
+  uint32_t reserved0;
+  uint64_t memmap_offset;  // dev: the memmap area (0 for mem)
+  uint64_t memmap_size;    // dev: its bytes, pool_size / 4096 * 64 rounded up to 2 MiB
+  uint8_t reserved[32];
   uint64_t checksum;  // Checksum(bytes [0, 248))
 };
 static_assert(sizeof(Header) == 256);
@@ -85,6 +100,24 @@ struct AttachInfo {
   uint8_t reserved[40];
 };
 static_assert(sizeof(AttachInfo) == 64);
+
+// Written at a clean detach, after the metadata array was persisted: the
+// descriptors on the media are exactly what attaching would build for the
+// tables as of checkpoint `generation` / record `seq` and the bad pages
+// whose list checksums to `badblocks`. An attach that finds it valid (and
+// nothing to replay or roll back) uses the array as it is, then zeroes the
+// seal before anything changes a descriptor. A memmap dev pool only.
+struct MemmapSeal {
+  uint64_t magic;  // kSealMagic; zero when the array is not known to be valid
+  uint64_t seq;
+  uint64_t generation;
+  uint64_t pages;            // descriptors in the array
+  uint64_t header_checksum;  // the pool header's checksum (binds it to this format of this pool)
+  uint64_t badblocks;        // Checksum of the sorted bad page numbers (0 for none)
+  uint64_t array;            // Checksum of the array's first and last 4 KiB
+  uint64_t checksum;         // Checksum(bytes [0, 56))
+};
+static_assert(sizeof(MemmapSeal) == 64);
 
 struct LeaseSlot {
   uint64_t magic;  // kLeaseMagic when in use; a free slot is all zeros
@@ -156,14 +189,19 @@ inline constexpr uint64_t AlignDown(uint64_t v, uint64_t a) { return v / a * a; 
 inline constexpr bool IsPow2(uint64_t v) { return v && !(v & (v - 1)); }
 
 // The layout a pool of `pool_size` bytes gets; block_count 0 when too small.
+// `dev`: with a memmap area after the log (2 MiB aligned), which the data
+// area then follows.
 struct Geometry {
   uint64_t block_table_offset = kBlockTableOffset;
   uint64_t lease_table_offset = 0;
   uint64_t log_offset = 0;
-  uint64_t metadata_end = 0;
+  uint64_t memmap_offset = 0;  // 0 unless dev
+  uint64_t memmap_size = 0;
+  uint64_t metadata_end = 0;   // end of the log, or of the memmap area
   uint64_t data_offset = 0;
   uint64_t block_count = 0;
 };
-Geometry ComputeGeometry(uint64_t pool_size, uint64_t block_size, uint64_t lease_slots, uint64_t log_size);
+Geometry ComputeGeometry(uint64_t pool_size, uint64_t block_size, uint64_t lease_slots, uint64_t log_size,
+                         bool dev = false);
 
 }  // namespace pmemd::pool_format

@@ -22,7 +22,8 @@
 
 #include "extent_allocator.h"
 #include "format.h"
-#include "media_guard.h"
+#include "media.h"
+#include "pages.h"
 #include "pmemd/events.h"
 #include "pmemd/fs.h"
 #include "pmemd/json_reader.h"
@@ -33,6 +34,7 @@
 namespace pmemd {
 
 namespace pf = pool_format;
+using namespace pool_internal;  // media.h, pages.h: this file's own pieces
 using nlohmann::json;
 
 // ---- The state machine ------------------------------------------------------
@@ -52,6 +54,15 @@ Result<BlockState> ParseBlockState(std::string_view name) {
     if (BlockStateName(s) == name) return s;
   return Status::InvalidArgument("unknown block state '" + std::string(name) +
                                  "'; known: offline, going-online, online, going-offline");
+}
+
+std::string_view PoolMemmapName(PoolMemmap m) { return m == PoolMemmap::kDev ? "dev" : "mem"; }
+
+Result<PoolMemmap> ParsePoolMemmap(std::string_view name) {
+  if (name == "dev") return PoolMemmap::kDev;
+  if (name == "mem") return PoolMemmap::kMem;
+  return Status::InvalidArgument("memmap " + Quote(name) +
+                                 " is neither dev (the metadata array on the pool's media) nor mem (in DRAM)");
 }
 
 namespace {
@@ -79,20 +90,6 @@ std::string Hex(const uint8_t* p, size_t n) {
 std::string UuidString(const uint8_t u[16]) {
   std::string h = Hex(u, 16);
   return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
-}
-
-uint64_t NowNs(clockid_t clock = CLOCK_MONOTONIC) {
-  timespec ts{};
-  ::clock_gettime(clock, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
-}
-
-// pmem2 returns -errno for OS failures and its own PMEM2_E_* (far below
-// -4096) otherwise.
-int Pmem2Errno(int rc) { return rc < 0 && rc > -4096 ? -rc : 0; }
-
-std::string Pmem2Error(const std::string& what, int rc) {
-  return what + ": " + pmem2_errormsg() + " (pmem2 error " + std::to_string(rc) + ")";
 }
 
 std::string Human(uint64_t b) {
@@ -134,265 +131,9 @@ Status CheckTransition(uint64_t block, BlockState from, BlockState to) {
                                     std::string(BlockStateName(from)) + " a block goes " + legal + ")");
 }
 
-// ---- Media: the mapped bytes, the lock and pmem2's functions -----------------
+// ---- Headers ----------------------------------------------------------------
 
 namespace {
-
-// The mapping of one pool's backing with the functions pmem2 chose for it
-// (taken once, when mapped), the OFD lock, and the persist-step counter the
-// test hooks see.
-//
-// Every access is bounds-checked against the mapping and runs under
-// RunGuarded: a bus error (the file truncated under the mapping, a full
-// file system under a sparse file, a media error) marks the media failed
-// and is returned as kIoError; from then on every access returns
-// kFailedPrecondition with the same explanation and nothing touches the
-// mapping again.
-class Media {
- public:
-  static Result<std::unique_ptr<Media>> Open(const PoolBacking& b, PoolHooks* hooks);
-  ~Media() {
-    if (map_) pmem2_map_delete(&map_);
-    if (src_) pmem2_source_delete(&src_);
-  }
-
-  uint64_t size() const { return size_; }
-  pmem2_granularity granularity() const { return granularity_; }
-  bool crashed() const { return crashed_; }
-  bool failed() const { return !failure_.empty(); }
-  const std::string& failure() const { return failure_; }
-  // Who the failure messages name ("pool p0") and what they advise
-  // ("detach-pool p0").
-  void SetSubject(std::string subject, std::string advice) {
-    subject_ = std::move(subject);
-    advice_ = std::move(advice);
-  }
-
-  // Copies out of the media.
-  Status Read(uint64_t off, void* dst, size_t len, std::string_view what) {
-    PMEMD_RETURN_IF_ERROR(Check(off, len, what));
-    return Guarded(what, [&] { std::memcpy(dst, base_ + off, len); });
-  }
-  // Copies and persists: the only way pool code changes the media.
-  Status Write(uint64_t off, const void* src, size_t len, std::string_view step) {
-    PMEMD_RETURN_IF_ERROR(Store(off, src, len, step));
-    return Persist(off, len, step);
-  }
-  // Stores without persisting; a later Persist of the range makes it durable.
-  Status Store(uint64_t off, const void* src, size_t len, std::string_view what = "store") {
-    PMEMD_RETURN_IF_ERROR(Check(off, len, what));
-    return Guarded(what, [&] { memcpy_(base_ + off, src, len, PMEM2_F_MEM_NOFLUSH); });
-  }
-  Status Zero(uint64_t off, size_t len, std::string_view what = "zero") {
-    PMEMD_RETURN_IF_ERROR(Check(off, len, what));
-    return Guarded(what, [&] { memset_(base_ + off, 0, len, PMEM2_F_MEM_NOFLUSH); });
-  }
-  Status Persist(uint64_t off, size_t len, std::string_view step) {
-    PMEMD_RETURN_IF_ERROR(Check(off, len, step));
-    if (granularity_ == PMEM2_GRANULARITY_PAGE) {
-      // pmem2's page-granularity persist is msync, and it abort()s when
-      // msync fails (EIO after a media error): call msync here instead, so
-      // that the failure is this pool's, not the daemon's.
-      const uintptr_t a = reinterpret_cast<uintptr_t>(base_ + off), page = kPoolPageSize;
-      int err = 0;
-      PMEMD_RETURN_IF_ERROR(Guarded(step, [&] {
-        if (::msync(reinterpret_cast<void*>(a / page * page), len + a % page, MS_SYNC) != 0) err = errno;
-      }));
-      if (err) return Fail("msync of " + path_ + " failed: " + std::strerror(err), step);
-    } else {
-      PMEMD_RETURN_IF_ERROR(Guarded(step, [&] { persist_(base_ + off, len); }));
-    }
-    ++steps_;
-    if (hooks_) hooks_->Persisted(base_, size_, off, len);
-    if (hooks_ && hooks_->CrashAfterPersist(step, steps_)) {
-      crashed_ = true;
-      return Crashed();
-    }
-    return Status::Ok();
-  }
-  uint64_t steps() const { return steps_; }
-  Status Crashed() const {
-    return Status::Internal("simulated crash after persist step " + std::to_string(steps_) +
-                            ": the pool writes nothing more");
-  }
-  // Before a mutation: not crashed, not failed, and (a file) not shorter
-  // than the pool. The size check alone would race with a truncation; the
-  // guard catches what it misses. It also finds a file cut inside the data
-  // area, which faults only the clients. An fstat costs ~1 us on a VM, as
-  // much as the rest of a durable lease operation, so between checkpoints
-  // (`force`) it runs at most every kSizeCheckNs.
-  Status Usable(bool force = false) {
-    if (crashed_) return Crashed();
-    if (failed()) return FailedStatus(Code::kFailedPrecondition);
-    if (!is_file_) return Status::Ok();
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);  // vDSO, no system call
-    const uint64_t now = static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
-    if (!force && now - last_size_check_ns_ < kSizeCheckNs) return Status::Ok();
-    last_size_check_ns_ = now;
-    struct stat st{};
-    if (::fstat(fd_.get(), &st) == 0 && S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) < offset_ + size_)
-      return Fail("the file " + path_ + " is now " + std::to_string(st.st_size) + " bytes, shorter than the pool's end at " +
-                      std::to_string(offset_ + size_) + ": it was truncated",
-                  "a size check");
-    return Status::Ok();
-  }
-  // Allocates the backing's blocks for [off, off + len) of a file, so that
-  // writing them cannot fail for want of space (a sparse file on a full
-  // file system faults with SIGBUS instead). Nothing to do on a device.
-  Status Reserve(uint64_t off, uint64_t len, const std::string& what) {
-    if (!is_file_) return Status::Ok();
-    int err = ::posix_fallocate(fd_.get(), static_cast<off_t>(offset_ + off), static_cast<off_t>(len));
-    if (err == 0 || err == EOPNOTSUPP || err == EINVAL) return Status::Ok();  // nothing to reserve there
-    if (err == ENOSPC || err == EDQUOT || err == EFBIG)
-      return Status(Code::kNoSpace,
-                    what + " needs " + std::to_string(len) + " bytes of " + path_ + " allocated for its metadata, and the file system cannot (" +
-                        std::strerror(err) + "); free space there or choose another file",
-                    err);
-    return Status::FromErrno(err, "allocate " + std::to_string(len) + " bytes of " + path_);
-  }
-
- private:
-  Media() = default;
-
-  Status Check(uint64_t off, uint64_t len, std::string_view what) {
-    if (crashed_) return Crashed();
-    if (failed()) return FailedStatus(Code::kFailedPrecondition);
-    if (!pf::RangeInside(off, len, size_))
-      return Status::Corruption(subject_ + ": " + std::string(what) + " at offset " + std::to_string(off) + ", " +
-                                std::to_string(len) + " bytes, lies outside the " + std::to_string(size_) +
-                                "-byte mapping; the pool's metadata is damaged");
-    return Status::Ok();
-  }
-  template <typename F>
-  Status Guarded(std::string_view what, F&& f) {
-    if (auto fault = RunGuarded(base_, size_, f))
-      return Fail(std::string(MediaFaultReason(fault->si_code)) + " at offset " + std::to_string(offset_ + fault->offset) +
-                      " of " + path_,
-                  what);
-    return Status::Ok();
-  }
-  Status Fail(std::string why, std::string_view what) {
-    failure_ = subject_ + "'s media is no longer accessible (" + why + ", during " + std::string(what) + ")" +
-               (advice_.empty() ? "" : "; " + advice_);
-    GetLogger("pool")->error("{}", failure_);
-    return FailedStatus(Code::kIoError);
-  }
-  Status FailedStatus(Code code) const { return Status(code, failure_, EIO); }
-
-  static constexpr uint64_t kSizeCheckNs = 100'000'000;
-
-  UniqueFd fd_;
-  std::string path_, subject_, advice_, failure_;
-  uint64_t last_size_check_ns_ = 0;
-  uint64_t offset_ = 0;
-  bool is_file_ = false;
-  pmem2_source* src_ = nullptr;
-  pmem2_map* map_ = nullptr;
-  uint8_t* base_ = nullptr;
-  uint64_t size_ = 0;
-  pmem2_granularity granularity_ = PMEM2_GRANULARITY_PAGE;
-  pmem2_persist_fn persist_ = nullptr;
-  pmem2_memcpy_fn memcpy_ = nullptr;
-  pmem2_memset_fn memset_ = nullptr;
-  PoolHooks* hooks_ = nullptr;
-  uint64_t steps_ = 0;
-  bool crashed_ = false;
-};
-
-std::string Where(const PoolBacking& b) {
-  if (!b.device.empty()) return b.device;
-  return b.offset ? b.path + "@" + std::to_string(b.offset) : b.path;
-}
-
-// The pid recorded by whoever holds the lock, for the error message.
-std::string HolderPid(int fd, uint64_t offset) {
-  pf::AttachInfo ai{};
-  if (::pread(fd, &ai, sizeof ai, static_cast<off_t>(offset + pf::kAttachInfoOffset)) == sizeof ai &&
-      ai.magic == pf::kAttachMagic && ai.pid != 0)
-    return " (pid " + std::to_string(ai.pid) + ")";
-  return "";
-}
-
-// Opens the backing; a file whose identity was checked is opened without
-// following a symlink and must still be that file.
-Result<UniqueFd> OpenBacking(const PoolBacking& b, int flags) {
-  const bool pinned = b.file_ino != 0;
-  UniqueFd fd(::open(b.path.c_str(), flags | O_CLOEXEC | (pinned ? O_NOFOLLOW : 0)));
-  if (!fd.valid()) return Status::FromErrno(errno, "open " + b.path);
-  struct stat st{};
-  if (::fstat(fd.get(), &st) != 0) return Status::FromErrno(errno, "stat " + b.path);
-  if (pinned && (st.st_dev != b.file_dev || st.st_ino != b.file_ino))
-    return Status::FailedPrecondition(b.path + " was replaced by another file while pmemd was opening it; "
-                                      "make sure nothing else renames files there, then retry");
-  return fd;
-}
-
-Result<std::unique_ptr<Media>> Media::Open(const PoolBacking& b, PoolHooks* hooks) {
-  std::unique_ptr<Media> m(new Media());
-  m->hooks_ = hooks;
-  PMEMD_ASSIGN_OR_RETURN(m->fd_, OpenBacking(b, O_RDWR));
-  struct stat st{};
-  if (::fstat(m->fd_.get(), &st) != 0) return Status::FromErrno(errno, "stat " + b.path);
-  if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
-    return Status::InvalidArgument(b.path + " is not a regular file or a dax device");
-  m->path_ = b.path;
-  m->subject_ = Where(b);
-  m->offset_ = b.offset;
-  m->is_file_ = S_ISREG(st.st_mode);
-  if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) < b.offset + b.size)
-    return Status::InvalidArgument(b.path + " holds " + std::to_string(st.st_size) + " bytes, fewer than offset " +
-                                   std::to_string(b.offset) + " + size " + std::to_string(b.size));
-  // An OFD lock on the pool's bytes: a second process (or a second open in
-  // this one) cannot attach or format it while this is held. Byte-range, so
-  // that pools on different dax devices of one emulated region file coexist.
-  struct flock fl{};
-  fl.l_type = F_WRLCK;
-  fl.l_whence = SEEK_SET;
-  fl.l_start = static_cast<off_t>(b.offset);
-  fl.l_len = static_cast<off_t>(b.size);
-  if (::fcntl(m->fd_.get(), F_OFD_SETLK, &fl) != 0) {
-    int err = errno;
-    if (err == EAGAIN || err == EACCES)
-      return Status(Code::kBusy,
-                    "the pool on " + Where(b) + " is attached by another process" + HolderPid(m->fd_.get(), b.offset) +
-                        "; detach it there (detach-pool) or stop that process first",
-                    EBUSY);
-    return Status::FromErrno(err, "lock " + b.path);
-  }
-  int rc = pmem2_source_from_fd(&m->src_, m->fd_.get());
-  if (rc) return Status(Code::kIoError, Pmem2Error("pmem2_source_from_fd " + b.path, rc), Pmem2Errno(rc));
-  pmem2_config* cfg = nullptr;
-  rc = pmem2_config_new(&cfg);
-  if (rc) return Status(Code::kIoError, Pmem2Error("pmem2_config_new", rc));
-  struct CfgDel {
-    pmem2_config* c;
-    ~CfgDel() { pmem2_config_delete(&c); }
-  } cfg_del{cfg};
-  // PAGE is the weakest requirement: real pmem reports byte or cache-line
-  // granularity, a plain file page (persist is then msync).
-  if ((rc = pmem2_config_set_required_store_granularity(cfg, PMEM2_GRANULARITY_PAGE)) ||
-      (rc = pmem2_config_set_offset(cfg, b.offset)) || (rc = pmem2_config_set_length(cfg, b.size)))
-    return Status(Code::kInvalidArgument, Pmem2Error("configure the mapping of " + Where(b), rc));
-  rc = pmem2_map_new(&m->map_, cfg, m->src_);
-  if (rc) return Status(Code::kIoError, Pmem2Error("pmem2_map_new " + Where(b), rc), Pmem2Errno(rc));
-  m->base_ = static_cast<uint8_t*>(pmem2_map_get_address(m->map_));
-  m->size_ = pmem2_map_get_size(m->map_);
-  m->granularity_ = pmem2_map_get_store_granularity(m->map_);
-  m->persist_ = pmem2_get_persist_fn(m->map_);
-  m->memcpy_ = pmem2_get_memcpy_fn(m->map_);
-  m->memset_ = pmem2_get_memset_fn(m->map_);
-  return m;
-}
-
-const char* GranularityName(pmem2_granularity g) {
-  switch (g) {
-    case PMEM2_GRANULARITY_BYTE: return "byte";
-    case PMEM2_GRANULARITY_CACHE_LINE: return "cache_line";
-    case PMEM2_GRANULARITY_PAGE: return "page";
-  }
-  return "unknown";
-}
 
 enum class CopyState { kValid, kNoMagic, kBadChecksum, kNewer };
 
@@ -464,13 +205,23 @@ Status Pool::CheckFormat(uint64_t backing_size, const PoolFormatOptions& o, cons
   if (o.log_size < pf::kMinLogSize || o.log_size % 4096 || o.log_size > (1ull << 30))
     return Status::InvalidArgument("log size " + std::to_string(o.log_size) +
                                    " is not a multiple of 4096 between 64 KiB and 1 GiB");
+  if (o.memmap != PoolMemmap::kMem && o.memmap != PoolMemmap::kDev)
+    return Status::InvalidArgument("memmap placement " + std::to_string(static_cast<int>(o.memmap)) +
+                                   " is neither mem nor dev");
+  const bool dev = o.memmap == PoolMemmap::kDev;
   const uint64_t size = pf::AlignDown(backing_size, kPoolPageSize);
-  pf::Geometry g = pf::ComputeGeometry(size, o.block_size, o.max_leases, o.log_size);
-  if (g.block_count == 0)
-    return Status::InvalidArgument(where + " (" + std::to_string(backing_size) + " bytes) is too small for a pool of " +
-                                   Human(o.block_size) + " blocks: it needs at least " +
-                                   std::to_string(g.data_offset + o.block_size) +
-                                   " bytes (metadata, then one block); use a smaller block size or a larger device");
+  pf::Geometry g = pf::ComputeGeometry(size, o.block_size, o.max_leases, o.log_size, dev);
+  if (g.block_count == 0) {
+    // The smallest size that holds one block: the array grows with the pool.
+    uint64_t need = g.data_offset + o.block_size;
+    while (pf::ComputeGeometry(need, o.block_size, o.max_leases, o.log_size, dev).block_count == 0) need += o.block_size;
+    return Status::InvalidArgument(
+        where + " (" + std::to_string(backing_size) + " bytes) is too small for a pool of " + Human(o.block_size) +
+        " blocks with memmap " + std::string(PoolMemmapName(o.memmap)) + ": it needs at least " + std::to_string(need) +
+        (dev ? " bytes (metadata, the metadata array of 1/64 of the pool, then one block); use memmap mem, a "
+               "smaller block size or a larger device"
+             : " bytes (metadata, then one block); use a smaller block size or a larger device"));
+  }
   return Status::Ok();
 }
 
@@ -478,7 +229,10 @@ Status Pool::Format(const PoolBacking& backing, const PoolFormatOptions& o, Pool
   const std::string where = Where(backing);
   PMEMD_RETURN_IF_ERROR(CheckFormat(backing.size, o, where));
   const uint64_t size = pf::AlignDown(backing.size, kPoolPageSize);
-  pf::Geometry g = pf::ComputeGeometry(size, o.block_size, o.max_leases, o.log_size);
+  pf::Geometry g = pf::ComputeGeometry(size, o.block_size, o.max_leases, o.log_size, o.memmap == PoolMemmap::kDev);
+  // The tables and the log; a dev pool's array area after them is left as
+  // it is (no seal vouches for it, so the first attach builds it).
+  const uint64_t log_end = g.log_offset + o.log_size;
   PoolBacking b = backing;
   b.size = size;
   PMEMD_ASSIGN_OR_RETURN(auto m, Media::Open(b, hooks));
@@ -504,8 +258,9 @@ Status Pool::Format(const PoolBacking& backing, const PoolFormatOptions& o, Pool
   PMEMD_RETURN_IF_ERROR(m->Store(pf::kHeaderAOffset, &zero, sizeof zero));
   PMEMD_RETURN_IF_ERROR(m->Store(pf::kHeaderBOffset, &zero, sizeof zero));
   PMEMD_RETURN_IF_ERROR(m->Persist(0, pf::kCheckpointOffset, "format-invalidate-headers"));
-  // 2. Metadata: zeroed tables and log, every block offline, checkpoint 0.
-  PMEMD_RETURN_IF_ERROR(m->Zero(pf::kCheckpointOffset, g.metadata_end - pf::kCheckpointOffset, "format-metadata"));
+  // 2. Metadata: zeroed tables and log (and seal), every block offline,
+  //    checkpoint 0.
+  PMEMD_RETURN_IF_ERROR(m->Zero(pf::kCheckpointOffset, log_end - pf::kCheckpointOffset, "format-metadata"));
   std::vector<uint64_t> entries(g.block_count, pf::kBlockEntryTag | static_cast<uint64_t>(BlockState::kOffline));
   PMEMD_RETURN_IF_ERROR(m->Store(g.block_table_offset, entries.data(), entries.size() * 8));
   pf::CheckpointSlot cp{};
@@ -514,7 +269,7 @@ Status Pool::Format(const PoolBacking& backing, const PoolFormatOptions& o, Pool
   cp.generation = 1;
   cp.checksum = pf::Checksum(&cp, offsetof(pf::CheckpointSlot, checksum));
   PMEMD_RETURN_IF_ERROR(m->Store(pf::kCheckpointOffset, &cp, sizeof cp));
-  PMEMD_RETURN_IF_ERROR(m->Persist(pf::kCheckpointOffset, g.metadata_end - pf::kCheckpointOffset, "format-metadata"));
+  PMEMD_RETURN_IF_ERROR(m->Persist(pf::kCheckpointOffset, log_end - pf::kCheckpointOffset, "format-metadata"));
   // 3. The header, copy B then copy A.
   pf::Header h{};
   std::memcpy(h.magic, pf::kHeaderMagic, 8);
@@ -536,11 +291,16 @@ Status Pool::Format(const PoolBacking& backing, const PoolFormatOptions& o, Pool
   h.log_offset = g.log_offset;
   h.log_size = o.log_size;
   h.created_ns = NowNs(CLOCK_REALTIME);
+  h.memmap_mode = o.memmap == PoolMemmap::kDev ? pf::kMemmapDev : pf::kMemmapMem;
+  h.memmap_offset = g.memmap_offset;
+  h.memmap_size = g.memmap_size;
   h.checksum = pf::Checksum(&h, offsetof(pf::Header, checksum));
   PMEMD_RETURN_IF_ERROR(m->Write(pf::kHeaderBOffset, &h, sizeof h, "format-header-b"));
   PMEMD_RETURN_IF_ERROR(m->Write(pf::kHeaderAOffset, &h, sizeof h, "format-header-a"));
-  GetLogger("pool")->info("pool {} formatted on {}: {} blocks of {}, data at {}, {} lease slots, {} log", o.name, where,
-                          g.block_count, Human(o.block_size), g.data_offset, o.max_leases, Human(o.log_size));
+  GetLogger("pool")->info("pool {} formatted on {}: {} blocks of {}, data at {}, {} lease slots, {} log, memmap {}{}",
+                          o.name, where, g.block_count, Human(o.block_size), g.data_offset, o.max_leases,
+                          Human(o.log_size), PoolMemmapName(o.memmap),
+                          g.memmap_size ? " (" + Human(g.memmap_size) + " at " + std::to_string(g.memmap_offset) + ")" : "");
   return Status::Ok();
 }
 
@@ -602,6 +362,14 @@ struct Pool::Impl {
   int ckpt_slot = 0;                                // guarded by mu
   std::unique_ptr<MemMap> memmap;
   std::vector<uint8_t> record_buf;                  // guarded by mu: Append's staging
+  // Dev pools: the array's sections (2 MiB of descriptors each) changed
+  // since attach, persisted before the seal at detach.
+  static constexpr uint64_t kSealSectionPages = PageDesc::kPagesPerMemorySection;
+  std::vector<uint8_t> memmap_dirty;                // guarded by mu
+  bool memmap_reused = false;                       // the attach adopted a sealed array
+  // The bad pages changed after the array was rendered (the descriptors of
+  // blocks already online do not show them): such an array is not sealed.
+  bool bad_changed = false;                         // guarded by mu
 
   std::string Object() const { return "pool:" + name; }
   uint64_t BlockOffset(uint64_t b) const { return hdr.data_offset + b * hdr.block_size; }
@@ -769,103 +537,131 @@ struct Pool::Impl {
     return Status::Ok();
   }
 
-  // ---- pages
-  // A pool's descriptors change only here, under its exclusive lock, and
-  // only after WaitReady (deferred initialization is done with them): no
-  // other thread writes them, readers hold the shared lock. So the plain,
-  // non-atomic forms are safe, as the kernel's __SetPage* are under the
-  // zone lock; they make leasing 512 pages cost ~1 us instead of ~10.
-  bool IsBad(uint64_t pfn) const { return std::binary_search(bad_pfns.begin(), bad_pfns.end(), pfn); }
+  // ---- pages: the metadata array (descriptor bits: pages.h)
+  bool Dev() const { return hdr.memmap_mode == pf::kMemmapDev; }
+  // Runs f, raw descriptor accesses only (pages.h), with a fault on a dev
+  // pool's media caught: the media turn failed and this is kIoError.
+  template <typename F>
+  Status OnPages(std::string_view what, F&& f) {
+    if (Dev()) return media->Guarded(what, f);
+    f();
+    return Status::Ok();
+  }
+  // Descriptors [pfn, pfn + count) changed: a dev pool persists their
+  // sections before it seals the array at detach.
+  void Touched(uint64_t pfn, uint64_t count) {
+    if (!Dev() || count == 0) return;
+    for (uint64_t s = pfn / kSealSectionPages; s <= (pfn + count - 1) / kSealSectionPages; ++s) memmap_dirty[s] = 1;
+  }
 
-  // Onlining: Offline cleared, refcount 0, handed to the allocator; bad
-  // pages stay Offline+HWPoison and leased pages (attach) stay leased.
-  void PagesOnline(uint64_t b) {
-    const uint64_t pfn0 = BlockOffset(b) / kPoolPageSize, n = PagesPerBlock();
-    PageDesc* d = Pages(pfn0, n);
-    uint64_t run_start = 0, run_len = 0, poisoned = 0;
-    auto flush = [&] {
-      if (run_len) alloc.Free(run_start * kPoolPageSize, run_len * kPoolPageSize);
-      run_len = 0;
-    };
-    auto bad = std::lower_bound(bad_pfns.begin(), bad_pfns.end(), pfn0);
-    for (uint64_t i = 0; i < n; ++i) {
-      const uint64_t pfn = pfn0 + i;
-      bool is_bad = bad != bad_pfns.end() && *bad == pfn;
-      if (is_bad) ++bad;
-      if (d[i].IsLeased()) {
-        flush();
-        if (is_bad) d[i].SetHWPoisonNonAtomic();
-        continue;
-      }
-      if (is_bad) {
-        flush();
-        d[i].SetHWPoisonNonAtomic();
+  // The leases' extents, sorted by offset.
+  std::vector<Extent> LeaseExtents() const {
+    std::vector<Extent> v;
+    for (const auto& [n, slot] : by_name) v.push_back({slots[slot].offset, slots[slot].length});
+    std::sort(v.begin(), v.end(), [](const Extent& x, const Extent& y) { return x.offset < y.offset; });
+    return v;
+  }
+  // The allocator's share of online block b, from the tables alone: its
+  // pages less the `leases` (sorted) and the bad pages, which it counts as
+  // the block's poisoned pages. O(leases and bad pages in it), not O(pages).
+  void FreeBlock(uint64_t b, const std::vector<Extent>& leases) {
+    const uint64_t end = BlockOffset(b) + hdr.block_size;
+    uint64_t pos = BlockOffset(b), poisoned = 0;
+    auto li = std::lower_bound(leases.begin(), leases.end(), pos,
+                               [](const Extent& e, uint64_t p) { return e.offset + e.length <= p; });
+    auto bi = std::lower_bound(bad_pfns.begin(), bad_pfns.end(), pos / kPoolPageSize);
+    while (pos < end) {
+      while (bi != bad_pfns.end() && *bi * kPoolPageSize < pos) ++bi;
+      const uint64_t lease_at = li != leases.end() ? std::max(li->offset, pos) : end;
+      const uint64_t bad_at = bi != bad_pfns.end() ? *bi * kPoolPageSize : end;
+      const uint64_t hole = std::min({lease_at, bad_at, end});
+      if (hole > pos) alloc.Free(pos, hole - pos);
+      pos = hole;
+      if (pos >= end) break;
+      if (lease_at == pos) {
+        pos = std::min(end, li->offset + li->length);  // bad pages in a lease are not the block's poisoned ones
+        ++li;
+      } else {
         ++poisoned;
-        continue;
+        pos += kPoolPageSize;
       }
-      d[i].ClearOfflineNonAtomic();
-      d[i].SetRefCountNonAtomic(0);
-      d[i].SetFreeNonAtomic();
-      if (!run_len) run_start = pfn;
-      ++run_len;
     }
-    flush();
     blocks[b].poisoned_pages = poisoned;
   }
-
-  // Offlining (after the block was isolated and found unleased).
-  void PagesOffline(uint64_t b) {
-    const uint64_t pfn0 = BlockOffset(b) / kPoolPageSize, n = PagesPerBlock();
-    PageDesc* d = Pages(pfn0, n);
-    for (uint64_t i = 0; i < n; ++i) {
-      if (d[i].IsHWPoison()) continue;
-      d[i].ClearFreeNonAtomic();
-      d[i].SetOfflineNonAtomic();
-      d[i].SetRefCountNonAtomic(1);
-    }
-    blocks[b].poisoned_pages = 0;
-  }
-
-  void PagesLease(uint64_t offset, uint64_t length, uint64_t id, int delta_sign) {
-    const uint64_t pfn0 = offset / kPoolPageSize, n = length / kPoolPageSize;
-    PageDesc* d = Pages(pfn0, n);
-    for (uint64_t i = 0; i < n; ++i) {
-      if (delta_sign > 0) {
-        d[i].ClearFreeNonAtomic();
-        d[i].ClearOfflineNonAtomic();
-        d[i].SetLeasedNonAtomic();
-        d[i].SetOwner(id);
-        d[i].SetRefCountNonAtomic(1);
-      } else {
-        d[i].ClearLeasedNonAtomic();
-        d[i].SetOwner(0);
-        d[i].SetRefCountNonAtomic(0);
-        d[i].SetFreeNonAtomic();
-      }
-    }
+  void AccountLease(uint64_t offset, uint64_t length, bool add) {
     for (uint64_t b = (offset - hdr.data_offset) / hdr.block_size;
          b < blocks.size() && BlockOffset(b) < offset + length; ++b) {
       uint64_t s = std::max(offset, BlockOffset(b)), e = std::min(offset + length, BlockOffset(b) + hdr.block_size);
       uint64_t pages = (e - s) / kPoolPageSize;
-      if (delta_sign > 0)
+      if (add)
         blocks[b].leased_pages += pages;
       else
         blocks[b].leased_pages -= pages;
     }
   }
 
-  // The names of the leases holding pages of block b, through the pages'
-  // owner field.
-  std::vector<std::string> Holders(uint64_t b) {
+  // The whole array as the tables say, into `d` (initialized, every page
+  // Offline): metadata pages reserved, leased pages leased, online blocks'
+  // other pages free or poisoned. Raw accesses only.
+  void Render(PageDesc* d) const {
+    DescsReserve(d, hdr.data_offset / kPoolPageSize);
+    for (const auto& [n, slot] : by_name)
+      DescsLease(d + slots[slot].offset / kPoolPageSize, slots[slot].length / kPoolPageSize, slots[slot].id);
+    for (uint64_t b = 0; b < blocks.size(); ++b)
+      if (blocks[b].state == BlockState::kOnline)
+        DescsOnline(d + BlockOffset(b) / kPoolPageSize, BlockOffset(b) / kPoolPageSize, PagesPerBlock(),
+                    bad_pfns.data(), bad_pfns.data() + bad_pfns.size());
+  }
+
+  // Block b's pages go online (an offline block: no lease in it).
+  Status PagesOnline(uint64_t b) {
     const uint64_t pfn0 = BlockOffset(b) / kPoolPageSize, n = PagesPerBlock();
     PageDesc* d = Pages(pfn0, n);
+    PMEMD_RETURN_IF_ERROR(OnPages("online block " + std::to_string(b),
+                                  [&] { DescsOnline(d, pfn0, n, bad_pfns.data(), bad_pfns.data() + bad_pfns.size()); }));
+    Touched(pfn0, n);
+    FreeBlock(b, {});
+    return Status::Ok();
+  }
+  // Block b's pages go offline (isolated and found unleased).
+  Status PagesOffline(uint64_t b) {
+    const uint64_t pfn0 = BlockOffset(b) / kPoolPageSize, n = PagesPerBlock();
+    PageDesc* d = Pages(pfn0, n);
+    PMEMD_RETURN_IF_ERROR(OnPages("offline block " + std::to_string(b), [&] { DescsOffline(d, n); }));
+    Touched(pfn0, n);
+    blocks[b].poisoned_pages = 0;
+    return Status::Ok();
+  }
+  Status PagesLease(uint64_t offset, uint64_t length, uint64_t id, bool add) {
+    const uint64_t pfn0 = offset / kPoolPageSize, n = length / kPoolPageSize;
+    PageDesc* d = Pages(pfn0, n);
+    PMEMD_RETURN_IF_ERROR(OnPages(add ? "lease pages" : "free pages", [&] {
+      if (add)
+        DescsLease(d, n, id);
+      else
+        DescsUnlease(d, n);
+    }));
+    Touched(pfn0, n);
+    AccountLease(offset, length, add);
+    return Status::Ok();
+  }
+
+  // The names of the leases holding pages of block b, through the pages'
+  // owner field.
+  Result<std::vector<std::string>> Holders(uint64_t b) {
+    const uint64_t pfn0 = BlockOffset(b) / kPoolPageSize, n = PagesPerBlock();
+    PageDesc* d = Pages(pfn0, n);
+    std::vector<uint64_t> owners(n);
+    uint64_t* o = owners.data();
+    PMEMD_RETURN_IF_ERROR(OnPages("read block " + std::to_string(b), [&] {
+      for (uint64_t i = 0; i < n; ++i) o[i] = d[i].Owner();
+    }));
     std::vector<std::string> names;
     uint64_t last = 0;
-    for (uint64_t i = 0; i < n; ++i) {
-      uint64_t o = d[i].Owner();
-      if (o == 0 || o == last) continue;
-      last = o;
-      if (auto it = by_id.find(o); it != by_id.end()) {
+    for (uint64_t owner : owners) {
+      if (owner == 0 || owner == last) continue;
+      last = owner;
+      if (auto it = by_id.find(owner); it != by_id.end()) {
         std::string nm(slots[it->second].name, slots[it->second].name_len);
         if (std::find(names.begin(), names.end(), nm) == names.end()) names.push_back(nm);
       }
@@ -917,10 +713,84 @@ struct Pool::Impl {
     }
     std::sort(pfns.begin(), pfns.end());
     pfns.erase(std::unique(pfns.begin(), pfns.end()), pfns.end());
+    if (memmap && pfns != bad_pfns) bad_changed = true;
     bad_pfns = std::move(pfns);
   }
 
   Lease LeaseAt(uint32_t slot) const { return FromSlot(slots[slot]); }
+
+  // ---- the array's placement and seal
+  // How the array is made: in DRAM (mem) with the pool's strategy; on the
+  // media (dev) under the media guard, eagerly (deferred growth would
+  // touch the media from background threads after attach returned), or
+  // adopted as it is after a clean detach.
+  MemMapOptions MemmapOptions(bool adopt) {
+    MemMapOptions mo;
+    mo.pages = hdr.pool_size / kPoolPageSize;
+    mo.initial_state = PageInitState::kOffline;
+    mo.initial_refcount = 1;
+    mo.strategy = options.strategy;
+    mo.threads = options.memmap_threads;
+    if (Dev()) {
+      if (mo.strategy == InitStrategy::kDeferred) mo.strategy = InitStrategy::kTemplateStream;
+      mo.memory = media->base() + hdr.memmap_offset;
+      mo.memory_bytes = hdr.memmap_size;
+      mo.adopt = adopt;
+      const uint8_t* base = media->base();
+      const uint64_t size = media->size();
+      mo.guard = [base, size](void (*fn)(void*), void* arg) { return !RunGuarded(base, size, fn, arg); };
+    }
+    return mo;
+  }
+  // Checksum of the array's first and last 4 KiB, read through the media.
+  Result<uint64_t> ArraySample() {
+    const uint64_t bytes = hdr.pool_size / kPoolPageSize * pf::kDescSize, n = std::min<uint64_t>(bytes, 4096);
+    std::vector<uint8_t> buf(2 * n);
+    PMEMD_RETURN_IF_ERROR(media->Read(hdr.memmap_offset, buf.data(), n, "read the metadata array"));
+    PMEMD_RETURN_IF_ERROR(media->Read(hdr.memmap_offset + bytes - n, buf.data() + n, n, "read the metadata array"));
+    return pf::Checksum(buf.data(), buf.size());
+  }
+  uint64_t BadChecksum() const {
+    return bad_pfns.empty() ? 0 : pf::Checksum(bad_pfns.data(), bad_pfns.size() * sizeof(uint64_t));
+  }
+  // Whether `seal` vouches for the array as it is for the tables now.
+  Result<bool> SealMatches(const pf::MemmapSeal& seal) {
+    if (seal.magic != pf::kSealMagic || pf::Checksum(&seal, offsetof(pf::MemmapSeal, checksum)) != seal.checksum)
+      return false;
+    if (seal.seq != seq || seal.generation != ckpt_generation || seal.pages != hdr.pool_size / kPoolPageSize ||
+        seal.header_checksum != hdr.checksum || seal.badblocks != BadChecksum())
+      return false;
+    PMEMD_ASSIGN_OR_RETURN(uint64_t sample, ArraySample());
+    return sample == seal.array;
+  }
+  // At a clean detach of a dev pool, after the checkpoint: the changed
+  // sections persisted, then the seal that vouches for them.
+  Status Seal() {
+    if (!Dev() || bad_changed || !memmap || !memmap->IsComplete()) return Status::Ok();
+    for (uint64_t s = 0; s < memmap_dirty.size();) {
+      if (!memmap_dirty[s]) {
+        ++s;
+        continue;
+      }
+      uint64_t e = s;
+      while (e < memmap_dirty.size() && memmap_dirty[e]) ++e;
+      const uint64_t bytes = hdr.pool_size / kPoolPageSize * pf::kDescSize;
+      const uint64_t off = s * kSealSectionPages * pf::kDescSize, len = std::min(bytes, e * kSealSectionPages * pf::kDescSize) - off;
+      PMEMD_RETURN_IF_ERROR(media->Persist(hdr.memmap_offset + off, len, "memmap-persist"));
+      s = e;
+    }
+    std::fill(memmap_dirty.begin(), memmap_dirty.end(), 0);
+    pf::MemmapSeal seal{};
+    seal.magic = pf::kSealMagic;
+    seal.seq = seq;
+    seal.generation = ckpt_generation;
+    seal.pages = hdr.pool_size / kPoolPageSize;
+    seal.header_checksum = hdr.checksum;
+    seal.badblocks = BadChecksum();
+    PMEMD_ASSIGN_OR_RETURN(seal.array, ArraySample());
+    seal.checksum = pf::Checksum(&seal, offsetof(pf::MemmapSeal, checksum));
+    return media->Write(pf::kSealOffset, &seal, sizeof seal, "memmap-seal");
+  }
 
   Status Load();
 };
@@ -1063,26 +933,37 @@ Status Pool::Impl::Load() {
                                   std::string(BlockStateName(blocks[b].state)));
   }
 
-  // The metadata array, then the state applied to it.
-  MemMapOptions mo;
-  mo.pages = hdr.pool_size / kPoolPageSize;
-  mo.initial_state = PageInitState::kOffline;
-  mo.initial_refcount = 1;
-  mo.strategy = options.strategy;
-  mo.threads = options.memmap_threads;
-  PMEMD_ASSIGN_OR_RETURN(memmap, MemMap::Create(mo));
+  // The allocator and the blocks' counts, from the tables.
+  RefreshBadblocks();
   {
-    const uint64_t meta_pages = hdr.data_offset / kPoolPageSize;
-    PageDesc* d = Pages(0, meta_pages);
-    for (uint64_t i = 0; i < meta_pages; ++i) {
-      d[i].ClearOfflineNonAtomic();
-      d[i].SetReservedNonAtomic();
+    const std::vector<Extent> leases = LeaseExtents();
+    for (const Extent& e : leases) AccountLease(e.offset, e.length, true);
+    for (uint64_t b = 0; b < blocks.size(); ++b)
+      if (blocks[b].state == BlockState::kOnline) FreeBlock(b, leases);
+  }
+  // The metadata array: a dev pool's sealed array as it is, else built.
+  pf::MemmapSeal seal{};
+  if (Dev()) {
+    PMEMD_RETURN_IF_ERROR(media->Read(pf::kSealOffset, &seal, sizeof seal, "read the memmap seal"));
+    PMEMD_ASSIGN_OR_RETURN(bool sealed, SealMatches(seal));
+    memmap_reused = sealed && !replayed && !rolled_back && !repair_a && !repair_b;
+    if (seal.magic != 0) {
+      // Unsealed before any descriptor may change: from here a crash
+      // leaves an array that the next attach rebuilds.
+      const pf::MemmapSeal zero{};
+      PMEMD_RETURN_IF_ERROR(media->Write(pf::kSealOffset, &zero, sizeof zero, "memmap-unseal"));
     }
   }
-  RefreshBadblocks();
-  for (const auto& [off, s] : by_offset) PagesLease(slots[s].offset, slots[s].length, slots[s].id, +1);
-  for (uint64_t b = 0; b < blocks.size(); ++b)
-    if (blocks[b].state == BlockState::kOnline) PagesOnline(b);
+  PMEMD_ASSIGN_OR_RETURN(memmap, MemMap::Create(MemmapOptions(memmap_reused)));
+  if (memmap->Stats().faulted)
+    return media->Guarded("build the metadata array", [] {}).ok()
+               ? Status(Code::kIoError, "pool " + name + ": building the metadata array on " + where + " faulted", EIO)
+               : Status(Code::kIoError, media->failure(), EIO);
+  if (Dev()) memmap_dirty.assign((memmap->pages() + kSealSectionPages - 1) / kSealSectionPages, memmap_reused ? 0 : 1);
+  if (!memmap_reused) {
+    PageDesc* d = Pages(0, memmap->pages());
+    PMEMD_RETURN_IF_ERROR(OnPages("render the metadata array", [&] { Render(d); }));
+  }
 
   if (replayed || rolled_back || repair_a || repair_b) PMEMD_RETURN_IF_ERROR(CheckpointLocked());
   pf::AttachInfo ai{pf::kAttachMagic, static_cast<uint64_t>(::getpid()), NowNs(CLOCK_REALTIME), {}};
@@ -1107,13 +988,21 @@ Result<std::unique_ptr<Pool>> Pool::Attach(const PoolBacking& backing, const Poo
   uint64_t online = 0;
   for (const auto& b : im.blocks) online += b.state == BlockState::kOnline;
   // One line per attach, like the kernel's memmap_init_zone_device.
-  im.log->info("pool {} attached on {}: {} pages initialised in {:.3f} ms (strategy {}{}), {}/{} blocks online, "
-               "{} leases, granularity {}, attach {:.3f} ms",
-               im.name, Where(backing), ms.descriptors, (ms.init_ns ? ms.init_ns : ms.ready_ns) / 1e6,
-               InitStrategyName(ms.strategy), ms.init_ns ? "" : ", ready; the rest in the background", online,
-               im.blocks.size(), im.by_name.size(), GranularityName(im.media->granularity()), im.attach_ns / 1e6);
+  const std::string how =
+      ms.adopted ? "memmap dev: " + std::to_string(ms.descriptors) + " pages reused as sealed at the last clean detach"
+                 : fmt::format("memmap {}: {} pages initialised in {:.3f} ms (strategy {}{})", im.Dev() ? "dev" : "mem",
+                               ms.descriptors, (ms.init_ns ? ms.init_ns : ms.ready_ns) / 1e6,
+                               InitStrategyName(ms.strategy),
+                               ms.init_ns ? "" : ", ready; the rest in the background");
+  im.log->info("pool {} attached on {}: {}, {}/{} blocks online, {} leases, granularity {}, attach {:.3f} ms", im.name,
+               Where(backing), how, online, im.blocks.size(), im.by_name.size(),
+               GranularityName(im.media->granularity()), im.attach_ns / 1e6);
   im.Publish("pool", im.Object(), "", "attached",
-             {{"uuid", im.uuid}, {"attach_ns", im.attach_ns}, {"strategy", InitStrategyName(ms.strategy)}});
+             {{"uuid", im.uuid},
+              {"attach_ns", im.attach_ns},
+              {"strategy", InitStrategyName(ms.strategy)},
+              {"memmap", im.Dev() ? "dev" : "mem"},
+              {"memmap_init", ms.adopted ? "reused" : "built"}});
   return std::unique_ptr<Pool>(new Pool(std::move(impl)));
 }
 
@@ -1128,6 +1017,7 @@ Pool::~Pool() {
     im.Publish("pool", im.Object(), "failed", "detached");
   } else if (!im.media->crashed()) {
     Status s = im.CheckpointLocked();
+    if (s.ok()) s = im.Seal();
     pf::AttachInfo ai{pf::kAttachMagic, 0, NowNs(CLOCK_REALTIME), {}};
     if (s.ok()) s = im.media->Write(pf::kAttachInfoOffset, &ai, sizeof ai, "detach-info");
     if (!s.ok()) im.log->warn("pool {}: detach: {}; the log replays at the next attach", im.name, s.message());
@@ -1142,6 +1032,40 @@ const std::string& Pool::name() const { return impl_->name; }
 const PoolBacking& Pool::backing() const { return impl_->backing; }
 const MemMap& Pool::memmap() const { return *impl_->memmap; }
 MemMap& Pool::memmap() { return *impl_->memmap; }
+
+Status Pool::VerifyMemmap() const {
+  auto& im = *impl_;
+  std::shared_lock lock(im.mu);
+  PMEMD_RETURN_IF_ERROR(im.media->Usable());
+  im.memmap->WaitComplete();
+  MemMapOptions mo = im.MemmapOptions(false);
+  mo.memory = nullptr;
+  mo.memory_bytes = 0;
+  mo.guard = nullptr;
+  mo.strategy = InitStrategy::kTemplateStream;
+  PMEMD_ASSIGN_OR_RETURN(auto fresh, MemMap::Create(mo));
+  PageDesc* want = fresh->Get(0);
+  im.Render(want);
+  const PageDesc* have = im.memmap->data();
+  const uint64_t pages = im.memmap->pages();
+  uint64_t first = pages;
+  PMEMD_RETURN_IF_ERROR(im.OnPages("verify the metadata array", [&] {
+    for (uint64_t i = 0; i < pages; ++i)
+      if (std::memcmp(&have[i], &want[i], sizeof(PageDesc)) != 0) {
+        first = i;
+        break;
+      }
+  }));
+  if (first == pages) return Status::Ok();
+  uint64_t h[8], w[8];
+  PMEMD_RETURN_IF_ERROR(im.OnPages("verify the metadata array", [&] { std::memcpy(h, &have[first], sizeof h); }));
+  std::memcpy(w, &want[first], sizeof w);
+  int word = 0;
+  while (word < 7 && h[word] == w[word]) ++word;
+  return Status::Corruption(fmt::format("pool {}: the descriptor of page {} differs from a rebuild from the tables: "
+                                        "word {} is {:#x}, a rebuild writes {:#x}",
+                                        im.name, first, word, h[word], w[word]));
+}
 
 Status Pool::Checkpoint() {
   std::unique_lock lock(impl_->mu);
@@ -1166,6 +1090,10 @@ PoolStatus Pool::Describe(bool with_blocks) const {
   s.failure = im.media->failure();
   MemMapStats ms = im.memmap->Stats();
   s.init_strategy = std::string(InitStrategyName(ms.requested_strategy));
+  s.memmap = im.Dev() ? PoolMemmap::kDev : PoolMemmap::kMem;
+  s.memmap_offset = im.hdr.memmap_offset;
+  s.memmap_size = im.Dev() ? im.hdr.memmap_size : ms.descriptors * sizeof(PageDesc);
+  s.memmap_init = ms.adopted ? "reused" : "built";
   s.attach_ns = im.attach_ns;
   s.pages = ms.descriptors;
   s.log_used = im.log_tail;
@@ -1223,14 +1151,14 @@ Result<PoolBlockOpResult> Pool::OnlineBlocks(uint64_t first, uint64_t count) {
       failed = i;
       break;
     }
-    im.PagesOnline(targets[i]);
+    if (Status st = im.PagesOnline(targets[i]); !st.ok()) return st;  // the media failed: nothing more is written
     done.push_back(targets[i]);
   }
   if (failed < targets.size()) {
     // Cancel: the blocks already onlined give their pages back.
     for (uint64_t b : done) {
       im.alloc.Isolate(im.BlockOffset(b), im.hdr.block_size);
-      im.PagesOffline(b);
+      PMEMD_RETURN_IF_ERROR(im.PagesOffline(b));
     }
     PMEMD_RETURN_IF_ERROR(im.AppendBlocks(targets, BlockState::kOffline));
     for (uint64_t b : targets) im.Transition(b, BlockState::kOffline);
@@ -1281,7 +1209,7 @@ Result<PoolBlockOpResult> Pool::OfflineBlocks(uint64_t first, uint64_t count) {
     isolated.push_back({b, im.alloc.Isolate(im.BlockOffset(b), im.hdr.block_size)});
     if (im.options.hooks) failure = im.options.hooks->BlockFault(b, BlockState::kOffline);
     if (failure.ok() && im.blocks[b].leased_pages) {
-      holders = im.Holders(b);
+      PMEMD_ASSIGN_OR_RETURN(holders, im.Holders(b));
       std::string list;
       for (const auto& h : holders) list += (list.empty() ? "'" : ", '") + h + "'";
       failure = Status(Code::kBusy, "block " + std::to_string(b) + " holds lease" +
@@ -1312,7 +1240,7 @@ Result<PoolBlockOpResult> Pool::OfflineBlocks(uint64_t first, uint64_t count) {
                  Range(first, count), targets[failed], failed);
     return r;
   }
-  for (uint64_t b : targets) im.PagesOffline(b);
+  for (uint64_t b : targets) PMEMD_RETURN_IF_ERROR(im.PagesOffline(b));
   PMEMD_RETURN_IF_ERROR(im.AppendBlocks(targets, BlockState::kOffline));
   for (uint64_t b : targets) im.Transition(b, BlockState::kOffline);
   for (auto& br : r.blocks) br.to = im.blocks[br.index].state;
@@ -1396,7 +1324,7 @@ Result<Lease> Pool::CreateLease(const LeaseSpec& spec) {
   im.free_slots.erase(slot);
   im.by_name[spec.name] = slot;
   im.by_id[s.id] = slot;
-  im.PagesLease(s.offset, s.length, s.id, +1);
+  PMEMD_RETURN_IF_ERROR(im.PagesLease(s.offset, s.length, s.id, true));
   Lease l = im.LeaseAt(slot);
   if (im.options.events)
     im.Publish("lease", im.Object() + "/lease:" + spec.name, "", "leased",
@@ -1414,7 +1342,7 @@ Status Pool::DeleteLease(const std::string& lease) {
   const pf::LeaseSlot s = im.slots[slot];
   pf::LeaseClearPayload p{slot, 0, s.id};
   PMEMD_RETURN_IF_ERROR(im.Append(pf::RecordType::kLeaseClear, &p, sizeof p));
-  im.PagesLease(s.offset, s.length, s.id, -1);
+  PMEMD_RETURN_IF_ERROR(im.PagesLease(s.offset, s.length, s.id, false));
   im.alloc.Free(s.offset, s.length);
   im.slots[slot] = pf::LeaseSlot{};
   im.slot_dirty[slot] = true;
@@ -1446,7 +1374,9 @@ std::optional<Lease> Pool::LeaseOfPage(uint64_t pfn) const {
   auto& im = *impl_;
   std::shared_lock lock(im.mu);
   if (!im.memmap->Contains(pfn)) return std::nullopt;
-  uint64_t owner = im.memmap->Get(pfn)->Owner();
+  PageDesc* d = im.memmap->Get(pfn);
+  uint64_t owner = 0;
+  if (!im.OnPages("read a page's owner", [&] { owner = d->Owner(); }).ok()) return std::nullopt;
   auto it = im.by_id.find(owner);
   if (owner == 0 || it == im.by_id.end()) return std::nullopt;
   return im.LeaseAt(it->second);

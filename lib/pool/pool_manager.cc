@@ -254,7 +254,7 @@ void RemoveCreated(const PoolBacking& b) {
 }
 
 bool SameGeometry(const PoolStatus& s, const CreatePoolSpec& spec) {
-  return s.block_size == spec.block_size && s.max_leases == spec.max_leases &&
+  return s.block_size == spec.block_size && s.max_leases == spec.max_leases && s.memmap == spec.memmap &&
          (spec.size == 0 || s.size == spec.size);
 }
 
@@ -266,6 +266,7 @@ Result<PoolStatus> PoolManager::CreatePool(const CreatePoolSpec& spec) {
   fo.name = spec.name;
   fo.block_size = spec.block_size;
   fo.max_leases = spec.max_leases;
+  fo.memmap = spec.memmap;
   fo.force = spec.force;
   const bool on_file = !spec.target.path.empty();
   if (on_file) {

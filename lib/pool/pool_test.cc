@@ -300,7 +300,7 @@ TEST(PoolTest, NotAPoolCorruptAndNewerAreTold) {
   EXPECT_NE(bad.status().message().find("fail their checksum"), std::string::npos);
   // A newer format version.
   ASSERT_TRUE(Pool::Format(f.backing(), [] { auto o = SmallPool(); o.force = true; return o; }()).ok());
-  f.Poke(pool_format::kHeaderAOffset + 8, 2);
+  f.Poke(pool_format::kHeaderAOffset + 8, kPoolFormatVersion + 1);
   auto newer = Pool::Attach(f.backing(), Opts());
   EXPECT_EQ(newer.status().code(), Code::kUnsupported);
   EXPECT_NE(newer.status().message().find("upgrade pmemd"), std::string::npos) << newer.status().message();

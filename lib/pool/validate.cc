@@ -112,7 +112,12 @@ Status CheckHeaderGeometry(const Header& h, uint64_t backing_size, const std::st
                N(kMaxLogSize));
   // pool_size <= backing_size < 2^64 and the rest are bounded above: no
   // term of the geometry can wrap.
-  const Geometry g = ComputeGeometry(h.pool_size, h.block_size, h.lease_slots, h.log_size);
+  if (h.memmap_mode != kMemmapMem && h.memmap_mode != kMemmapDev)
+    return bad("memmap mode " + N(h.memmap_mode) + " is neither mem (0) nor dev (1)");
+  if (h.format_version < 2 && h.memmap_mode != kMemmapMem)
+    return bad("a version-1 pool has memmap mode " + N(h.memmap_mode) + "; version 1 has no memmap area");
+  const Geometry g =
+      ComputeGeometry(h.pool_size, h.block_size, h.lease_slots, h.log_size, h.memmap_mode == kMemmapDev);
   auto differs = [&](const char* field, uint64_t got, uint64_t want) {
     return bad("geometry: " + std::string(field) + " is " + N(got) + ", but the sizes imply " + N(want));
   };
@@ -121,6 +126,8 @@ Status CheckHeaderGeometry(const Header& h, uint64_t backing_size, const std::st
   if (h.lease_table_offset != g.lease_table_offset)
     return differs("lease_table_offset", h.lease_table_offset, g.lease_table_offset);
   if (h.log_offset != g.log_offset) return differs("log_offset", h.log_offset, g.log_offset);
+  if (h.memmap_offset != g.memmap_offset) return differs("memmap_offset", h.memmap_offset, g.memmap_offset);
+  if (h.memmap_size != g.memmap_size) return differs("memmap_size", h.memmap_size, g.memmap_size);
   if (h.data_offset != g.data_offset) return differs("data_offset", h.data_offset, g.data_offset);
   if (h.block_count != g.block_count) return differs("block_count", h.block_count, g.block_count);
   if (h.block_count == 0) return bad("geometry: no block fits after the metadata");

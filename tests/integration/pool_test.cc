@@ -72,7 +72,11 @@ TEST_F(PoolCliTest, DevicePoolLeasesSurviveRestartAndProtectTheDevice) {
   EXPECT_EQ(pool["namespace"], "namespace0.0");
   EXPECT_EQ(pool["blocks_online"], 0);
   EXPECT_EQ(pool["granularity"], "page");
-  EXPECT_EQ(pool["init_strategy"], "deferred");
+  // The array on the device (the default), built eagerly there.
+  EXPECT_EQ(pool["memmap"], "dev");
+  EXPECT_EQ(pool["memmap_size"], 16 * kM);  // 1 GiB / 64
+  EXPECT_EQ(pool["memmap_init"], "built");
+  EXPECT_EQ(pool["init_strategy"], "template-stream");
   json online = Ok({"online-blocks", "p0", "0-7"});
   ASSERT_EQ(online["blocks"].size(), 8u);
   EXPECT_EQ(online["blocks"][7]["to"], "online");

@@ -341,6 +341,16 @@ struct MemMapOptions {
   // until the MemMap is destroyed. nullptr: the MemMap maps its own.
   void* memory = nullptr;
   std::size_t memory_bytes = 0;
+  // The caller-provided memory already holds this map's descriptors, all
+  // initialized (a pool's memmap dev area after a clean detach): nothing is
+  // written and the map is complete at once, whatever the strategy.
+  bool adopt = false;
+  // Runs fn(arg), a fill of part of the caller-provided memory, and returns
+  // false when an access faulted and cut it short (a pool passes its media
+  // guard: a truncated file or a media error). Every initializing thread
+  // calls it for its own fills. A map whose fill faulted reports it in
+  // Stats().faulted and its descriptors are not to be trusted.
+  std::function<bool(void (*fn)(void*), void* arg)> guard;
 };
 
 struct MemMapStats {
@@ -364,6 +374,8 @@ struct MemMapStats {
   // other threads' faults too). 0 while deferred initialization runs.
   std::uint64_t page_faults = 0;
   std::uint64_t sections_grown_on_demand = 0;
+  bool adopted = false;  // MemMapOptions::adopt: nothing was written
+  bool faulted = false;  // a guarded fill faulted (MemMapOptions::guard)
 };
 
 class MemMap {

@@ -48,9 +48,27 @@ class EventBus;
 inline constexpr uint64_t kPoolPageSize = 4096;
 inline constexpr uint64_t kPoolMinBlockSize = 2ull << 20;
 inline constexpr uint64_t kPoolDefaultBlockSize = 128ull << 20;
-inline constexpr uint32_t kPoolFormatVersion = 1;
+// Version 2 added the metadata array's placement (PoolMemmap); version-1
+// pools still attach, their array in DRAM.
+inline constexpr uint32_t kPoolFormatVersion = 2;
 // The lease alignments a client can ask for: 4 KiB, 2 MiB, 1 GiB.
 inline constexpr uint64_t kLeaseAlignments[] = {4096, 2ull << 20, 1ull << 30};
+
+// ---- Where the metadata array lives --------------------------------------
+
+// Like the kernel's namespace `map` (ndctl create-namespace --map): dev
+// keeps the per-page descriptors on the pool's own media, in an area
+// reserved after the tables (1/64 of the pool, 2 MiB aligned), so a pool
+// costs the daemon no DRAM per page; mem keeps them in DRAM, rebuilt at
+// every attach.
+enum class PoolMemmap : uint8_t { kMem = 0, kDev = 1 };
+// "mem", "dev".
+std::string_view PoolMemmapName(PoolMemmap m);
+// The inverse; anything else is kInvalidArgument naming the two.
+Result<PoolMemmap> ParsePoolMemmap(std::string_view name);
+// Bytes of descriptors for a pool of `pool_size` bytes: one 64-byte PageDesc
+// per 4 KiB page (what a mem pool costs in DRAM).
+inline constexpr uint64_t PoolMemmapBytes(uint64_t pool_size) { return pool_size / 4096 * 64; }
 
 // ---- Memory blocks: the state machine -------------------------------------
 
@@ -130,6 +148,7 @@ struct PoolFormatOptions {
   uint64_t block_size = kPoolDefaultBlockSize;  // a power of two, at least 2 MiB
   uint64_t max_leases = 4096;                   // lease table slots
   uint64_t log_size = 1ull << 20;               // redo log bytes (multiple of 4 KiB, at least 64 KiB)
+  PoolMemmap memmap = PoolMemmap::kDev;         // where the metadata array lives
   bool force = false;                           // overwrite a pool found there
 };
 
@@ -206,6 +225,12 @@ struct PoolStatus {
   // refused, detach-pool is the way out); empty while it is well.
   std::string failure;
   std::string init_strategy;     // the metadata array's
+  PoolMemmap memmap = PoolMemmap::kMem;  // where it lives
+  uint64_t memmap_offset = 0;    // dev: its offset in the pool (0 for mem)
+  uint64_t memmap_size = 0;      // its bytes (on the media for dev, in DRAM for mem)
+  // How the array was made at the last attach: "reused" (a clean detach
+  // left it valid on the media), "built" (initialized from the tables).
+  std::string memmap_init;
   uint64_t attach_ns = 0;        // Attach() start to ready
   uint64_t pages = 0;            // descriptors in the metadata array
   uint64_t log_used = 0;         // redo log bytes since the last checkpoint
@@ -277,6 +302,11 @@ class Pool {
 
   // Writes the tables and resets the log (also done when the log fills).
   Status Checkpoint();
+  // Compares the metadata array with one rendered afresh from the block and
+  // lease tables (what attaching after a crash would build): OK, or
+  // kCorruption naming the first page whose descriptor differs and how.
+  // Reads the whole array, O(pages): for tests and `verify`.
+  Status VerifyMemmap() const;
   // The metadata array (for tests and benchmarks).
   const MemMap& memmap() const;
   MemMap& memmap();

@@ -58,6 +58,7 @@ struct CreatePoolSpec {
   uint64_t size = 0;  // path only: the size of a new file, or the new size of a pool file with force
   uint64_t block_size = kPoolDefaultBlockSize;
   uint64_t max_leases = 4096;
+  PoolMemmap memmap = PoolMemmap::kDev;
   bool force = false;
 };
 
