@@ -24,6 +24,7 @@
 #include "format.h"
 #include "media.h"
 #include "pages.h"
+#include "redo_log.h"
 #include "pmemd/events.h"
 #include "pmemd/fs.h"
 #include "pmemd/json_reader.h"
@@ -357,11 +358,10 @@ struct Pool::Impl {
   ExtentAllocator alloc;                            // guarded by mu
   std::vector<uint64_t> bad_pfns;                   // guarded by mu, sorted
   uint64_t seq = 0;                                 // guarded by mu: last durable record
-  uint64_t log_tail = 0;                            // guarded by mu
+  std::unique_ptr<RedoLog> redo;                    // guarded by mu
   uint64_t ckpt_generation = 0;                     // guarded by mu
   int ckpt_slot = 0;                                // guarded by mu
   std::unique_ptr<MemMap> memmap;
-  std::vector<uint8_t> record_buf;                  // guarded by mu: Append's staging
   // Dev pools: the array's sections (2 MiB of descriptors each) changed
   // since attach, persisted before the seal at detach.
   static constexpr uint64_t kSealSectionPages = PageDesc::kPagesPerMemorySection;
@@ -407,26 +407,12 @@ struct Pool::Impl {
   }
 
   // ---- the redo log
+  // One record after the last, checkpointing first when the log is full.
   Status Append(pf::RecordType type, const void* payload, uint32_t len) {
-    const uint64_t total = pf::AlignUp(sizeof(pf::RecordHeader) + len, pf::kRecordAlign);
-    if (total > hdr.log_size / 2)
-      return Status::InvalidArgument("the change needs a " + std::to_string(total) + "-byte log record, more than half of the " +
-                                     std::to_string(hdr.log_size) + "-byte log; split it into smaller ranges");
-    if (log_tail + total > hdr.log_size) PMEMD_RETURN_IF_ERROR(CheckpointLocked());
-    std::vector<uint8_t>& buf = record_buf;
-    buf.resize(sizeof(pf::RecordHeader) + len);
-    pf::RecordHeader h{};
-    h.magic = pf::kRecordMagic;
-    h.type = static_cast<uint16_t>(type);
-    h.length = len;
-    h.seq = seq + 1;
-    std::memcpy(buf.data(), &h, sizeof h);
-    std::memcpy(buf.data() + sizeof h, payload, len);
-    h.checksum = pf::Checksum(buf.data(), buf.size(), seed);
-    std::memcpy(buf.data(), &h, sizeof h);
-    PMEMD_RETURN_IF_ERROR(media->Write(hdr.log_offset + log_tail, buf.data(), buf.size(), "log-append"));
+    PMEMD_RETURN_IF_ERROR(redo->CheckFits(len));
+    if (!redo->HasRoom(len)) PMEMD_RETURN_IF_ERROR(CheckpointLocked());
+    PMEMD_RETURN_IF_ERROR(redo->Append(seq + 1, type, payload, len));
     ++seq;
-    log_tail += total;
     return Status::Ok();
   }
 
@@ -497,7 +483,7 @@ struct Pool::Impl {
 
   Status CheckpointLocked() {
     PMEMD_RETURN_IF_ERROR(media->Usable(/*force=*/true));
-    if (log_tail == 0 && std::find(block_dirty.begin(), block_dirty.end(), true) == block_dirty.end() &&
+    if (redo->tail() == 0 && std::find(block_dirty.begin(), block_dirty.end(), true) == block_dirty.end() &&
         std::find(slot_dirty.begin(), slot_dirty.end(), true) == slot_dirty.end())
       return Status::Ok();
     // Block table entries, then lease slots: stored, then persisted as
@@ -530,7 +516,7 @@ struct Pool::Impl {
     PMEMD_RETURN_IF_ERROR(media->Write(pf::kCheckpointOffset + next * sizeof cp, &cp, sizeof cp, "checkpoint-commit"));
     ckpt_slot = next;
     ckpt_generation = cp.generation;
-    log_tail = 0;
+    redo->Reset();
     std::fill(block_dirty.begin(), block_dirty.end(), false);
     std::fill(slot_dirty.begin(), slot_dirty.end(), false);
     log->debug("pool {}: checkpoint {} at record {}", name, ckpt_generation, seq);
@@ -850,35 +836,14 @@ Status Pool::Impl::Load() {
   PMEMD_RETURN_IF_ERROR(
       media->Read(hdr.lease_table_offset, slots.data(), hdr.lease_slots * sizeof(pf::LeaseSlot), "read the lease table"));
 
-  // Replay: records in order from log offset 0, each the next seq with a
-  // good checksum; the first that is not ends the log (a torn record was
-  // never acknowledged).
-  uint64_t pos = 0, replayed = 0;
-  for (;;) {
-    if (pos + sizeof(pf::RecordHeader) > hdr.log_size) break;
-    pf::RecordHeader h;
-    PMEMD_RETURN_IF_ERROR(media->Read(hdr.log_offset + pos, &h, sizeof h, "read the log"));
-    if (h.magic != pf::kRecordMagic || h.seq != seq + 1) break;
-    // Append never writes a record of more than half the log.
-    if (h.length > hdr.log_size - pos - sizeof h || sizeof h + h.length > hdr.log_size / 2) {
-      log->warn("pool {}: dropped torn log record {} at log offset {} (bad length)", name, h.seq, pos);
-      break;
-    }
-    std::vector<uint8_t> buf(sizeof h + h.length);
-    PMEMD_RETURN_IF_ERROR(media->Read(hdr.log_offset + pos, buf.data(), buf.size(), "read the log"));
-    pf::RecordHeader zeroed = h;
-    zeroed.checksum = 0;
-    std::memcpy(buf.data(), &zeroed, sizeof zeroed);
-    if (pf::Checksum(buf.data(), buf.size(), seed) != h.checksum) {
-      log->warn("pool {}: dropped torn log record {} at log offset {} (checksum)", name, h.seq, pos);
-      break;
-    }
-    PMEMD_RETURN_IF_ERROR(ApplyRecord(h, buf.data() + sizeof h));
-    ++seq;
-    ++replayed;
-    pos += pf::AlignUp(buf.size(), pf::kRecordAlign);
-  }
-  log_tail = pos;
+  // Replay the records after the checkpoint.
+  redo = std::make_unique<RedoLog>(media.get(), hdr.log_offset, hdr.log_size, seed, name);
+  PMEMD_ASSIGN_OR_RETURN(const uint64_t replayed,
+                         redo->Replay(seq, [this](const pf::RecordHeader& h, const uint8_t* p) -> Status {
+                           PMEMD_RETURN_IF_ERROR(ApplyRecord(h, p));
+                           ++seq;
+                           return Status::Ok();
+                         }));
 
   // Blocks caught half way go back to their last stable state.
   uint64_t rolled_back = 0;
@@ -1096,7 +1061,7 @@ PoolStatus Pool::Describe(bool with_blocks) const {
   s.memmap_init = ms.adopted ? "reused" : "built";
   s.attach_ns = im.attach_ns;
   s.pages = ms.descriptors;
-  s.log_used = im.log_tail;
+  s.log_used = im.redo->tail();
   s.log_size = im.hdr.log_size;
   s.seq = im.seq;
   const uint64_t data_end = im.hdr.data_offset + im.blocks.size() * im.hdr.block_size;
