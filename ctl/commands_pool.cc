@@ -128,6 +128,19 @@ int DetachPool(Invocation& inv) {
   return kExitOk;
 }
 
+int CheckPool(Invocation& inv) {
+  auto p = ParseArgs(inv.args, {}, {});
+  if (!p.ok()) return UsageError("check-pool", p.status().message());
+  if (p->positional.size() != 1) return UsageError("check-pool", "name one pool");
+  auto r = inv.call("check-pool", {{"pool", p->positional[0]}});
+  if (!r.ok()) return -1;
+  Print(inv, *r, [](const json& j) {
+    return Str(j, "pool") + ": " + std::to_string(Num(j, "pages")) + " descriptors (memmap " + Str(j, "memmap") +
+           ") equal a rebuild from the tables\n";
+  });
+  return kExitOk;
+}
+
 int ListPools(Invocation& inv) {
   auto p = ParseArgs(inv.args, {}, {{"-B", "blocks"}, {"--blocks", "blocks"}});
   if (!p.ok()) return UsageError("list-pools", p.status().message());
@@ -233,6 +246,7 @@ std::vector<Command> PoolCommands() {
        AttachPool},
       {"detach-pool", "POOL", "Detach a pool (leases stay on the media)", DetachPool},
       {"list-pools", "[POOL] [--blocks]", "Pools, capacity per alignment, and block states", ListPools},
+      {"check-pool", "POOL", "Compare the pool's metadata array with a rebuild from its tables", CheckPool},
       {"online-blocks", "POOL [N|N-M|all]", "Online a pool's memory blocks (all or nothing)",
        BlockVerb("online-blocks")},
       {"offline-blocks", "POOL [N|N-M|all]", "Offline a pool's memory blocks (busy if leased; rolls back)",

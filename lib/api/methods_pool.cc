@@ -222,6 +222,21 @@ Status RegisterPoolMethods(Registry* reg, PoolManager* pools) {
          for (auto& [n, j] : all) list.push_back(std::move(j));
          return json{{"pools", std::move(list)}};
        }}));
+  // Admin only although it changes nothing: it reads every descriptor
+  // (a 256 GiB pool has 4 GiB of them), which no unprivileged caller may
+  // make the daemon do at will.
+  PMEMD_RETURN_IF_ERROR(reg->Add(
+      {"check-pool", "Compare a pool's metadata array, descriptor by descriptor, with a rebuild from its tables",
+       Access::kMutate, [pools](const json& params, const CallContext&) -> Result<json> {
+         JsonReader r(params, "params");
+         std::string name;
+         r.Required("pool", &name);
+         PMEMD_RETURN_IF_ERROR(r.Finish());
+         PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> p, pools->Find(name));
+         PMEMD_RETURN_IF_ERROR(p->VerifyMemmap());
+         const PoolStatus s = p->Describe();
+         return json{{"pool", name}, {"memmap", PoolMemmapName(s.memmap)}, {"pages", s.pages}, {"verified", true}};
+       }}));
   for (bool online : {true, false}) {
     std::string verb = online ? "online-blocks" : "offline-blocks";
     PMEMD_RETURN_IF_ERROR(reg->Add(

@@ -13,15 +13,24 @@ namespace pmemd {
 
 namespace {
 
-class CrashAtPersist : public PoolHooks {
+class CrashAt : public PoolHooks {
  public:
-  explicit CrashAtPersist(uint64_t at) : at_(at) {}
-  bool CrashAfterPersist(std::string_view, uint64_t) override {
-    if (steps_.fetch_add(1) + 1 == at_) ::kill(::getpid(), SIGKILL);
+  CrashAt(std::string step, uint64_t at) : step_(std::move(step)), at_(at) {}
+  bool CrashAfterPersist(std::string_view step, uint64_t) override {
+    Count(step);
     return false;
+  }
+  void Milestone(std::string_view point) override {
+    if (!step_.empty()) Count(point);
   }
 
  private:
+  void Count(std::string_view step) {
+    if (!step_.empty() && step != step_) return;
+    if (steps_.fetch_add(1) + 1 == at_) ::kill(::getpid(), SIGKILL);
+  }
+
+  const std::string step_;  // "" counts every persist step
   const uint64_t at_;
   std::atomic<uint64_t> steps_{0};
 };
@@ -31,15 +40,20 @@ class CrashAtPersist : public PoolHooks {
 Result<PoolHooks*> CrashHookFromEnvironment() {
   const char* v = std::getenv(kCrashAtPersistEnv);
   if (v == nullptr) return static_cast<PoolHooks*>(nullptr);
+  const std::string value = v;
+  const size_t colon = value.rfind(':');
+  const std::string step = colon == std::string::npos ? "" : value.substr(0, colon);
+  const std::string n = colon == std::string::npos ? value : value.substr(colon + 1);
   char* end = nullptr;
   errno = 0;
-  unsigned long long at = std::strtoull(v, &end, 10);
-  if (*v == '\0' || *end != '\0' || errno != 0 || at == 0)
-    return Status::InvalidArgument(std::string(kCrashAtPersistEnv) + "='" + v +
-                                   "' is not a positive integer (the persist step to crash after)");
-  GetLogger("pool")->warn("{}={}: this process kills itself after pool persist step {} (crash testing)",
-                          kCrashAtPersistEnv, at, at);
-  static CrashAtPersist hook(at);
+  unsigned long long at = std::strtoull(n.c_str(), &end, 10);
+  if (n.empty() || *end != '\0' || errno != 0 || at == 0 || (colon != std::string::npos && step.empty()))
+    return Status::InvalidArgument(std::string(kCrashAtPersistEnv) + "='" + value +
+                                   "' is neither N nor STEP:N with N a positive integer (the persist step, or the "
+                                   "Nth step of that name, to crash after)");
+  GetLogger("pool")->warn("{}={}: this process kills itself after pool {} {} (crash testing)", kCrashAtPersistEnv, value,
+                          step.empty() ? "persist step" : "step '" + step + "'", at);
+  static CrashAt hook(step, at);
   return static_cast<PoolHooks*>(&hook);
 }
 

@@ -724,7 +724,12 @@ struct Pool::Impl {
       mo.adopt = adopt;
       const uint8_t* base = media->base();
       const uint64_t size = media->size();
-      mo.guard = [base, size](void (*fn)(void*), void* arg) { return !RunGuarded(base, size, fn, arg); };
+      PoolHooks* hooks = options.hooks;
+      mo.guard = [base, size, hooks](void (*fn)(void*), void* arg) {
+        const bool ok = !RunGuarded(base, size, fn, arg);
+        if (hooks) hooks->Milestone("memmap-filled");
+        return ok;
+      };
     }
     return mo;
   }
@@ -928,6 +933,7 @@ Status Pool::Impl::Load() {
   if (!memmap_reused) {
     PageDesc* d = Pages(0, memmap->pages());
     PMEMD_RETURN_IF_ERROR(OnPages("render the metadata array", [&] { Render(d); }));
+    if (options.hooks) options.hooks->Milestone("memmap-rendered");
   }
 
   if (replayed || rolled_back || repair_a || repair_b) PMEMD_RETURN_IF_ERROR(CheckpointLocked());

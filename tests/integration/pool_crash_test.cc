@@ -140,19 +140,35 @@ TEST_F(PoolCrashLoop, KilledAtEveryKindOfPersistStepRecoversExactlyTheAcknowledg
     d.Kill();
   }
 
-  uint64_t acked = 0, in_flight_applied = 0, in_flight_not = 0, in_recovery = 0;
+  uint64_t acked = 0, in_flight_applied = 0, in_flight_not = 0, in_recovery = 0, in_detach = 0, in_rebuild = 0,
+           reused = 0;
+  bool rebuilds = true;  // the last run ended without a seal: this start rebuilds the pool's array
   for (uint64_t it = 0; it < iterations; ++it) {
-    // Steps at start-up (attach, replay, checkpoint) come first: small N
-    // kills recovery itself, larger N an operation of the stream.
-    const uint64_t crash_at = 1 + rng() % 40;
+    // Most kills land at the Nth persist step: steps at start-up (attach,
+    // replay, checkpoint) come first, so small N kills recovery itself,
+    // larger N an operation of the stream. Some land by name inside the
+    // clean detach of a SIGTERM (persisting the array, sealing it, the
+    // detach info) or inside a rebuild of the array at start-up.
+    // (Every section of the array is persisted at the detach after a
+    // rebuild; after a reused attach only those that changed, maybe none.)
+    static const char* const kDetachSteps[] = {"memmap-seal", "detach-info", "memmap-persist"};
+    enum class Kill { kAtStep, kInDetach, kInRebuild } kill = Kill::kAtStep;
+    if (it % 8 == 3) kill = Kill::kInDetach;
+    if (it % 8 == 6 && rebuilds) kill = Kill::kInRebuild;
+    std::string crash_at = std::to_string(1 + rng() % 40);
+    if (kill == Kill::kInDetach) crash_at = std::string(kDetachSteps[rng() % (rebuilds ? 3 : 2)]) + ":1";
+    if (kill == Kill::kInRebuild) crash_at = std::string(rng() % 2 ? "memmap-filled" : "memmap-rendered") + ":1";
     DaemonProcess d(socket, state, {"--config", config_});
-    d.SetEnv({std::string(kCrashAtPersistEnv) + "=" + std::to_string(crash_at)});
+    d.SetEnv({std::string(kCrashAtPersistEnv) + "=" + crash_at});
     if (!d.Start()) {
       ASSERT_EQ(d.Signal(0 /* reap only */, 10), -SIGKILL) << "iteration " << it << ": pmemd did not start\n"
                                                            << d.Log();
-      ++in_recovery;  // died in recovery: the next start must still recover exactly
+      ++(kill == Kill::kInRebuild ? in_rebuild : in_recovery);  // the next start must still recover exactly
+      rebuilds = true;
       continue;
     }
+    ASSERT_NE(kill, Kill::kInRebuild) << "iteration " << it << ": pmemd rebuilt the array without reaching "
+                                      << crash_at << "\n" << d.Log();
     auto client = Client::Connect(socket);
     ASSERT_TRUE(client.ok());
 
@@ -166,6 +182,11 @@ TEST_F(PoolCrashLoop, KilledAtEveryKindOfPersistStepRecoversExactlyTheAcknowledg
       got.leases[l["name"]] = {l["pool_offset"], l["size"], l["align"]};
     const json& pool = (*pools)["pools"][0];
     ASSERT_EQ(pool["state"], "attached") << pool.dump();
+    ASSERT_EQ(pool["memmap_init"], rebuilds ? "built" : "reused") << "iteration " << it << ": " << pool.dump();
+    reused += !rebuilds;
+    // The array, reused or rebuilt, is exactly what the tables say.
+    auto check = client->Call("check-pool", {{"pool", "c"}});
+    ASSERT_TRUE(check.ok()) << "iteration " << it << ": " << check.status().ToString();
     for (const auto& b : pool["blocks"]) got.blocks.push_back(b["state"]);
     ASSERT_EQ(got.blocks.size(), kBlocks);
     for (const auto& s : got.blocks) ASSERT_TRUE(s == "online" || s == "offline") << "block left " << s;
@@ -218,6 +239,29 @@ TEST_F(PoolCrashLoop, KilledAtEveryKindOfPersistStepRecoversExactlyTheAcknowledg
     model = got;
     pending_.reset();
 
+    if (kill == Kill::kInDetach) {
+      // A few acknowledged operations, then SIGTERM: the daemon dies at
+      // the named step of its clean detach.
+      for (uint64_t n = 1 + rng() % 20; n > 0; --n) {
+        Op op = RandomOp(rng, model);
+        auto res = client->Call(op.method, op.params);
+        ASSERT_FALSE(!res.ok() && (res.status().code() == Code::kInternal || res.status().code() == Code::kIoError ||
+                                   res.status().code() == Code::kUnavailable))
+            << "iteration " << it << ": " << op.method << " " << res.status().ToString();
+        if (res.ok()) {
+          Apply(model, op, *res);
+          ++acked;
+        }
+      }
+      ASSERT_EQ(d.Signal(SIGTERM, 30), -SIGKILL) << "iteration " << it << ": pmemd did not die at " << crash_at
+                                                 << " while detaching\n" << d.Log();
+      ++in_detach;
+      // Killed once the seal is durable, the next start reuses the array.
+      rebuilds = crash_at == "memmap-persist:1";
+      continue;
+    }
+    rebuilds = true;
+
     // --- A stream of operations until the daemon kills itself. An error
     // answer from a live daemon that is internal or io_error is a failure
     // (a persist that failed), not a death.
@@ -243,9 +287,12 @@ TEST_F(PoolCrashLoop, KilledAtEveryKindOfPersistStepRecoversExactlyTheAcknowledg
     pending_ = in_flight;
   }
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("[ crash loop ] %llu kills (%llu in recovery), %llu acknowledged operations, in-flight op applied "
+  std::printf("[ crash loop ] %llu kills (%llu in recovery, %llu in a detach, %llu in a rebuild; %llu attaches "
+              "reused a sealed array), %llu acknowledged operations, in-flight op applied "
               "%llu times, not applied %llu; %.1f s; seed %llu\n",
               static_cast<unsigned long long>(iterations), static_cast<unsigned long long>(in_recovery),
+              static_cast<unsigned long long>(in_detach), static_cast<unsigned long long>(in_rebuild),
+              static_cast<unsigned long long>(reused),
               static_cast<unsigned long long>(acked), static_cast<unsigned long long>(in_flight_applied),
               static_cast<unsigned long long>(in_flight_not), s, static_cast<unsigned long long>(seed));
   RecordProperty("iterations", static_cast<int>(iterations));
@@ -254,6 +301,9 @@ TEST_F(PoolCrashLoop, KilledAtEveryKindOfPersistStepRecoversExactlyTheAcknowledg
   EXPECT_GE(in_flight_applied, iterations / 20) << "too few kills after an operation's commit point";
   EXPECT_GE(in_flight_not, iterations / 20) << "too few kills before an operation's commit point";
   EXPECT_GE(in_recovery, iterations / 50) << "too few kills in recovery";
+  EXPECT_GE(in_detach, iterations / 10) << "too few kills in a clean detach";
+  EXPECT_GE(in_rebuild, iterations / 20) << "too few kills in a rebuild of the array";
+  EXPECT_GE(reused, 1u) << "no attach reused a sealed array";
 }
 
 }  // namespace

@@ -118,6 +118,12 @@ class PoolHooks {
     (void)offset;
     (void)len;
   }
+  // Called at a point of interest that is not a persist step:
+  // "memmap-filled" after each range of a dev pool's array a rebuild
+  // initialized (from the initializing threads: must be thread-safe),
+  // "memmap-rendered" once the state is applied to it. Crash tests kill
+  // there to land inside a rebuild by construction.
+  virtual void Milestone(std::string_view point) { (void)point; }
   // Called before a block's pages change in an online/offline operation; a
   // non-OK status makes that block fail (and the operation roll back).
   virtual Status BlockFault(uint64_t block, BlockState to) {
