@@ -305,6 +305,44 @@ Status Pool::Format(const PoolBacking& backing, const PoolFormatOptions& o, Pool
   return Status::Ok();
 }
 
+namespace {
+
+// ReadName's two header copies of the pool at `offset` of fd. A device-dax
+// character device has no read(2)/pread(2) (the kernel answers EINVAL): it
+// only maps, MAP_SHARED and in whole units of its alignment (2 MiB, 1 GiB),
+// so there the copies are copied out of a read-only mapping of the units
+// that hold them, the alignment and size coming from libpmem2 as for Media.
+// Regular files, and character devices libpmem2 does not take for dax
+// devices, are read with pread. Returns false when the backing ends first.
+Result<bool> ReadHeaderCopies(int fd, const struct stat& st, uint64_t offset, const std::string& where,
+                              pf::Header* a, pf::Header* b) {
+  const uint64_t end = offset + pf::kHeaderBOffset + sizeof *b;
+  pmem2_source* src = nullptr;
+  if (S_ISCHR(st.st_mode) && pmem2_source_from_fd(&src, fd) == 0) {
+    size_t align = 0, dev_size = 0;
+    int rc = pmem2_source_alignment(src, &align);
+    if (rc == 0) rc = pmem2_source_size(src, &dev_size);
+    pmem2_source_delete(&src);
+    if (rc != 0)
+      return Status(Code::kIoError, where + ": the dax device's alignment and size: " + pmem2_errormsg());
+    if (align == 0 || end > dev_size) return false;
+    const uint64_t first = offset / align * align;
+    const uint64_t len = std::min<uint64_t>((end + align - 1) / align * align, dev_size) - first;
+    void* p = ::mmap(nullptr, len, PROT_READ, MAP_SHARED, fd, static_cast<off_t>(first));
+    if (p == MAP_FAILED) return Status::FromErrno(errno, "map the pool header of " + where);
+    const auto* base = static_cast<const uint8_t*>(p) + (offset - first);
+    std::memcpy(a, base + pf::kHeaderAOffset, sizeof *a);
+    std::memcpy(b, base + pf::kHeaderBOffset, sizeof *b);
+    ::munmap(p, len);
+    return true;
+  }
+  for (auto [h, off] : {std::pair{a, pf::kHeaderAOffset}, std::pair{b, pf::kHeaderBOffset}})
+    if (::pread(fd, h, sizeof *h, static_cast<off_t>(offset + off)) != static_cast<ssize_t>(sizeof *h)) return false;
+  return true;
+}
+
+}  // namespace
+
 Result<std::string> Pool::ReadName(const PoolBacking& backing) {
   const std::string where = Where(backing);
   // O_NONBLOCK: opening a FIFO must not wait for a writer.
@@ -321,9 +359,8 @@ Result<std::string> Pool::ReadName(const PoolBacking& backing) {
   };
   if (size < pf::kMinBackingSize) return too_short();
   pf::Header a{}, b{};
-  for (auto [h, off] : {std::pair{&a, pf::kHeaderAOffset}, std::pair{&b, pf::kHeaderBOffset}})
-    if (::pread(fd.get(), h, sizeof *h, static_cast<off_t>(backing.offset + off)) != static_cast<ssize_t>(sizeof *h))
-      return too_short();
+  PMEMD_ASSIGN_OR_RETURN(bool whole, ReadHeaderCopies(fd.get(), st, backing.offset, where, &a, &b));
+  if (!whole) return too_short();
   bool ra = false, rb = false;
   PMEMD_ASSIGN_OR_RETURN(pf::Header h, ReadHeader(a, b, size, where, &ra, &rb));
   return pf::HeaderName(h, where);

@@ -254,6 +254,20 @@ TEST(PoolMediaTest, ReadNameRefusesShortFilesDirectoriesAndFifos) {
   ::unlink(fifo.c_str());
 }
 
+// A character device that is not a dax device is read with pread, as before
+// the mapped read for device-dax (which has no pread; that path runs on a
+// real devdax in tests/vm/scenarios/pmemd_pool.sh): all zeros or nothing at
+// all is not a pool, and no other error.
+TEST(PoolMediaTest, ReadNameReadsCharacterDevicesThatAreNotDax) {
+  auto zero = Pool::ReadName({"/dev/zero", 0, 0, "", ""});
+  EXPECT_EQ(zero.status().code(), Code::kInvalidArgument) << zero.status().message();
+  auto at = Pool::ReadName({"/dev/zero", 2 << 20, 0, "", ""});
+  EXPECT_EQ(at.status().code(), Code::kInvalidArgument) << at.status().message();
+  auto null = Pool::ReadName({"/dev/null", 0, 0, "", ""});
+  EXPECT_EQ(null.status().code(), Code::kInvalidArgument) << null.status().message();
+  EXPECT_NE(null.status().message().find("too short"), std::string::npos) << null.status().message();
+}
+
 
 // ---- Bus errors: the pool fails, the process does not ---------------------------
 
