@@ -304,7 +304,7 @@ Status Pool::Format(const PoolBacking& backing, const PoolFormatOptions& o, Pool
   return Status::Ok();
 }
 
-Result<std::string> Pool::ReadName(const PoolBacking& backing) {
+Result<Pool::HeaderInfo> Pool::ReadInfo(const PoolBacking& backing) {
   const std::string where = Where(backing);
   // O_NONBLOCK: opening a FIFO must not wait for a writer.
   PMEMD_ASSIGN_OR_RETURN(UniqueFd fd, OpenBacking(backing, O_RDONLY | O_NONBLOCK | O_NOCTTY));
@@ -325,7 +325,8 @@ Result<std::string> Pool::ReadName(const PoolBacking& backing) {
       return too_short();
   bool ra = false, rb = false;
   PMEMD_ASSIGN_OR_RETURN(pf::Header h, ReadHeader(a, b, size, where, &ra, &rb));
-  return pf::HeaderName(h, where);
+  PMEMD_ASSIGN_OR_RETURN(std::string name, pf::HeaderName(h, where));
+  return HeaderInfo{name, h.memmap_mode == pf::kMemmapDev ? PoolMemmap::kDev : PoolMemmap::kMem, h.pool_size};
 }
 
 // ---- The attached pool ----------------------------------------------------------
