@@ -9,13 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "pmemd/size.h"
 #include "pmemd/status.h"
 
 namespace pmemctl {
 
-// "1G" -> 1073741824; K, M, G, T (powers of 1024), optional "iB"/"B";
-// plain digits are bytes. Errors say what a size looks like.
-pmemd::Result<uint64_t> ParseSize(const std::string& text);
+// Sizes with ndctl's suffixes: the daemon's own parser (pmemd/size.h), so a
+// size on the command line reads as it does in the configuration.
+using pmemd::ParseSize;
 
 // Splits args into --flag VALUE / --flag=VALUE options, boolean switches and
 // positional arguments. `valued` and `switches` map every accepted spelling

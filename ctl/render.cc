@@ -135,8 +135,14 @@ std::string RenderList(const json& list) {
 }
 
 std::string RenderVersion(const json& v) {
-  return "pmemd " + Str(v, "version") + " (API " + Str(v, "api_version") + "), platform " + Str(v, "platform") +
-         "\nsocket " + Str(v, "socket") + ", state " + Str(v, "state_dir") + "\n";
+  std::string out = "pmemd " + Str(v, "version") + " (API " + Str(v, "api_version") + "), platform " +
+                    Str(v, "platform") + "\nsocket " + Str(v, "socket") + ", state " + Str(v, "state_dir") + "\n";
+  // Absent from daemons older than the budget (API 1.0 adds fields only).
+  if (v.contains("memmap_budget") && v["memmap_budget"].is_number_unsigned() &&
+      v.contains("memmap_budget_used") && v["memmap_budget_used"].is_number_unsigned())
+    out += "memmap budget " + HumanSize(v["memmap_budget_used"].get<uint64_t>()) + " of " +
+           HumanSize(v["memmap_budget"].get<uint64_t>()) + " used by mem pools\n";
+  return out;
 }
 
 }  // namespace pmemctl

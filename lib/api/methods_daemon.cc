@@ -1,5 +1,6 @@
 #include "pmemd/api.h"
 #include "pmemd/json_reader.h"
+#include "pmemd/pool_manager.h"
 
 namespace pmemd {
 
@@ -7,14 +8,19 @@ using nlohmann::json;
 
 Status RegisterDaemonMethods(Registry* registry, const DaemonInfo& info) {
   return registry->Add(
-      {"version", "The daemon's version, the API version and the platform kind", Access::kRead,
+      {"version", "The daemon's version, the API version, the platform kind and the memmap budget", Access::kRead,
        [info](const json& params, const CallContext&) -> Result<json> {
          PMEMD_RETURN_IF_ERROR(JsonReader(params, "params").Finish());
-         return json{{"version", info.version},
-                     {"api_version", info.api_version},
-                     {"platform", info.platform_kind},
-                     {"socket", info.socket_path},
-                     {"state_dir", info.state_dir}};
+         json j = {{"version", info.version},
+                   {"api_version", info.api_version},
+                   {"platform", info.platform_kind},
+                   {"socket", info.socket_path},
+                   {"state_dir", info.state_dir}};
+         if (info.pools != nullptr) {
+           j["memmap_budget"] = info.pools->memmap_budget();
+           j["memmap_budget_used"] = info.pools->memmap_budget_used();
+         }
+         return j;
        }});
 }
 

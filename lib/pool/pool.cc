@@ -307,7 +307,7 @@ Status Pool::Format(const PoolBacking& backing, const PoolFormatOptions& o, Pool
 
 namespace {
 
-// ReadName's two header copies of the pool at `offset` of fd. A device-dax
+// ReadInfo's two header copies of the pool at `offset` of fd. A device-dax
 // character device has no read(2)/pread(2) (the kernel answers EINVAL): it
 // only maps, MAP_SHARED and in whole units of its alignment (2 MiB, 1 GiB),
 // so there the copies are copied out of a read-only mapping of the units
@@ -343,7 +343,7 @@ Result<bool> ReadHeaderCopies(int fd, const struct stat& st, uint64_t offset, co
 
 }  // namespace
 
-Result<std::string> Pool::ReadName(const PoolBacking& backing) {
+Result<Pool::HeaderInfo> Pool::ReadInfo(const PoolBacking& backing) {
   const std::string where = Where(backing);
   // O_NONBLOCK: opening a FIFO must not wait for a writer.
   PMEMD_ASSIGN_OR_RETURN(UniqueFd fd, OpenBacking(backing, O_RDONLY | O_NONBLOCK | O_NOCTTY));
@@ -363,7 +363,8 @@ Result<std::string> Pool::ReadName(const PoolBacking& backing) {
   if (!whole) return too_short();
   bool ra = false, rb = false;
   PMEMD_ASSIGN_OR_RETURN(pf::Header h, ReadHeader(a, b, size, where, &ra, &rb));
-  return pf::HeaderName(h, where);
+  PMEMD_ASSIGN_OR_RETURN(std::string name, pf::HeaderName(h, where));
+  return HeaderInfo{name, h.memmap_mode == pf::kMemmapDev ? PoolMemmap::kDev : PoolMemmap::kMem, h.pool_size};
 }
 
 // ---- The attached pool ----------------------------------------------------------

@@ -97,8 +97,13 @@ Result<UniqueFd> OpenPoolFile(const PoolTarget& t, bool may_create, bool* create
 
 }  // namespace
 
-PoolManager::PoolManager(PlatformOwner* owner, std::string state_dir, EventBus* events, PoolOptions defaults)
-    : owner_(owner), state_dir_(std::move(state_dir)), events_(events), defaults_(std::move(defaults)) {
+PoolManager::PoolManager(PlatformOwner* owner, std::string state_dir, EventBus* events, PoolOptions defaults,
+                         uint64_t memmap_budget)
+    : owner_(owner),
+      state_dir_(std::move(state_dir)),
+      events_(events),
+      defaults_(std::move(defaults)),
+      memmap_budget_(memmap_budget) {
   defaults_.events = events_;
 }
 
@@ -108,8 +113,9 @@ PoolManager::~PoolManager() {
 }
 
 Result<std::unique_ptr<PoolManager>> PoolManager::Open(PlatformOwner* owner, std::string state_dir, EventBus* events,
-                                                       PoolOptions defaults) {
-  std::unique_ptr<PoolManager> m(new PoolManager(owner, std::move(state_dir), events, std::move(defaults)));
+                                                       PoolOptions defaults, uint64_t memmap_budget) {
+  std::unique_ptr<PoolManager> m(
+      new PoolManager(owner, std::move(state_dir), events, std::move(defaults), memmap_budget));
   auto log = GetLogger("pool");
   const std::string path = m->state_dir_ + "/pools.json";
   if (::access(path.c_str(), F_OK) != 0) return m;
@@ -130,16 +136,24 @@ Result<std::unique_ptr<PoolManager>> PoolManager::Open(PlatformOwner* owner, std
     if (Status s = r.Finish(); !s.ok()) return Status::Corruption(path + ": " + s.message());
     Status s;
     auto resolved = m->Resolve(t, false);
-    if (resolved.ok()) {
-      auto pool = m->AttachResolved(*resolved);
-      if (pool.ok() && (*pool)->name() != name)
-        s = Status::FailedPrecondition(Describe(t) + " now holds pool " + Quote((*pool)->name()) + ", not " + Quote(name));
-      else if (pool.ok())
-        m->Publish(*pool, t);
-      else
-        s = pool.status();
-    } else {
+    if (!resolved.ok()) {
       s = resolved.status();
+    } else {
+      // A mem pool that no longer fits the budget (it was lowered, or the
+      // machine has less RAM) stays unattached: its array is never
+      // allocated. A header that does not read is AttachResolved's to explain.
+      if (auto info = Pool::ReadInfo(resolved->backing); info.ok() && info->memmap == PoolMemmap::kMem)
+        s = m->CheckMemmapBudget(name, info->pool_size, /*attaching=*/true);
+      if (s.ok()) {
+        auto pool = m->AttachResolved(*resolved);
+        if (pool.ok() && (*pool)->name() != name)
+          s = Status::FailedPrecondition(Describe(t) + " now holds pool " + Quote((*pool)->name()) + ", not " +
+                                         Quote(name));
+        else if (pool.ok())
+          m->Publish(*pool, t);
+        else
+          s = pool.status();
+      }
     }
     if (!s.ok()) {
       log->error("pool {} on {} did not come back: {}; it stays recorded (detach-pool {} forgets it)", name,
@@ -209,9 +223,34 @@ Result<std::shared_ptr<Pool>> PoolManager::AttachResolved(const Resolved& r) con
   return shared;
 }
 
+Status PoolManager::CheckMemmapBudget(const std::string& name, uint64_t pool_size, bool attaching) const {
+  const uint64_t need = PoolMemmapBytes(pool_size);
+  const uint64_t used = memmap_budget_used();
+  const uint64_t left = memmap_budget_ > used ? memmap_budget_ - used : 0;
+  if (need <= left) return Status::Ok();
+  return Status::NoSpace(
+      "pool " + Quote(name) + " keeps its metadata array in DRAM (memmap mem): it needs " + std::to_string(need) +
+      " bytes (64 per 4 KiB page of its " + std::to_string(pool_size) + " bytes), but only " + std::to_string(left) +
+      " of the memmap_budget of " + std::to_string(memmap_budget_) + " bytes are left (" + std::to_string(used) +
+      " taken by attached mem pools); " +
+      (attaching ? "a pool created with --memmap dev keeps its array on its own media and costs none of it; "
+                   "detach a mem pool or raise memmap_budget to attach this one"
+                 : "create it with --memmap dev to keep the array on the pool's own media, which costs none of "
+                   "it, or detach a mem pool, or raise memmap_budget"));
+}
+
+uint64_t PoolManager::memmap_budget_used() const {
+  std::shared_lock lock(map_mu_);
+  uint64_t used = 0;
+  for (const auto& [n, bytes] : memmap_charged_) used += bytes;
+  return used;
+}
+
 void PoolManager::Publish(std::shared_ptr<Pool> pool, const PoolTarget& target) {
+  const PoolStatus st = pool->Describe();
   std::unique_lock lock(map_mu_);
   const std::string name = pool->name();
+  if (st.memmap == PoolMemmap::kMem) memmap_charged_[name] = PoolMemmapBytes(st.size);
   pools_[name] = std::move(pool);
   targets_[name] = target;
   unavailable_.erase(name);
@@ -289,6 +328,10 @@ Result<PoolStatus> PoolManager::CreatePool(const CreatePoolSpec& spec) {
     std::shared_lock lock(map_mu_);
     if (auto it = pools_.find(spec.name); it != pools_.end()) same_name = it->second;
   }
+  // The DRAM budget before any file is created: a new file's size is known
+  // now; a device's or an existing file's once resolved (below).
+  if (!same_name && spec.memmap == PoolMemmap::kMem && on_file && spec.size)
+    PMEMD_RETURN_IF_ERROR(CheckMemmapBudget(spec.name, spec.size, false));
   auto resolved = Resolve(spec.target, /*may_create=*/on_file && !same_name && spec.size);
   if (!resolved.ok() && on_file && spec.size == 0 && resolved.status().sys_errno() == ENOENT)
     return Status::InvalidArgument(spec.target.path + " does not exist; give size to create the pool file");
@@ -316,25 +359,27 @@ Result<PoolStatus> PoolManager::CreatePool(const CreatePoolSpec& spec) {
   if (on_file) {
     if (!r.created) {
       // An existing file: only a pmemd pool may be reused or overwritten.
-      auto existing = Pool::ReadName(r.backing);
-      if (!existing.ok())
+      auto info = Pool::ReadInfo(r.backing);
+      if (!info.ok())
         return Status::FailedPrecondition(
-            spec.target.path + " exists and is not a pmemd pool (" + existing.status().message() +
+            spec.target.path + " exists and is not a pmemd pool (" + info.status().message() +
             "); pmemd never overwrites a file it did not make: remove it yourself or choose a new path");
-      if (*existing == spec.name && !spec.force) {
+      if (info->name == spec.name && !spec.force) {
         // A create that formatted the file but did not get to record it
         // (killed in between): attach it, as a retry would have found it.
+        if (info->memmap == PoolMemmap::kMem)
+          PMEMD_RETURN_IF_ERROR(CheckMemmapBudget(spec.name, info->pool_size, true));
         PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> pool, AttachResolved(r));
         PoolStatus ps = pool->Describe();
         if (!SameGeometry(ps, spec))
-          return Status::AlreadyExists(spec.target.path + " already holds pool " + Quote(*existing) +
+          return Status::AlreadyExists(spec.target.path + " already holds pool " + Quote(info->name) +
                                        " with other geometry; attach-pool it, or pass force to overwrite it");
         PMEMD_RETURN_IF_ERROR(Save(std::make_pair(spec.name, spec.target)));
         Publish(pool, spec.target);
         return ps;
       }
       if (!spec.force)
-        return Status::AlreadyExists(spec.target.path + " already holds pool " + Quote(*existing) +
+        return Status::AlreadyExists(spec.target.path + " already holds pool " + Quote(info->name) +
                                      "; attach-pool it, or pass force to overwrite it");
     }
     if (spec.size == 0 && r.backing.size == 0)
@@ -345,6 +390,7 @@ Result<PoolStatus> PoolManager::CreatePool(const CreatePoolSpec& spec) {
       r.backing.size = spec.size;
     }
   }
+  if (spec.memmap == PoolMemmap::kMem) PMEMD_RETURN_IF_ERROR(CheckMemmapBudget(spec.name, r.backing.size, false));
   PMEMD_RETURN_IF_ERROR(Pool::Format(r.backing, fo, defaults_.hooks));
   PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> pool, AttachResolved(r));
   // Recorded before it is published: a pool is attached only if it will
@@ -360,7 +406,8 @@ Result<PoolStatus> PoolManager::CreatePool(const CreatePoolSpec& spec) {
 Result<PoolStatus> PoolManager::AttachPool(const PoolTarget& target) {
   std::lock_guard admin(admin_mu_);
   PMEMD_ASSIGN_OR_RETURN(Resolved r, Resolve(target, false));
-  PMEMD_ASSIGN_OR_RETURN(std::string name, Pool::ReadName(r.backing));
+  PMEMD_ASSIGN_OR_RETURN(Pool::HeaderInfo info, Pool::ReadInfo(r.backing));
+  const std::string& name = info.name;
   {
     std::shared_lock lock(map_mu_);
     if (auto it = pools_.find(name); it != pools_.end()) {
@@ -372,6 +419,8 @@ Result<PoolStatus> PoolManager::AttachPool(const PoolTarget& target) {
                                    Describe(targets_.at(name)) + "); detach it first");
     }
   }
+  // Before mapping it: a mem pool's array is allocated by the attach.
+  if (info.memmap == PoolMemmap::kMem) PMEMD_RETURN_IF_ERROR(CheckMemmapBudget(name, info.pool_size, true));
   PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> pool, AttachResolved(r));
   PMEMD_RETURN_IF_ERROR(Save(std::make_pair(name, target)).Annotate("attach pool " + name));
   Publish(pool, target);
@@ -400,6 +449,7 @@ Status PoolManager::DetachPool(const std::string& name) {
       pool = std::move(it->second);
       pools_.erase(it);
       targets_.erase(name);
+      memmap_charged_.erase(name);
     }
   }
   pool.reset();  // detaches now, or when the last request using it finishes

@@ -184,6 +184,27 @@ TEST(PoolMemmapTest, MemKeepsTheArrayInDramAndBuildsItAtEveryAttach) {
   EXPECT_EQ(MustAttach(f)->Describe().blocks_total, MustAttach(g)->Describe().blocks_total + 1);
 }
 
+// The pool manager's budget needs the placement and size before it attaches.
+TEST(PoolMemmapTest, ReadInfoGivesNamePlacementAndSizeWithoutAttaching) {
+  PoolFile mem(kPoolBytes), dev(kPoolBytes);
+  ASSERT_TRUE(Pool::Format(mem.backing(), WithMemmap(PoolMemmap::kMem)).ok());
+  ASSERT_TRUE(Pool::Format(dev.backing(), WithMemmap(PoolMemmap::kDev)).ok());
+  auto m = Pool::ReadInfo(mem.backing());
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->name, SmallPool().name);
+  EXPECT_EQ(m->memmap, PoolMemmap::kMem);
+  EXPECT_EQ(m->pool_size, kPoolBytes);
+  EXPECT_EQ(PoolMemmapBytes(m->pool_size), MustAttach(mem)->Describe().memmap_size);
+  auto d = Pool::ReadInfo(dev.backing());
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->memmap, PoolMemmap::kDev);
+  EXPECT_EQ(d->pool_size, kPoolBytes);
+  {
+    auto p = MustAttach(dev);  // and it reads an attached pool too (no lock taken)
+    EXPECT_EQ(Pool::ReadInfo(dev.backing())->name, SmallPool().name);
+  }
+}
+
 // Version 1 had no placement: its pools attach as mem, leases intact.
 TEST(PoolMemmapTest, AVersion1PoolAttachesWithItsArrayInDram) {
   PoolFile f(kPoolBytes);
@@ -201,6 +222,7 @@ TEST(PoolMemmapTest, AVersion1PoolAttachesWithItsArrayInDram) {
     ASSERT_TRUE(p);
     EXPECT_EQ(p->Describe().format_version, 1u);
     EXPECT_EQ(p->Describe().memmap, PoolMemmap::kMem);
+    EXPECT_EQ(Pool::ReadInfo(f.backing())->memmap, PoolMemmap::kMem);
     EXPECT_EQ(p->ListLeases().size(), 2u);
     EXPECT_TRUE(p->VerifyMemmap().ok());
   }

@@ -3,13 +3,17 @@
 #include <grp.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <string_view>
 #include <vector>
 
 #include <spdlog/spdlog.h>
 
 #include "pmemd/fs.h"
 #include "pmemd/json_reader.h"
+#include "pmemd/size.h"
+#include "pmemd/text.h"
 
 namespace pmemd {
 
@@ -97,9 +101,14 @@ Status ApplyConfigJson(const json& j, Config* c) {
   r.Optional("max_connections_per_uid", &c->max_connections_per_uid);
   r.Optional("max_buffered_bytes", &c->max_buffered_bytes);
   r.Optional("max_reply_bytes", &c->max_reply_bytes);
+  json budget;
+  const bool has_budget = r.Optional("memmap_budget", &budget);
   json emulated;
   bool has_emulated = r.Optional("emulated", &emulated);
   PMEMD_RETURN_IF_ERROR(r.Finish());
+  if (has_budget) {
+    PMEMD_ASSIGN_OR_RETURN(c->memmap_budget, ParseMemmapBudget(budget));
+  }
   if (has_emulated) PMEMD_RETURN_IF_ERROR(ApplyEmulated(emulated, &c->emulated));
   return Status::Ok();
 }
@@ -140,6 +149,60 @@ Status ValidateConfig(const Config& c) {
                                    ", so that one request of the largest size fits");
   PMEMD_RETURN_IF_ERROR(CheckRange("max_reply_bytes", c.max_reply_bytes, 65536, 1ull << 30));
   return Status::Ok();
+}
+
+Result<MemmapBudget> ParseMemmapBudget(const json& value) {
+  const std::string shown = value.is_string() ? Quote(value.get<std::string>()) : Excerpt(DumpJson(value));
+  auto bad = [&](const std::string& why) {
+    return Status::InvalidArgument("config.memmap_budget " + shown + " " + why +
+                                   "; give bytes (1073741824), a size (\"8G\") or a percentage of MemTotal "
+                                   "(\"25%\", 1% to 100%)");
+  };
+  MemmapBudget b;
+  if (value.is_number_unsigned() || (value.is_number_integer() && value.get<int64_t>() >= 0)) {
+    b = {value.get<uint64_t>(), 0};
+  } else if (value.is_string() && value.get<std::string>().ends_with('%')) {
+    const std::string digits = value.get<std::string>().substr(0, value.get<std::string>().size() - 1);
+    if (digits.empty() || digits.size() > 3 || digits.find_first_not_of("0123456789") != std::string::npos)
+      return bad("is not a whole percentage");
+    b.percent = static_cast<uint32_t>(std::stoul(digits));
+    if (b.percent == 0 || b.percent > 100) return bad("is not between 1% and 100% of MemTotal");
+    return b;
+  } else if (value.is_string()) {
+    auto n = ParseSize(value.get<std::string>());
+    if (!n.ok()) return bad("is not a size");
+    b = {*n, 0};
+  } else {
+    return bad("is not a size (JSON " + JsonTypeName(value) + ")");
+  }
+  // Zero would refuse every mem pool; pools that should cost no DRAM are
+  // created with memmap dev instead, which says so where it is decided.
+  if (b.bytes == 0) return bad("leaves no DRAM for any memmap-mem pool");
+  return b;
+}
+
+Result<uint64_t> ReadMemTotal(const std::string& meminfo) {
+  PMEMD_ASSIGN_OR_RETURN(std::string text, ReadFile(meminfo));
+  // "MemTotal:       16318812 kB"
+  for (size_t at = 0; at < text.size();) {
+    size_t eol = text.find('\n', at);
+    if (eol == std::string::npos) eol = text.size();
+    const std::string line = text.substr(at, eol - at);
+    at = eol + 1;
+    unsigned long long kb = 0;
+    char unit[3] = {};
+    if (std::sscanf(line.c_str(), "MemTotal: %llu %2s", &kb, unit) == 2 && std::string_view(unit) == "kB" &&
+        kb <= UINT64_MAX / 1024)
+      return static_cast<uint64_t>(kb) * 1024;
+  }
+  return Status::Corruption(meminfo + " has no \"MemTotal: N kB\" line to take memmap_budget's percentage of; "
+                            "give memmap_budget in bytes instead");
+}
+
+Result<uint64_t> ResolveMemmapBudget(const MemmapBudget& b, const std::string& meminfo) {
+  if (b.percent == 0) return b.bytes;
+  PMEMD_ASSIGN_OR_RETURN(uint64_t total, ReadMemTotal(meminfo));
+  return total / 100 * b.percent;
 }
 
 Result<gid_t> LookupGroup(const std::string& name) {

@@ -161,6 +161,55 @@ TEST(ConfigTest, LookupGroup) {
 namespace pmemd {
 namespace {
 
+TEST(ConfigTest, MemmapBudgetIsBytesASizeOrAShareOfMemTotal) {
+  Config c = DefaultConfig();
+  EXPECT_EQ(c.memmap_budget.percent, 25u);  // the default: a quarter of the machine's RAM
+  ASSERT_TRUE(ApplyConfigJson(json{{"memmap_budget", 1048576}}, &c).ok());
+  EXPECT_EQ(c.memmap_budget.percent, 0u);
+  EXPECT_EQ(c.memmap_budget.bytes, 1048576u);
+  ASSERT_TRUE(ApplyConfigJson(json{{"memmap_budget", "8G"}}, &c).ok());
+  EXPECT_EQ(c.memmap_budget.bytes, 8ull << 30);
+  ASSERT_TRUE(ApplyConfigJson(json{{"memmap_budget", "4096"}}, &c).ok());
+  EXPECT_EQ(c.memmap_budget.bytes, 4096u);
+  ASSERT_TRUE(ApplyConfigJson(json{{"memmap_budget", "100%"}}, &c).ok());
+  EXPECT_EQ(c.memmap_budget.percent, 100u);
+  ASSERT_TRUE(ApplyConfigJson(json{{"memmap_budget", "1%"}}, &c).ok());
+  EXPECT_EQ(c.memmap_budget.percent, 1u);
+}
+
+TEST(ConfigTest, AMemmapBudgetThatDoesNotParseNamesTheKeyTheValueAndTheFormsAccepted) {
+  for (json bad : {json("lots"), json("8X"), json("1.5G"), json("0%"), json("101%"), json("%"), json("25.5%"),
+                   json("-5%"), json(0), json("0"), json(-1), json(2.5), json(true), json::array()}) {
+    Config c = DefaultConfig();
+    Status s = ApplyConfigJson(json{{"memmap_budget", bad}}, &c);
+    ASSERT_EQ(s.code(), Code::kInvalidArgument) << bad;
+    EXPECT_NE(s.message().find("config.memmap_budget"), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find(bad.is_string() ? bad.get<std::string>() : bad.dump()), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("give bytes (1073741824), a size (\"8G\") or a percentage of MemTotal"),
+              std::string::npos) << s.message();
+    EXPECT_EQ(c.memmap_budget.percent, 25u) << "a refused value changes nothing";
+  }
+  Config c = DefaultConfig();
+  EXPECT_NE(ApplyConfigJson(json{{"memmap_budget", "150%"}}, &c).message().find("between 1% and 100%"),
+            std::string::npos);
+}
+
+TEST(ConfigTest, APercentageMemmapBudgetIsThatShareOfMemTotal) {
+  char tmpl[] = "/tmp/pmemd-meminfo-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl, meminfo = dir + "/meminfo";
+  ASSERT_TRUE(WriteFileAtomic(meminfo, "MemFree:         1000 kB\nMemTotal:       16000000 kB\nBuffers: 1 kB\n").ok());
+  EXPECT_EQ(*ReadMemTotal(meminfo), 16000000ull * 1024);
+  EXPECT_EQ(*ResolveMemmapBudget({.bytes = 0, .percent = 25}, meminfo), 16000000ull * 1024 / 4);
+  EXPECT_EQ(*ResolveMemmapBudget({.bytes = 4096, .percent = 0}, dir + "/absent"), 4096u);  // not read
+  ASSERT_TRUE(WriteFileAtomic(meminfo, "MemFree: 1000 kB\n").ok());
+  Result<uint64_t> none = ResolveMemmapBudget({.bytes = 0, .percent = 25}, meminfo);
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.status().message().find("give memmap_budget in bytes instead"), std::string::npos);
+  EXPECT_GT(*ReadMemTotal(), 0u);  // this machine's
+  std::filesystem::remove_all(dir);
+}
+
 // The shipped example must stay loadable and hold every key there is.
 TEST(ConfigTest, ShippedExampleLoadsAndCoversEveryKey) {
   Config c = DefaultConfig();
@@ -171,7 +220,7 @@ TEST(ConfigTest, ShippedExampleLoadsAndCoversEveryKey) {
   for (const char* key : {"socket", "state_dir", "platform", "log_level", "socket_group", "admin_group",
                           "max_request_bytes", "max_connections", "worker_threads", "request_timeout_ms",
                           "idle_timeout_ms", "reserved_admin_connections", "max_connections_per_uid",
-                          "max_buffered_bytes", "max_reply_bytes", "emulated", "regions",
+                          "max_buffered_bytes", "max_reply_bytes", "memmap_budget", "emulated", "regions",
                           "memory_block_size", "label_slots", "size", "file", "labels"})
     EXPECT_NE(text->find(std::string("\"") + key + "\""), std::string::npos) << key;
 }

@@ -220,14 +220,22 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& config, std::functi
   // Pools attached before the restart come back; their devices are in use.
   PoolOptions pool_defaults;
   PMEMD_ASSIGN_OR_RETURN(pool_defaults.hooks, CrashHookFromEnvironment());  // crash tests only
-  PMEMD_ASSIGN_OR_RETURN(p->pools,
-                         PoolManager::Open(p->owner.get(), config.state_dir, &p->events, std::move(pool_defaults)));
+  PMEMD_ASSIGN_OR_RETURN(uint64_t memmap_budget,
+                         ResolveMemmapBudget(config.memmap_budget));
+  if (config.memmap_budget.percent)
+    log->info("memmap budget {} bytes ({}% of MemTotal) for mem pools' metadata arrays", memmap_budget,
+              config.memmap_budget.percent);
+  else
+    log->info("memmap budget {} bytes for mem pools' metadata arrays", memmap_budget);
+  PMEMD_ASSIGN_OR_RETURN(p->pools, PoolManager::Open(p->owner.get(), config.state_dir, &p->events,
+                                                     std::move(pool_defaults), memmap_budget));
   p->owner->SetInUseCheck([pools = p->pools.get()](const std::string& dev) { return pools->InUse(dev); });
 
   DaemonInfo info;
   info.platform_kind = std::string(p->owner->Kind());
   info.socket_path = config.socket_path;
   info.state_dir = config.state_dir;
+  info.pools = p->pools.get();
   PMEMD_RETURN_IF_ERROR(RegisterDaemonMethods(&p->registry, info));
   PMEMD_RETURN_IF_ERROR(RegisterPlatformMethods(&p->registry, p->owner.get()));
   PMEMD_RETURN_IF_ERROR(RegisterNamespaceMethods(&p->registry, p->owner.get()));

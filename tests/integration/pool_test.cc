@@ -199,6 +199,83 @@ TEST_F(PoolCliTest, APoolThatCannotComeBackIsListedUnavailable) {
   EXPECT_TRUE(Ok({"list-pools"})["pools"].empty());
 }
 
+// memmap_budget: the DRAM that mem pools' metadata arrays (64 bytes per
+// 4 KiB page) may take together. A 32 MiB mem pool's array is 512 KiB.
+TEST_F(PoolCliTest, MemPoolsStayWithinTheMemmapBudgetAndDevPoolsCostNoneOfIt) {
+  constexpr uint64_t kK = 1024;
+  auto restart_with_budget = [&](const std::string& budget) {
+    EXPECT_EQ(d_->Signal(SIGTERM), 0);
+    json cfg = json::parse(*ReadFile(config_));
+    cfg["memmap_budget"] = budget;
+    ASSERT_TRUE(WriteFileAtomic(config_, cfg.dump()).ok());
+    Start();
+  };
+  auto budget = [&] {
+    json v = Ok({"version"});
+    return std::pair{v["memmap_budget"].get<uint64_t>(), v["memmap_budget_used"].get<uint64_t>()};
+  };
+  restart_with_budget("1M");
+  EXPECT_EQ(budget(), std::pair(1 * kM, uint64_t{0}));
+  const std::string a = scratch_ + "/a.pool", b = scratch_ + "/b.pool", c = scratch_ + "/c.pool";
+  Ok({"create-pool", "m1", "--path", a, "--size", "32M", "--block-size", "2M", "--memmap", "mem"});
+  EXPECT_EQ(budget(), std::pair(1 * kM, 512 * kK));
+
+  // A mem pool whose array would pass what is left: no_space, before any file is made.
+  auto client = Client::Connect(d_->socket());
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  auto refused = client->Call("create-pool", {{"name", "m2"}, {"path", b}, {"size", 64 * kM},
+                                              {"block_size", 2 * kM}, {"memmap", "mem"}});
+  ASSERT_EQ(refused.status().code(), Code::kNoSpace) << refused.status().ToString();
+  const std::string why = refused.status().message();
+  EXPECT_NE(why.find("pool 'm2' keeps its metadata array in DRAM (memmap mem): it needs 1048576 bytes (64 per "
+                     "4 KiB page of its 67108864 bytes)"),
+            std::string::npos) << why;
+  EXPECT_NE(why.find("only 524288 of the memmap_budget of 1048576 bytes are left"), std::string::npos) << why;
+  EXPECT_NE(why.find("--memmap dev"), std::string::npos) << why;
+  EXPECT_FALSE(std::filesystem::exists(b)) << "a refused create-pool makes no file";
+
+  // The same pool with its array on its own media costs none of the budget.
+  json dev = Ok({"create-pool", "d1", "--path", b, "--size", "64M", "--block-size", "2M", "--memmap", "dev"});
+  EXPECT_EQ(dev["memmap"], "dev");
+  EXPECT_EQ(budget(), std::pair(1 * kM, 512 * kK));
+
+  // Detaching returns a pool's share; attach-pool reads the placement from
+  // the header and refuses a mem pool that does not fit before mapping it.
+  Ok({"detach-pool", "m1"});
+  EXPECT_EQ(budget().second, 0u);
+  Ok({"create-pool", "m3", "--path", c, "--size", "48M", "--block-size", "2M", "--memmap", "mem"});
+  EXPECT_EQ(budget().second, 768 * kK);
+  RunResult attach = Fail({"attach-pool", "--path", a});
+  EXPECT_NE(attach.err.find("pool 'm1' keeps its metadata array in DRAM (memmap mem): it needs 524288 bytes"),
+            std::string::npos) << attach.err;
+  EXPECT_NE(attach.err.find("only 262144 of the memmap_budget of 1048576 bytes are left (786432 taken by attached "
+                            "mem pools)"),
+            std::string::npos) << attach.err;
+  EXPECT_NE(attach.err.find("--memmap dev"), std::string::npos) << attach.err;
+  EXPECT_EQ(Ok({"list-pools"})["pools"].size(), 2u);
+
+  // A smaller budget at the next start: the recorded mem pool that no longer
+  // fits is listed unavailable with the reason; the daemon serves, the dev
+  // pool is back.
+  restart_with_budget("256K");
+  json pools = Ok({"list-pools"})["pools"];
+  ASSERT_EQ(pools.size(), 2u) << pools;
+  EXPECT_EQ(pools[0]["name"], "d1");
+  EXPECT_EQ(pools[0]["state"], "attached");
+  EXPECT_EQ(pools[1]["name"], "m3");
+  EXPECT_EQ(pools[1]["state"], "unavailable");
+  EXPECT_NE(pools[1]["error"].get<std::string>().find("only 262144 of the memmap_budget of 262144 bytes are left"),
+            std::string::npos) << pools[1];
+  EXPECT_NE(pools[1]["error"].get<std::string>().find("it needs 786432 bytes"), std::string::npos) << pools[1];
+  EXPECT_EQ(budget(), std::pair(256 * kK, uint64_t{0}));
+  RunResult human = d_->Ctl({"--human", "version"});
+  EXPECT_NE(human.out.find("memmap budget 0 B of 256.00 KiB used by mem pools"), std::string::npos) << human.out;
+  // Raising it again brings the pool back.
+  restart_with_budget("1M");
+  EXPECT_EQ(Ok({"list-pools", "m3"})["pools"][0]["state"], "attached");
+  EXPECT_EQ(budget().second, 768 * kK);
+}
+
 TEST_F(PoolCliTest, HumanOutput) {
   const std::string file = scratch_ + "/h.pool";
   RunResult c = d_->Ctl({"--human", "create-pool", "h", "--path", file, "--size", "32M", "--block-size", "2M"});

@@ -15,12 +15,17 @@
 
 namespace pmemd {
 
+class PoolManager;
+
 struct DaemonInfo {
   std::string version = PMEMD_VERSION;
   std::string api_version = PMEMD_API_VERSION;
   std::string platform_kind;
   std::string socket_path;
   std::string state_dir;
+  // For memmap_budget and memmap_budget_used; not owned, outlives the
+  // registry. Null: the fields are left out.
+  const PoolManager* pools = nullptr;
 };
 
 // version
@@ -34,6 +39,6 @@ Status RegisterNamespaceMethods(Registry* registry, PlatformOwner* owner);
 Status RegisterEmulatedMethods(Registry* registry, EmulatedPlatform* platform);
 // create-pool, attach-pool, detach-pool, list-pools, online-blocks, offline-blocks,
 // create-lease, delete-lease, get-lease, list-leases (pool_manager.h)
-Status RegisterPoolMethods(Registry* registry, class PoolManager* pools);
+Status RegisterPoolMethods(Registry* registry, PoolManager* pools);
 
 }  // namespace pmemd

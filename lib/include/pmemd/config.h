@@ -19,6 +19,14 @@
 
 namespace pmemd {
 
+// memmap_budget as written: a byte count, or a share of the machine's RAM
+// (MemTotal), which is resolved when the daemon starts (ResolveMemmapBudget)
+// so that one config file suits machines of different sizes.
+struct MemmapBudget {
+  uint64_t bytes = 0;    // the budget, when percent is 0
+  uint32_t percent = 25; // 1..100: this share of MemTotal
+};
+
 struct Config {
   std::string socket_path;
   std::string state_dir;
@@ -36,6 +44,10 @@ struct Config {
   uint32_t max_connections_per_uid = 64;    // per non-admin uid
   uint64_t max_buffered_bytes = 64ull << 20;  // partial request lines across all connections
   uint64_t max_reply_bytes = 16ull << 20;   // one reply line, a batch's included
+  // The DRAM that the metadata arrays of memmap-mem pools may take together
+  // (pool_manager.h): a pool whose array would pass it is refused, so the
+  // daemon is never the process the OOM killer picks for its pools.
+  MemmapBudget memmap_budget;
   EmulatedConfig emulated;
 };
 
@@ -56,6 +68,17 @@ Status LoadConfigFile(const std::string& path, Config* config);
 
 // Checks values (not types): platform name, log level, limits.
 Status ValidateConfig(const Config& config);
+
+// A memmap_budget value: bytes (1073741824), a size string ("8G", as
+// ParseSize) or a percentage of MemTotal ("25%", 1..100). Anything else,
+// zero included, is kInvalidArgument naming the key, the value and the
+// forms accepted.
+Result<MemmapBudget> ParseMemmapBudget(const nlohmann::json& value);
+// MemTotal from `meminfo` (a /proc/meminfo), in bytes.
+Result<uint64_t> ReadMemTotal(const std::string& meminfo = "/proc/meminfo");
+// The budget in bytes: `bytes`, or `percent` of MemTotal (read from
+// `meminfo` only then).
+Result<uint64_t> ResolveMemmapBudget(const MemmapBudget& budget, const std::string& meminfo = "/proc/meminfo");
 
 // Group name or numeric gid -> gid.
 Result<gid_t> LookupGroup(const std::string& name);

@@ -278,8 +278,19 @@ class Pool {
   // Opens and locks the pool at `backing`, replays and rolls back, builds
   // the metadata array.
   static Result<std::unique_ptr<Pool>> Attach(const PoolBacking& backing, const PoolOptions& options);
-  // Reads the name in a pool's header without attaching it.
-  static Result<std::string> ReadName(const PoolBacking& backing);
+  // What a pool's header says, read without attaching it (no lock, no
+  // mapping): what the pool manager must know before it decides to attach.
+  struct HeaderInfo {
+    std::string name;
+    PoolMemmap memmap = PoolMemmap::kMem;  // version-1 pools: mem
+    uint64_t pool_size = 0;                // PoolMemmapBytes(pool_size): a mem pool's DRAM
+  };
+  static Result<HeaderInfo> ReadInfo(const PoolBacking& backing);
+  // The name in a pool's header, without attaching it.
+  static Result<std::string> ReadName(const PoolBacking& backing) {
+    PMEMD_ASSIGN_OR_RETURN(HeaderInfo info, ReadInfo(backing));
+    return info.name;
+  }
 
   ~Pool();  // detaches: checkpoints and unmaps (after a simulated crash: writes nothing)
   Pool(const Pool&) = delete;

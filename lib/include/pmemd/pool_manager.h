@@ -6,6 +6,14 @@
 // they come back by themselves when pmemd restarts: Open() re-attaches
 // each, and one that cannot be attached stays listed as unavailable with
 // the reason, to be retried at the next start or forgotten by detach-pool.
+// It keeps the DRAM budget of memmap-mem pools (config memmap_budget): the
+// metadata arrays of attached mem pools (PoolMemmapBytes of each) may take
+// at most `memmap_budget` bytes together. A create-pool or attach-pool of a
+// mem pool that would pass it is refused with kNoSpace before anything is
+// created, formatted or mapped; at start-up, recorded mem pools are
+// re-attached in name order while they fit, and one that does not is
+// listed unavailable with that reason (never an out-of-memory kill, which
+// under systemd would be a restart loop). Dev pools cost none of it.
 // It also answers PlatformOwner's in-use check: a dax device or namespace
 // holding an attached pool cannot be destroyed, disabled, reconfigured or
 // onlined as system-ram.
@@ -16,6 +24,7 @@
 // pool completes when that request does.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -74,8 +83,10 @@ class PoolManager {
   // Re-attaches the pools recorded in <state_dir>/pools.json. `defaults`
   // gives the init strategy and hooks for every pool (events and badblocks
   // are filled in here).
+  // `memmap_budget`: the bytes of DRAM mem pools' arrays may take together.
   static Result<std::unique_ptr<PoolManager>> Open(PlatformOwner* owner, std::string state_dir, EventBus* events,
-                                                   PoolOptions defaults = {});
+                                                   PoolOptions defaults = {},
+                                                   uint64_t memmap_budget = UINT64_MAX);
   ~PoolManager();  // detaches every pool; pools.json keeps them for the next start
 
   // Formats and attaches. The same name on the same target, already
@@ -98,8 +109,19 @@ class PoolManager {
   // kBusy when `dev` (a dax device or a namespace) holds an attached pool.
   Status InUse(const std::string& dev) const;
 
+  // The memmap budget and the part of it the attached mem pools take. A
+  // detached pool's share is returned at once, although its array is freed
+  // only when the last request using the pool finishes (a moment later).
+  uint64_t memmap_budget() const { return memmap_budget_; }
+  uint64_t memmap_budget_used() const;
+
  private:
-  PoolManager(PlatformOwner* owner, std::string state_dir, EventBus* events, PoolOptions defaults);
+  PoolManager(PlatformOwner* owner, std::string state_dir, EventBus* events, PoolOptions defaults,
+              uint64_t memmap_budget);
+  // OK, or kNoSpace when a pool `name` of `pool_size` bytes with its array in
+  // DRAM would pass the budget, saying what it needs, what is left and what
+  // to do. `attaching`: the pool exists (its placement is fixed).
+  Status CheckMemmapBudget(const std::string& name, uint64_t pool_size, bool attaching) const;
   struct Resolved;
   Result<Resolved> Resolve(const PoolTarget& target, bool may_create) const;
   // Attaches without publishing; Publish makes it visible.
@@ -118,12 +140,14 @@ class PoolManager {
   std::string state_dir_;
   EventBus* events_;
   PoolOptions defaults_;
+  const uint64_t memmap_budget_;
 
   std::mutex admin_mu_;  // serializes create, attach, detach and Save
   mutable std::shared_mutex map_mu_;
   std::map<std::string, std::shared_ptr<Pool>> pools_;          // guarded by map_mu_
   std::map<std::string, UnavailablePool> unavailable_;          // guarded by map_mu_
   std::map<std::string, PoolTarget> targets_;                   // guarded by map_mu_: how each was attached
+  std::map<std::string, uint64_t> memmap_charged_;              // guarded by map_mu_: mem pools' DRAM arrays
   mutable std::mutex warned_mu_;
   mutable std::map<std::string, std::string> warned_;  // guarded by warned_mu_: pool -> last backing warning
 };
