@@ -12,14 +12,26 @@
 //      persisting one log-record-sized write (576 bytes, memcpy + pmem2
 //      persist) to a file mapped the same way in the same directory; the
 //      ratio says how close a durable operation gets to its one persist.
+//   4. lifecycle, per placement (--placements, default mem,dev) and size
+//      (--lifecycle-sizes, default 16G,64G,256G): attach after a clean
+//      detach and after a crash (a forked child attaches, onlines every
+//      block and _exits without detaching); online-blocks all and
+//      offline-blocks all right after a fresh attach, through Pool (not
+//      through the daemon: the bench drives the library in-process); and
+//      the process's RSS growth per GiB of pool once every block is online
+//      (anonymous memory, i.e. DRAM, and shared file pages mapped). Every
+//      time is also a ratio to the write limit measured in the same run:
+//      StreamFill of the array's bytes (pages * 64) into pre-faulted memory.
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -29,6 +41,7 @@
 
 #include "bench.h"
 #include "pmemd/log.h"
+#include "pmemd/memmap_store.h"
 #include "pmemd/pool.h"
 
 namespace pmemd::bench {
@@ -49,7 +62,10 @@ const char kUsage[] =
     "  --no-warm          do not touch and free the metadata array's memory before each attach\n"
     "                     (on a VM that reports free pages to the host, memory freed a moment\n"
     "                     ago costs a host fault per page on its next touch; see memmap)\n"
-    "  --quick            smoke run: --sizes 1G --repeats 1 --pairs 200 --block-size 2M\n"
+    "  --lifecycle-sizes LIST  pool sizes for the lifecycle rows (default 16G,64G,256G)\n"
+    "  --placements LIST  memmap placements for the lifecycle rows (default mem,dev)\n"
+    "  --no-lifecycle     skip the lifecycle rows\n"
+    "  --quick            smoke run: --sizes 1G --lifecycle-sizes 1G --repeats 1 --pairs 200 --block-size 2M\n"
     "  --json             one JSON object instead of the tables\n";
 
 struct Config {
@@ -62,6 +78,9 @@ struct Config {
   std::string dir = ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
   bool json = false;
   bool warm = true;
+  std::vector<std::uint64_t> lifecycle_sizes{16ull << 30, 64ull << 30, 256ull << 30};
+  std::vector<PoolMemmap> placements{PoolMemmap::kMem, PoolMemmap::kDev};
+  bool lifecycle = true;
 };
 
 // Maps, touches and frees `bytes` of anonymous memory, so that the next
@@ -107,8 +126,24 @@ Status Parse(const std::vector<std::string>& args, Config* c, bool* help) {
       PMEMD_ASSIGN_OR_RETURN(c->lease_size, f.Size());
     } else if (flag == "--dir") {
       PMEMD_ASSIGN_OR_RETURN(c->dir, f.Value());
+    } else if (flag == "--lifecycle-sizes") {
+      PMEMD_ASSIGN_OR_RETURN(std::string v, f.Value());
+      PMEMD_ASSIGN_OR_RETURN(c->lifecycle_sizes, ParseSizeList(v));
+    } else if (flag == "--placements") {
+      PMEMD_ASSIGN_OR_RETURN(std::string v, f.Value());
+      c->placements.clear();
+      for (std::size_t pos = 0;;) {
+        const std::size_t comma = v.find(',', pos);
+        PMEMD_ASSIGN_OR_RETURN(PoolMemmap m, ParsePoolMemmap(v.substr(pos, comma - pos)));
+        c->placements.push_back(m);
+        if (comma == std::string::npos) break;
+        pos = comma + 1;
+      }
+    } else if (flag == "--no-lifecycle") {
+      c->lifecycle = false;
     } else if (flag == "--quick") {
       c->sizes = {1ull << 30};
+      c->lifecycle_sizes = {1ull << 30};
       c->repeats = 1;
       c->pairs = 200;
       c->block_size = 2ull << 20;
@@ -126,9 +161,11 @@ Status Parse(const std::vector<std::string>& args, Config* c, bool* help) {
 // A sparse pool file, formatted, removed at the end.
 class PoolFile {
  public:
-  static Result<PoolFile> Create(const std::string& dir, std::uint64_t size, std::uint64_t block_size) {
+  static Result<PoolFile> Create(const std::string& dir, std::uint64_t size, std::uint64_t block_size,
+                                 PoolMemmap memmap = PoolMemmap::kDev) {
     PoolFile f;
-    f.path_ = dir + "/pmemd-bench-pool-" + std::to_string(::getpid()) + "-" + std::to_string(size >> 20) + "M";
+    f.path_ = dir + "/pmemd-bench-pool-" + std::to_string(::getpid()) + "-" + std::to_string(size >> 20) + "M-" +
+              std::string(PoolMemmapName(memmap));
     int fd = ::open(f.path_.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
     if (fd < 0) return Status::FromErrno(errno, "create " + f.path_);
     int rc = ::ftruncate(fd, static_cast<off_t>(size));
@@ -139,6 +176,7 @@ class PoolFile {
     o.name = "bench";
     o.block_size = block_size;
     o.force = true;
+    o.memmap = memmap;
     PMEMD_RETURN_IF_ERROR(Pool::Format(f.backing_, o));
     return f;
   }
@@ -192,6 +230,110 @@ Result<double> PersistRecordNs(const std::string& dir, unsigned n) {
   ::close(fd);
   if (ns == 0) return Status::IoError(std::string("pmem2 mapping of ") + path + ": " + pmem2_errormsg());
   return ns;
+}
+
+// Write limit: StreamFill of `bytes` into pre-faulted memory, median of 3.
+double WriteLimitNs(std::uint64_t bytes) {
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return 0;
+  ::madvise(p, bytes, MADV_HUGEPAGE);
+  (void)StreamFill(p, bytes, 0);  // faults it in
+  std::vector<double> ns;
+  for (int i = 0; i < 3; ++i) {
+    const std::uint64_t t0 = NowNs();
+    (void)StreamFill(p, bytes, 0x5a5a5a5a5a5a5a5aULL);
+    ns.push_back(static_cast<double>(NowNs() - t0));
+  }
+  ::munmap(p, bytes);
+  return Median(ns);
+}
+
+// kB fields of /proc/self/status.
+struct Rss {
+  double anon = 0, file = 0, shmem = 0;
+};
+Rss ReadRss() {
+  Rss r;
+  std::ifstream in("/proc/self/status");
+  std::string key;
+  double kb = 0;
+  while (in >> key) {
+    if (key == "RssAnon:" && in >> kb) r.anon = kb * 1024;
+    else if (key == "RssFile:" && in >> kb) r.file = kb * 1024;
+    else if (key == "RssShmem:" && in >> kb) r.shmem = kb * 1024;
+  }
+  return r;
+}
+
+struct LifecycleRow {
+  PoolMemmap placement = PoolMemmap::kMem;
+  std::uint64_t size = 0, array_bytes = 0;
+  double limit_ns = 0;
+  std::vector<double> clean, crash, online, offline;
+  double rss_anon = 0, rss_mapped = 0;  // bytes after online-blocks all, over before attach
+};
+
+// A child attaches, onlines every block and _exits without detaching.
+Status Crash(const PoolBacking& backing) {
+  const pid_t pid = ::fork();
+  if (pid < 0) return Status::FromErrno(errno, "fork");
+  if (pid == 0) {
+    auto pool = Pool::Attach(backing, PoolOptions{});
+    if (!pool.ok()) ::_exit(3);
+    auto r = (*pool)->OnlineBlocks(0, (*pool)->Describe().blocks_total);
+    ::_exit(r.ok() && r->status.ok() ? 0 : 4);
+  }
+  int st = 0;
+  if (::waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+    return Status::IoError("the crashing child failed (status " + std::to_string(st) + ")");
+  return Status::Ok();
+}
+
+Result<LifecycleRow> Lifecycle(const Config& cfg, PoolMemmap placement, std::uint64_t size) {
+  LifecycleRow row;
+  row.placement = placement;
+  row.size = size;
+  PMEMD_ASSIGN_OR_RETURN(PoolFile f, PoolFile::Create(cfg.dir, size, cfg.block_size, placement));
+  row.array_bytes = size / kPoolPageSize * sizeof(PageDesc);
+  row.limit_ns = WriteLimitNs(row.array_bytes);
+  auto timed_attach = [&](std::vector<double>* into) -> Result<std::unique_ptr<Pool>> {
+    if (cfg.warm && placement == PoolMemmap::kMem) Warm(row.array_bytes);
+    const std::uint64_t t0 = NowNs();
+    PMEMD_ASSIGN_OR_RETURN(auto pool, Pool::Attach(f.backing(), PoolOptions{}));
+    pool->memmap().WaitComplete();
+    into->push_back(static_cast<double>(NowNs() - t0));
+    return pool;
+  };
+  { PMEMD_ASSIGN_OR_RETURN(auto pool, Pool::Attach(f.backing(), PoolOptions{})); }  // builds and seals (dev)
+  for (unsigned r = 0; r < cfg.repeats; ++r) {
+    {
+      // After a clean detach: online all, offline all, detach (timed).
+      const Rss before = ReadRss();
+      std::vector<double> ignored;
+      PMEMD_ASSIGN_OR_RETURN(auto pool, timed_attach(&row.clean));
+      const std::uint64_t blocks = pool->Describe().blocks_total;
+      std::uint64_t t0 = NowNs();
+      auto on = pool->OnlineBlocks(0, blocks);
+      row.online.push_back(static_cast<double>(NowNs() - t0));
+      if (!on.ok()) return on.status();
+      if (!on->status.ok()) return on->status;
+      const Rss after = ReadRss();
+      row.rss_anon = after.anon - before.anon;
+      row.rss_mapped = (after.file + after.shmem) - (before.file + before.shmem);
+      t0 = NowNs();
+      auto off = pool->OfflineBlocks(0, blocks);
+      row.offline.push_back(static_cast<double>(NowNs() - t0));
+      if (!off.ok()) return off.status();
+      if (!off->status.ok()) return off->status;
+    }
+    {
+      PMEMD_RETURN_IF_ERROR(Crash(f.backing()));
+      PMEMD_ASSIGN_OR_RETURN(auto pool, timed_attach(&row.crash));
+      auto off = pool->OfflineBlocks(0, pool->Describe().blocks_total);  // back to all offline, clean detach
+      if (!off.ok()) return off.status();
+    }
+  }
+  return row;
 }
 
 int Run(const std::vector<std::string>& args) {
@@ -289,6 +431,18 @@ int Run(const std::vector<std::string>& args) {
     checkpoints_bytes = (*pool)->Describe().log_size;
   }
 
+  // 4. Lifecycle per placement and size, one pool file at a time.
+  std::vector<LifecycleRow> rows;
+  if (cfg.lifecycle)
+    for (PoolMemmap m : cfg.placements)
+      for (std::uint64_t size : cfg.lifecycle_sizes) {
+        auto row = Lifecycle(cfg, m, size);
+        if (!row.ok()) return fail(row.status());
+        rows.push_back(std::move(*row));
+      }
+  auto ms = [](const std::vector<double>& v) { return Median(v) / 1e6; };
+  auto per_gib = [](double bytes, std::uint64_t size) { return bytes / (static_cast<double>(size) / (1ull << 30)); };
+
   const double on = Median(on_ns), off = Median(off_ns);
   const double ratio = (pair_ns / 2) / record_ns;
   if (cfg.json) {
@@ -306,6 +460,26 @@ int Run(const std::vector<std::string>& args) {
       }
     j["attach"] = attach;
     j["block"] = {{"pages", block_pages}, {"online_us", on / 1e3}, {"offline_us", off / 1e3}};
+    Json lc = Json::array();
+    for (const LifecycleRow& r : rows) {
+      const double lim = r.limit_ns / 1e6;
+      lc.push_back({{"placement", PoolMemmapName(r.placement)},
+                    {"pool_size", r.size},
+                    {"array_bytes", r.array_bytes},
+                    {"write_limit_ms", lim},
+                    {"attach_clean_ms", ms(r.clean)},
+                    {"attach_clean_over_limit", ms(r.clean) / lim},
+                    {"attach_crash_ms", ms(r.crash)},
+                    {"attach_crash_over_limit", ms(r.crash) / lim},
+                    {"online_all_ms", ms(r.online)},
+                    {"online_all_over_limit", ms(r.online) / lim},
+                    {"offline_all_ms", ms(r.offline)},
+                    {"offline_all_over_limit", ms(r.offline) / lim},
+                    {"rss_anon_per_gib", per_gib(r.rss_anon, r.size)},
+                    {"rss_mapped_per_gib", per_gib(r.rss_mapped, r.size)},
+                    {"rss_anon_over_array", r.rss_anon / static_cast<double>(r.array_bytes)}});
+    }
+    j["lifecycle"] = lc;
     j["lease"] = {{"pairs", cfg.pairs},          {"lease_size", cfg.lease_size}, {"pair_us", pair_ns / 1e3},
                   {"ops_per_s", 2e9 / pair_ns},  {"record_persist_us", record_ns / 1e3},
                   {"op_over_record_persist", ratio}, {"log_size", checkpoints_bytes}};
@@ -329,11 +503,28 @@ int Run(const std::vector<std::string>& args) {
               HumanBytes(cfg.lease_size).c_str(), cfg.pairs, pair_ns / 1e3, 2e9 / pair_ns);
   std::printf("one 576-byte record persisted (memcpy + pmem2 persist): %.2f us\n", record_ns / 1e3);
   std::printf("ratio, one durable lease operation / one record persist: %.2f\n", ratio);
+  if (!rows.empty()) {
+    std::printf("\nlifecycle through Pool (in-process, not through the daemon), median of %u; x = over the write\n"
+                "limit (StreamFill of the array's bytes into pre-faulted memory, this run)\n",
+                cfg.repeats);
+    std::printf("  %-4s %-7s %9s %9s %16s %16s %16s %16s %12s %12s\n", "mm", "pool", "array", "limit ms",
+                "clean attach ms", "crash attach ms", "online all ms", "offline all ms", "anon/GiB", "mapped/GiB");
+    for (const LifecycleRow& r : rows) {
+      const double lim = r.limit_ns / 1e6;
+      std::printf("  %-4s %-7s %9s %9.2f %8.2f (%5.2fx) %8.2f (%5.2fx) %8.2f (%5.2fx) %8.2f (%5.2fx) %12s %12s\n",
+                  std::string(PoolMemmapName(r.placement)).c_str(), HumanBytes(r.size).c_str(),
+                  HumanBytes(r.array_bytes).c_str(), lim, ms(r.clean), ms(r.clean) / lim, ms(r.crash),
+                  ms(r.crash) / lim, ms(r.online), ms(r.online) / lim, ms(r.offline), ms(r.offline) / lim,
+                  HumanBytes(static_cast<std::uint64_t>(std::max(0.0, per_gib(r.rss_anon, r.size)))).c_str(),
+                  HumanBytes(static_cast<std::uint64_t>(std::max(0.0, per_gib(r.rss_mapped, r.size)))).c_str());
+    }
+  }
   return 0;
 }
 
 const bool kRegistered =
-    RegisterCommand({"pool", "attach per init strategy, block online/offline, durable lease throughput", &Run});
+    RegisterCommand({"pool", "attach per init strategy, block online/offline, durable lease throughput, lifecycle",
+                     &Run});
 
 }  // namespace
 }  // namespace pmemd::bench
