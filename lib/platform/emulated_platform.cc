@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "platform/label_store.h"
+#include "platform/namespace_plan.h"
 #include "platform/namespace_rules.h"
 #include "pmemd/events.h"
 #include "pmemd/fs.h"
@@ -96,6 +97,7 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
     PMEMD_ASSIGN_OR_RETURN(NamespacePlan plan, PlanCreate(spec));
     Label l;
     l.uuid = plan.uuid;
+    l.info_uuid = plan.mode == "raw" ? "" : NewUuid();  // the pfn/dax/btt's own, as the kernel's
     l.name = plan.name;
     l.region = plan.region;
     l.id = static_cast<uint32_t>(std::stoul(plan.dev.substr(plan.dev.find('.') + 1)));
@@ -120,7 +122,7 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
       return Status::Unsupported(dev + " is in " + l->region + ", which has no labels (memmap= or a label-less "
                                  "NVDIMM): its one namespace always covers the whole region; use "
                                  "reconfigure-namespace to change its mode");
-    PMEMD_RETURN_IF_ERROR(CheckNotInUse(*l, "destroy"));
+    PMEMD_RETURN_IF_ERROR(nsplan::CheckNotInUse(FactsOf(*l), "destroy"));
     if (l->enabled && !force)
       return Status::FailedPrecondition(dev + " is enabled; disable it first, or pass force to disable and destroy it");
     std::vector<Label> labels;
@@ -152,7 +154,14 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
       l.map = plan.map;
       l.align = plan.align;
       l.sector_size = plan.sector_size;
-      l.uuid = plan.uuid;
+      if (FindRegion(l.region)->config.labels) {
+        l.uuid = plan.uuid;
+        l.info_uuid = plan.mode == "raw" ? "" : NewUuid();
+      } else {
+        // No label to hold a uuid: the caller's goes into the info block.
+        l.uuid = plan.uuid;
+        l.info_uuid.clear();
+      }
       l.name = plan.name;
       l.enabled = true;
       l.daxmode = "devdax";
@@ -343,7 +352,7 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
     std::lock_guard lock(mu_);
     PMEMD_ASSIGN_OR_RETURN(const Label* l, FindLabel(dev));
     if (l->enabled == enabled) return Status::Ok();
-    if (!enabled) PMEMD_RETURN_IF_ERROR(CheckNotInUse(*l, "disable"));
+    if (!enabled) PMEMD_RETURN_IF_ERROR(nsplan::CheckNotInUse(FactsOf(*l), "disable"));
     auto labels = labels_.labels();
     for (Label& x : labels)
       if (NamespaceDev(x) == dev) x.enabled = enabled;
@@ -352,102 +361,65 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
     return Status::Ok();
   }
 
-  // A devdax namespace onlined as system RAM is in use by the kernel.
-  Status CheckNotInUse(const Label& l, const std::string& op) const {
-    if (l.mode == "devdax" && l.daxmode == "system-ram")
-      return Status::Busy("cannot " + op + " " + NamespaceDev(l) + ": " + DaxDev(l) +
-                          " is system-ram; run offline-memory and reconfigure-device --mode devdax first");
-    return Status::Ok();
-  }
-
-  Result<NamespacePlan> PlanCreate(NamespaceSpec spec) {
-    PMEMD_RETURN_IF_ERROR(NormalizeSpec(&spec));
-    std::string region = spec.region;
-    if (!region.empty() && region.find_first_not_of("0123456789") == std::string::npos) region = "region" + region;
-    const RegionState* rs = FindRegion(region);
-    if (!rs) return UnknownRegion(spec.region);
-    if (!rs->config.labels)
-      return Status::Unsupported(region + " has no labels (memmap= or a label-less NVDIMM): it holds one "
-                                 "namespace covering the whole region; use reconfigure-namespace namespace" +
-                                 rs->number + ".0 to change its mode");
-    size_t used = 0;
-    for (const Label& l : labels_.labels()) {
-      if (l.region != region) continue;
-      ++used;
-      if (!spec.uuid.empty() && l.uuid == spec.uuid)
-        return Status::AlreadyExists("uuid " + spec.uuid + " is already used by " + NamespaceDev(l));
+  // The planner's facts, gathered from the labels: everything else (sizes,
+  // first fit, alignment, uuids, label slots, in-use) is the shared planner's.
+  nsplan::Facts GatherFacts() const {
+    nsplan::Facts f;
+    for (const RegionState& rs : regions_) {
+      nsplan::RegionFacts r;
+      r.dev = rs.dev;
+      r.number = rs.number;
+      r.phys_start = rs.phys_start;
+      r.size = rs.config.size;
+      r.align = kEmulatedRegionAlign;
+      r.labels = rs.config.labels;
+      uint64_t used = 0;
+      for (const Label& l : labels_.labels())
+        if (l.region == rs.dev) {
+          ++used;
+          r.used.emplace_back(l.offset, l.raw_size);
+        }
+      if (rs.config.labels) {
+        r.free_label_slots = used >= config_.label_slots ? 0 : config_.label_slots - used;
+        r.full_dimm = rs.dimm;
+        r.seed = "namespace" + rs.number + "." + std::to_string(FreeId(rs.dev));
+      } else {
+        r.io_namespace = "namespace" + rs.number + ".0";
+      }
+      nsplan::RegionSpace space = nsplan::ComputeRegionSpace(r);
+      r.available_size = space.available_size;
+      r.max_available_extent = space.max_available_extent;
+      f.regions.push_back(std::move(r));
     }
-    for (const Label& l : labels_.labels())
-      if (!spec.uuid.empty() && l.uuid == spec.uuid)
-        return Status::AlreadyExists("uuid " + spec.uuid + " is already used by " + NamespaceDev(l));
-    if (used >= config_.label_slots)
-      return Status::NoSpace(region + "'s label area is full (" + std::to_string(config_.label_slots) +
-                             " namespaces); destroy a namespace first");
-    uint64_t ns_align = spec.align.value_or(0);
-    uint64_t size_align = std::max(kEmulatedRegionAlign, ns_align);
-    uint64_t start_align = std::max(kEmulatedRegionAlign, ns_align);
-    PMEMD_ASSIGN_OR_RETURN(ExtentChoice ext,
-                           ChooseExtent(FreeExtents(*rs), rs->phys_start, spec.size, size_align, start_align, region));
-    NamespacePlan plan;
-    plan.region = region;
-    plan.dev = "namespace" + rs->number + "." + std::to_string(FreeId(region));
-    plan.mode = spec.mode;
-    plan.map = spec.map.value_or("");
-    plan.raw_size = ext.size;
-    plan.offset = ext.offset;
-    plan.align = ns_align;
-    plan.sector_size = spec.sector_size.value_or(0);
-    plan.size = UsableSize(spec, ext.size);
-    if (plan.size == 0)
-      return Status::InvalidArgument("a " + spec.mode + " namespace of " + std::to_string(ext.size) +
-                                     " bytes has no room left after its metadata; ask for more");
-    plan.metadata_size = ext.size - plan.size;
-    plan.uuid = spec.uuid.empty() ? NewUuid() : spec.uuid;
-    plan.name = spec.name;
-    return plan;
+    for (const Label& l : labels_.labels()) f.namespaces.push_back(FactsOf(l));
+    return f;
   }
 
-  Result<NamespacePlan> PlanReconfigure(const std::string& dev, NamespaceSpec spec) {
-    PMEMD_ASSIGN_OR_RETURN(const Label* l, FindLabel(dev));
-    PMEMD_RETURN_IF_ERROR(CheckNotInUse(*l, "reconfigure"));
-    if (spec.size && *spec.size != l->raw_size)
-      return Status::InvalidArgument("reconfigure keeps " + dev + "'s extent (" + std::to_string(l->raw_size) +
-                                     " bytes); to change the size, destroy it and create a new namespace");
-    if (!spec.region.empty() && spec.region != l->region && "region" + spec.region != l->region)
-      return Status::InvalidArgument(dev + " is in " + l->region + ", not " + spec.region);
-    PMEMD_RETURN_IF_ERROR(NormalizeSpec(&spec));
-    const RegionState* rs = FindRegion(l->region);
-    uint64_t ns_align = spec.align.value_or(0);
-    if (ns_align > kEmulatedRegionAlign && ((rs->phys_start + l->offset) % ns_align || l->raw_size % ns_align))
-      return Status::InvalidArgument(dev + " starts at physical address " + std::to_string(rs->phys_start + l->offset) +
-                                     " with " + std::to_string(l->raw_size) + " bytes, not on " +
-                                     std::to_string(ns_align) + "-byte boundaries; use align 2097152, or create a "
-                                     "new namespace with this alignment");
-    for (const Label& x : labels_.labels())
-      if (!spec.uuid.empty() && x.uuid == spec.uuid && NamespaceDev(x) != dev)
-        return Status::AlreadyExists("uuid " + spec.uuid + " is already used by " + NamespaceDev(x));
-    NamespacePlan plan;
-    plan.region = l->region;
-    plan.dev = dev;
-    plan.mode = spec.mode;
-    plan.map = spec.map.value_or("");
-    plan.raw_size = l->raw_size;
-    plan.offset = l->offset;
-    plan.align = ns_align;
-    plan.sector_size = spec.sector_size.value_or(0);
-    plan.size = UsableSize(spec, l->raw_size);
-    if (plan.size == 0)
-      return Status::InvalidArgument(dev + " (" + std::to_string(l->raw_size) + " bytes) is too small for " +
-                                     spec.mode + " metadata");
-    plan.metadata_size = l->raw_size - plan.size;
-    // A label-less namespace has no uuid to keep (raw mode); others get a
-    // new one, as ndctl gives the new personality a new identity.
-    plan.uuid = spec.uuid.empty() ? NewUuid() : spec.uuid;
-    plan.name = spec.name.empty() ? l->name : spec.name;
-    return plan;
+  nsplan::NamespaceFacts FactsOf(const Label& l) const {
+    nsplan::NamespaceFacts n;
+    n.dev = NamespaceDev(l);
+    n.region = l.region;
+    n.mode = l.mode;
+    n.raw_size = l.raw_size;
+    n.offset = l.offset;
+    n.label_less = !FindRegion(l.region)->config.labels;
+    // Label-less: no label uuid; the info block holds the caller's.
+    if (!n.label_less) n.raw_uuid = l.uuid;
+    n.uuid = !n.label_less && !l.info_uuid.empty() ? l.info_uuid : l.uuid;
+    n.name = l.name;
+    n.enabled = l.enabled;
+    if (l.mode == "devdax" && l.daxmode == "system-ram") n.system_ram = DaxDev(l);
+    return n;
+  }
+
+  Result<NamespacePlan> PlanCreate(const NamespaceSpec& spec) const { return nsplan::PlanCreate(GatherFacts(), spec); }
+
+  Result<NamespacePlan> PlanReconfigure(const std::string& dev, const NamespaceSpec& spec) const {
+    return nsplan::PlanReconfigure(GatherFacts(), dev, spec);
   }
 
   Result<Inventory> ListLocked() const {
+    const nsplan::Facts facts = GatherFacts();
     Inventory inv;
     inv.buses.push_back({"pmemd_emulated", "ndbus0"});
     inv.memory_block_size = config_.memory_block_size;
@@ -475,10 +447,8 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
       r.mappings.push_back({rs.dimm, 0, rs.config.size, 0});
       r.persistence_domain = "memory_controller";
       r.label_support = rs.config.labels;
-      for (const auto& [off, len] : FreeExtents(rs)) {
-        r.available_size += len;
-        r.max_available_extent = std::max(r.max_available_extent, len);
-      }
+      r.available_size = facts.regions[i].available_size;
+      r.max_available_extent = facts.regions[i].max_available_extent;
       if (auto it = badblocks_.find(rs.dev); it != badblocks_.end()) {
         r.badblocks = it->second;
         for (const auto& b : it->second) r.badblock_count += b.length;
@@ -520,7 +490,9 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
     n.mode = l.mode;
     n.raw_size = l.raw_size;
     n.size = UsableSize(SpecOf(l), l.raw_size);
-    if (!l.uuid.empty()) n.uuid = n.raw_uuid = l.uuid;
+    nsplan::NamespaceFacts facts = FactsOf(l);
+    if (!facts.uuid.empty()) n.uuid = facts.uuid;
+    if (!facts.raw_uuid.empty()) n.raw_uuid = facts.raw_uuid;
     n.enabled = l.enabled;
     if (!l.name.empty()) n.name = l.name;
     if (!l.map.empty()) n.map = l.map;
@@ -614,12 +586,6 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
     return ToDax(*l, *FindRegion(l->region));
   }
 
-  Status UnknownRegion(const std::string& name) const {
-    std::string known;
-    for (const auto& r : regions_) known += (known.empty() ? "" : ", ") + r.dev;
-    return Status::NotFound("region '" + name + "' does not exist; known regions: " + known);
-  }
-
   const RegionState* FindRegion(const std::string& dev) const {
     for (const auto& r : regions_)
       if (r.dev == dev) return &r;
@@ -634,22 +600,6 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
     uint32_t id = 0;
     while (used.count(id)) ++id;
     return id;
-  }
-
-  // Free [offset, length) extents of a region, in address order.
-  std::vector<std::pair<uint64_t, uint64_t>> FreeExtents(const RegionState& rs) const {
-    std::vector<std::pair<uint64_t, uint64_t>> used;
-    for (const Label& l : labels_.labels())
-      if (l.region == rs.dev) used.emplace_back(l.offset, l.raw_size);
-    std::sort(used.begin(), used.end());
-    std::vector<std::pair<uint64_t, uint64_t>> gaps;
-    uint64_t cur = 0;
-    for (const auto& [off, len] : used) {
-      if (off > cur) gaps.emplace_back(cur, off - cur);
-      cur = std::max(cur, off + len);
-    }
-    if (cur < rs.config.size) gaps.emplace_back(cur, rs.config.size - cur);
-    return gaps;
   }
 
   Status SaveBadblocks(const std::map<std::string, std::vector<BadRange>>& all) const {

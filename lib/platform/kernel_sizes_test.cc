@@ -18,10 +18,10 @@
 #include <nlohmann/json.hpp>
 
 #include "platform/kernel_oracle_testing.h"
-#include "platform/ndctl_plan.h"
+#include "platform/namespace_plan.h"
 #include "pmemd/fs.h"
 
-namespace pmemd::ndctl {
+namespace pmemd::nsplan {
 namespace {
 
 using nlohmann::json;
@@ -193,4 +193,4 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, KernelSizes, ::testing::ValuesIn(FixtureFiles
                          });
 
 }  // namespace
-}  // namespace pmemd::ndctl
+}  // namespace pmemd::nsplan

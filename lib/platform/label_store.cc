@@ -18,12 +18,13 @@ json LabelToJson(const Label& l) {
           {"id", l.id},           {"mode", l.mode},       {"map", l.map},
           {"offset", l.offset},   {"raw_size", l.raw_size}, {"align", l.align},
           {"sector_size", l.sector_size}, {"enabled", l.enabled}, {"daxmode", l.daxmode},
-          {"movable", l.movable}, {"online_blocks", l.online_blocks}};
+          {"movable", l.movable}, {"online_blocks", l.online_blocks}, {"info_uuid", l.info_uuid}};
 }
 
 Status LabelFromJson(const json& j, const std::string& what, Label* l) {
   JsonReader r(j, what);
   r.Required("uuid", &l->uuid);
+  r.Optional("info_uuid", &l->info_uuid);
   r.Optional("name", &l->name);
   r.Required("region", &l->region);
   r.Required("id", &l->id);

@@ -18,7 +18,11 @@
 namespace pmemd {
 
 struct Label {
-  std::string uuid;
+  std::string uuid;      // the label's own uuid (List()'s raw_uuid)
+  // The fsdax/devdax/sector info block's uuid (List()'s uuid), distinct from
+  // the label's as the kernel's pfn/dax/btt device has its own; "" for raw
+  // namespaces and label stores written before it was kept.
+  std::string info_uuid;
   std::string name;      // "" when unnamed
   std::string region;    // "region0"
   uint32_t id = 0;       // N in namespaceR.N

@@ -22,7 +22,7 @@
 #include <utility>
 
 #include "platform/namespace_rules.h"
-#include "platform/ndctl_plan.h"
+#include "platform/namespace_plan.h"
 #include "platform/sysfs_memory.h"
 #include "pmemd/events.h"
 #include "pmemd/fs.h"
@@ -496,9 +496,9 @@ class Snapshot {
 // Changing operations: finding objects, planning facts, and the steps ndctl
 // and daxctl take (ndctl/namespace.c, daxctl/device.c, v76).
 
-using ndctl::Facts;
-using ndctl::NamespaceFacts;
-using ndctl::RegionFacts;
+using nsplan::Facts;
+using nsplan::NamespaceFacts;
+using nsplan::RegionFacts;
 
 constexpr uint64_t kDefaultRegionAlign = 16ull << 20;
 constexpr size_t kInfoBlockBytes = 8192;  // what ndctl zeroes: the pfn/dax/btt info block
@@ -593,6 +593,8 @@ std::string SystemRamDevice(ndctl_namespace* ndns) {
   return "";
 }
 
+constexpr const char* kNullUuidText = "00000000-0000-0000-0000-000000000000";
+
 Facts GatherFacts(ndctl_ctx* ctx) {
   Facts f;
   ndctl_bus* bus;
@@ -650,18 +652,37 @@ Facts GatherFacts(ndctl_ctx* ctx) {
         unsigned long long nres = ndctl_namespace_get_resource(ndns);
         if (nres != ULLONG_MAX && nres >= r.phys_start) n.offset = nres - r.phys_start;
         if (has_size && nres != ULLONG_MAX) r.used.emplace_back(n.offset, n.raw_size);
+        unsigned char uu[16];
         if (!io) {
-          unsigned char uu[16];
           ndctl_namespace_get_uuid(ndns, uu);
           n.raw_uuid = FormatUuid(uu);
-          if (n.raw_uuid == "00000000-0000-0000-0000-000000000000") n.raw_uuid.clear();
+          if (n.raw_uuid == kNullUuidText) n.raw_uuid.clear();
         }
+        // The claiming info block's uuid, List()'s `uuid`.
+        if (ndctl_pfn* pfn = ndctl_namespace_get_pfn(ndns)) {
+          ndctl_pfn_get_uuid(pfn, uu);
+          n.uuid = FormatUuid(uu);
+        } else if (ndctl_dax* dax = ndctl_namespace_get_dax(ndns)) {
+          ndctl_dax_get_uuid(dax, uu);
+          n.uuid = FormatUuid(uu);
+        } else if (ndctl_btt* btt = ndctl_namespace_get_btt(ndns)) {
+          ndctl_btt_get_uuid(btt, uu);
+          n.uuid = FormatUuid(uu);
+        }
+        if (n.uuid == kNullUuidText) n.uuid.clear();
         if (const char* name = ndctl_namespace_get_alt_name(ndns)) n.name = name;
         n.enabled = active;
         n.label_less = io;
         n.system_ram = SystemRamDevice(ndns);
         f.namespaces.push_back(std::move(n));
       }
+      // What List() shows: the kernel's own figures (RegionSpace when the
+      // kernel does not say), so errors quote the numbers `list` shows.
+      nsplan::RegionSpace space = nsplan::ComputeRegionSpace(r);
+      unsigned long long avail = ndctl_region_get_available_size(region);
+      unsigned long long extent = ndctl_region_get_max_available_extent(region);
+      r.available_size = avail == ULLONG_MAX ? space.available_size : avail;
+      r.max_available_extent = extent == ULLONG_MAX ? space.max_available_extent : extent;
       f.regions.push_back(std::move(r));
     }
   }
@@ -788,6 +809,21 @@ Result<ndctl_namespace*> ClearStaleUuid(ndctl_ctx* ctx, ndctl_namespace* ndns, c
   return ndns;
 }
 
+// What a failed write of a namespace's uuid means. The kernel's uuid_store
+// answers EINVAL when the uuid is not unique on the bus (nd_is_uuid_unique:
+// another namespace's label, or a pfn/dax/btt info block, holds it); the
+// planner checks both first, so this is a uuid that appeared meanwhile.
+Status UuidWriteStatus(const std::string& what, const std::string& uuid, int rc) {
+  if (rc >= 0) return Status::Ok();
+  if (rc == -EINVAL)
+    return Status(Code::kAlreadyExists,
+                  what + ": the kernel refused uuid " + uuid + " (EINVAL): a namespace or an fsdax/devdax/sector "
+                  "info block on the bus already uses it; list shows it as uuid or raw_uuid; choose another uuid",
+                  EINVAL);
+  Code code = rc == -EBUSY ? Code::kBusy : Code::kIoError;
+  return Status(code, what + ": setting the uuid failed (" + Errno(rc) + "); the kernel log (dmesg) says why", -rc);
+}
+
 // Gives a disabled, configured namespace its personality: the pfn (fsdax),
 // dax (devdax) or btt (sector) seed of its region claims it and is enabled,
 // or (raw) the namespace is enabled itself. `claim_uuid` is the pfn/dax/btt
@@ -796,7 +832,7 @@ Status ApplyPersonality(ndctl_region* region, ndctl_namespace* ndns, const Names
                         const std::string& claim_uuid) {
   const std::string dev = Str(ndctl_namespace_get_devname(ndns));
   unsigned char uu[16];
-  if (!ndctl::ParseUuid(claim_uuid, uu)) return Status::Internal("bad claim uuid " + claim_uuid);
+  if (!nsplan::ParseUuid(claim_uuid, uu)) return Status::Internal("bad claim uuid " + claim_uuid);
   // Opportunistic, as in ndctl: kernels before 4.13 lack the attribute.
   ndctl_namespace_set_enforce_mode(ndns, ModeOf(plan.mode));
   auto fail = [&](const std::string& step, int rc) {
@@ -928,19 +964,19 @@ class NdctlPlatform final : public Platform {
   Result<NamespacePlan> PlanCreateNamespace(const NamespaceSpec& spec) override {
     std::lock_guard lock(ops_mu_);
     PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
-    return ndctl::PlanCreate(GatherFacts(ctx.get()), spec);
+    return nsplan::PlanCreate(GatherFacts(ctx.get()), spec);
   }
 
   Result<Namespace> CreateNamespace(const NamespaceSpec& spec) override {
     std::lock_guard lock(ops_mu_);
     auto t0 = std::chrono::steady_clock::now();
     PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
-    PMEMD_ASSIGN_OR_RETURN(NamespacePlan plan, ndctl::PlanCreate(GatherFacts(ctx.get()), spec));
+    PMEMD_ASSIGN_OR_RETURN(NamespacePlan plan, nsplan::PlanCreate(GatherFacts(ctx.get()), spec));
     ndctl_region* region = FindRegionObj(ctx.get(), plan.region);
     ndctl_namespace* ndns = FindNamespaceObj(ctx.get(), plan.dev);
     if (!region || !ndns) return Status::Unavailable(plan.dev + " disappeared while planning; retry");
     unsigned char uu[16];
-    if (!ndctl::ParseUuid(plan.uuid, uu)) return Status::Internal("planned uuid " + plan.uuid + " is malformed");
+    if (!nsplan::ParseUuid(plan.uuid, uu)) return Status::Internal("planned uuid " + plan.uuid + " is malformed");
     PMEMD_ASSIGN_OR_RETURN(ndns, ClearStaleUuid(ctx.get(), ndns, plan.dev));
 
     // From the first write on, a failure must leave no half-made namespace:
@@ -971,7 +1007,7 @@ class NdctlPlatform final : public Platform {
       return Status(code, "create " + plan.dev + ": setting its " + what + " failed (" + Errno(rc) +
                               "); the kernel log (dmesg) says why", -rc);
     };
-    PMEMD_RETURN_IF_ERROR(step("uuid", ndctl_namespace_set_uuid(ndns, uu)));
+    PMEMD_RETURN_IF_ERROR(UuidWriteStatus("create " + plan.dev, plan.uuid, ndctl_namespace_set_uuid(ndns, uu)));
     PMEMD_RETURN_IF_ERROR(step("name", ndctl_namespace_set_alt_name(ndns, plan.name.c_str())));
     PMEMD_RETURN_IF_ERROR(step("size", ndctl_namespace_set_size(ndns, plan.raw_size)));
     PMEMD_RETURN_IF_ERROR(SetNamespaceSectorSize(ndns, plan));
@@ -992,9 +1028,9 @@ class NdctlPlatform final : public Platform {
     auto t0 = std::chrono::steady_clock::now();
     PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
     Facts facts = GatherFacts(ctx.get());
-    const NamespaceFacts* n = ndctl::FindNamespace(facts, dev);
-    if (!n) return ndctl::UnknownNamespace(facts, dev);
-    PMEMD_RETURN_IF_ERROR(ndctl::CheckNotInUse(*n, "destroy"));
+    const NamespaceFacts* n = nsplan::FindNamespace(facts, dev);
+    if (!n) return nsplan::UnknownNamespace(facts, dev);
+    PMEMD_RETURN_IF_ERROR(nsplan::CheckNotInUse(*n, "destroy"));
     if (n->enabled && !force)
       return Status::FailedPrecondition(dev + " is enabled; disable it first, or pass force to disable and destroy it");
     ndctl_namespace* ndns = FindNamespaceObj(ctx.get(), dev);
@@ -1023,7 +1059,7 @@ class NdctlPlatform final : public Platform {
   Result<NamespacePlan> PlanReconfigureNamespace(const std::string& dev, const NamespaceSpec& spec) override {
     std::lock_guard lock(ops_mu_);
     PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
-    return ndctl::PlanReconfigure(GatherFacts(ctx.get()), dev, spec);
+    return nsplan::PlanReconfigure(GatherFacts(ctx.get()), dev, spec);
   }
 
   Result<Namespace> ReconfigureNamespace(const std::string& dev, const NamespaceSpec& spec) override {
@@ -1031,8 +1067,8 @@ class NdctlPlatform final : public Platform {
     auto t0 = std::chrono::steady_clock::now();
     PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
     Facts facts = GatherFacts(ctx.get());
-    PMEMD_ASSIGN_OR_RETURN(NamespacePlan plan, ndctl::PlanReconfigure(facts, dev, spec));
-    const NamespaceFacts* n = ndctl::FindNamespace(facts, dev);
+    PMEMD_ASSIGN_OR_RETURN(NamespacePlan plan, nsplan::PlanReconfigure(facts, dev, spec));
+    const NamespaceFacts* n = nsplan::FindNamespace(facts, dev);
     std::string from = n->enabled ? n->mode : "disabled";
     bool label_less = n->label_less;
     ndctl_region* region = FindRegionObj(ctx.get(), plan.region);
@@ -1046,9 +1082,9 @@ class NdctlPlatform final : public Platform {
     };
     if (!label_less) {
       unsigned char uu[16];
-      if (!ndctl::ParseUuid(plan.uuid, uu)) return Status::Internal("planned uuid " + plan.uuid + " is malformed");
-      if (int rc = ndctl_namespace_set_uuid(ndns, uu); rc < 0)
-        return left(Status(Code::kIoError, "setting its uuid failed (" + Errno(rc) + ")", -rc));
+      if (!nsplan::ParseUuid(plan.uuid, uu)) return Status::Internal("planned uuid " + plan.uuid + " is malformed");
+      if (Status st = UuidWriteStatus("setting its uuid", plan.uuid, ndctl_namespace_set_uuid(ndns, uu)); !st.ok())
+        return left(st);
       if (int rc = ndctl_namespace_set_alt_name(ndns, plan.name.c_str()); rc < 0)
         return left(Status(Code::kIoError, "setting its name failed (" + Errno(rc) + ")", -rc));
       if (Status s = SetNamespaceSectorSize(ndns, plan); !s.ok()) return left(s);
@@ -1163,8 +1199,8 @@ class NdctlPlatform final : public Platform {
     auto t0 = std::chrono::steady_clock::now();
     PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
     Facts facts = GatherFacts(ctx.get());
-    const NamespaceFacts* n = ndctl::FindNamespace(facts, dev);
-    if (!n) return ndctl::UnknownNamespace(facts, dev);
+    const NamespaceFacts* n = nsplan::FindNamespace(facts, dev);
+    if (!n) return nsplan::UnknownNamespace(facts, dev);
     if (n->enabled == enable) return Status::Ok();
     ndctl_namespace* ndns = FindNamespaceObj(ctx.get(), dev);
     if (!ndns) return Status::Unavailable(dev + " disappeared; retry");
@@ -1174,7 +1210,7 @@ class NdctlPlatform final : public Platform {
       if (int rc = ndctl_namespace_enable(ndns); rc < 0)
         return Status(Code::kIoError, "enable " + dev + ": " + Errno(rc) + "; the kernel log (dmesg) says why", -rc);
     } else {
-      PMEMD_RETURN_IF_ERROR(ndctl::CheckNotInUse(*n, "disable"));
+      PMEMD_RETURN_IF_ERROR(nsplan::CheckNotInUse(*n, "disable"));
       PMEMD_RETURN_IF_ERROR(DisableAndRelease(ndns, "disable"));
     }
     log_->info("{}: {} in {} ms", dev, enable ? "enabled" : "disabled", MsSince(t0));

@@ -118,7 +118,7 @@ TEST_F(OwnerTest, InterruptedCreateOfADisabledNamespaceIsRemovedAtStart) {
     auto n = p->CreateNamespace({.region = "region0", .mode = "devdax", .size = kG});
     ASSERT_TRUE(n.ok());
     ASSERT_TRUE(p->DisableNamespace(n->dev).ok());
-    uuid = *n->uuid;
+    uuid = *n->raw_uuid;  // the label's, which the journal records
   }
   WriteJournal({{{"id", 7}, {"op", "create-namespace"}, {"region", "region0"},
                  {"args", {{"uuid", uuid}, {"mode", "devdax"}}}}});
@@ -136,7 +136,7 @@ TEST_F(OwnerTest, InterruptedCreateThatCompletedIsKept) {
     auto p = NewPlatform();
     auto n = p->CreateNamespace({.region = "region0", .mode = "fsdax", .size = kG});
     ASSERT_TRUE(n.ok());
-    uuid = *n->uuid;
+    uuid = *n->raw_uuid;  // the label's, which the journal records
   }
   WriteJournal({{{"id", 1}, {"op", "create-namespace"}, {"region", "region0"},
                  {"args", {{"uuid", uuid}, {"mode", "fsdax"}}}},

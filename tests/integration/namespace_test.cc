@@ -97,6 +97,18 @@ TEST_F(NamespaceTest, BadSizesAndNamesAreExplained) {
   EXPECT_TRUE(Ok({"list", "-N", "--region", "0"})["namespaces"].empty());
 }
 
+TEST_F(NamespaceTest, AUuidListShowsIsAlreadyExistsEvenInADryRun) {
+  json n = Ok({"create-namespace", "-r", "0", "-m", "fsdax", "-s", "1G"});
+  json listed = Ok({"list", "-N", "--region", "0"})["namespaces"][0];
+  ASSERT_NE(listed["uuid"], listed["raw_uuid"]) << listed.dump();  // the info block's own, as on the kernel
+  for (const std::string key : {"uuid", "raw_uuid"}) {
+    std::string u = listed[key].get<std::string>();
+    RunResult dry = Fail({"create-namespace", "-r", "0", "-m", "devdax", "-s", "1G", "-u", u, "--dry-run"});
+    EXPECT_NE(dry.err.find("is already used by namespace0.0"), std::string::npos) << key << ": " << dry.err;
+    EXPECT_NE(dry.err.find("namespace0.0"), std::string::npos) << dry.err;
+  }
+}
+
 TEST_F(NamespaceTest, ReconfigureNeedsForceAndLabelLessRegionsReconfigureInPlace) {
   Ok({"create-namespace", "-r", "0", "-m", "fsdax", "-s", "1G"});
   RunResult noforce = Fail({"reconfigure-namespace", "namespace0.0", "--mode", "devdax"});

@@ -1,11 +1,11 @@
-#include "platform/ndctl_plan.h"
+#include "platform/namespace_plan.h"
 
 #include <algorithm>
 #include <cctype>
 
 #include "platform/namespace_rules.h"
 
-namespace pmemd::ndctl {
+namespace pmemd::nsplan {
 
 namespace {
 
@@ -30,12 +30,20 @@ Status CheckAlignSupported(const RegionFacts& r, const NamespaceSpec& spec) {
   return Status::Ok();
 }
 
-Status CheckUuidFree(const Facts& f, const std::string& uuid, const std::string& except_dev) {
-  if (uuid.empty()) return Status::Ok();
-  for (const auto& n : f.namespaces)
-    if (n.raw_uuid == uuid && n.dev != except_dev)
-      return Status::AlreadyExists("uuid " + uuid + " is already used by " + n.dev);
-  return Status::Ok();
+// The no-space error: the figures it quotes are the region's as List()
+// shows them, and the size it suggests is one a plan accepts.
+Status NoSpace(const RegionFacts& r, std::optional<uint64_t> size, uint64_t size_align) {
+  auto largest = ChooseExtent(FreeExtents(r), 0, std::nullopt, size_align, r.align, r.dev);
+  uint64_t most = largest.ok() ? largest->size : 0;
+  std::string why = r.dev + " has no free extent of " +
+                    (size ? std::to_string(*size) + " bytes" : std::to_string(size_align) + " bytes or more") +
+                    " (its available_size is " + std::to_string(r.available_size) + ", its max_available_extent " +
+                    std::to_string(r.max_available_extent) + ")";
+  if (most)
+    why += "; ask for at most " + std::to_string(most);
+  else
+    why += "; destroy a namespace to free space";
+  return Status::NoSpace(why);
 }
 
 }  // namespace
@@ -44,13 +52,43 @@ std::vector<std::pair<uint64_t, uint64_t>> FreeExtents(const RegionFacts& r) {
   auto used = r.used;
   std::sort(used.begin(), used.end());
   std::vector<std::pair<uint64_t, uint64_t>> gaps;
+  uint64_t a = r.align ? r.align : 1;
+  // The kernel (nd_pmem_max_contiguous_dpa, nd_pmem_available_dpa) rounds
+  // free space inwards to the region alignment.
+  auto add = [&](uint64_t start, uint64_t end) {
+    start = (start + a - 1) / a * a;
+    end = end / a * a;
+    if (end > start) gaps.emplace_back(start, end - start);
+  };
   uint64_t cur = 0;
   for (const auto& [off, len] : used) {
-    if (off > cur) gaps.emplace_back(cur, off - cur);
+    if (off > cur) add(cur, off);
     cur = std::max(cur, off + len);
   }
-  if (cur < r.size) gaps.emplace_back(cur, r.size - cur);
+  if (cur < r.size) add(cur, r.size);
   return gaps;
+}
+
+RegionSpace ComputeRegionSpace(const RegionFacts& r) {
+  RegionSpace s;
+  for (const auto& [off, len] : FreeExtents(r)) {
+    s.available_size += len;
+    s.max_available_extent = std::max(s.max_available_extent, len);
+  }
+  return s;
+}
+
+Status CheckUuidFree(const Facts& f, const std::string& uuid, const std::string& except_dev) {
+  if (uuid.empty()) return Status::Ok();
+  for (const auto& n : f.namespaces) {
+    if (n.dev == except_dev) continue;
+    if (n.raw_uuid == uuid)
+      return Status::AlreadyExists("uuid " + uuid + " is already used by " + n.dev + " (its label's uuid, raw_uuid)");
+    if (n.uuid == uuid)
+      return Status::AlreadyExists("uuid " + uuid + " is already used by " + n.dev + " (its " + n.mode +
+                                   " info block's uuid, shown as uuid); the kernel allows a uuid once");
+  }
+  return Status::Ok();
 }
 
 std::string RegionName(const std::string& region) {
@@ -121,8 +159,9 @@ Result<NamespacePlan> PlanCreate(const Facts& f, NamespaceSpec spec) {
   uint64_t size_align = std::max(r->align, ns_align);
   // The kernel places the namespace itself (first fit on region-alignment
   // boundaries); ask ChooseExtent for exactly that, then check the start.
-  PMEMD_ASSIGN_OR_RETURN(ExtentChoice ext,
-                         ChooseExtent(FreeExtents(*r), 0, spec.size, size_align, r->align, region));
+  auto chosen = ChooseExtent(FreeExtents(*r), 0, spec.size, size_align, r->align, region);
+  if (!chosen.ok() && chosen.status().code() == Code::kNoSpace) return NoSpace(*r, spec.size, size_align);
+  PMEMD_ASSIGN_OR_RETURN(ExtentChoice ext, std::move(chosen));
   if (ns_align > r->align && (r->phys_start + ext.offset) % ns_align != 0) {
     // Is there an aligned extent later on that the kernel would not use?
     auto aligned = ChooseExtent(FreeExtents(*r), r->phys_start, ext.size, size_align, ns_align, region);
@@ -213,4 +252,4 @@ bool ParseUuid(const std::string& s, unsigned char out[16]) {
   return k == 16;
 }
 
-}  // namespace pmemd::ndctl
+}  // namespace pmemd::nsplan

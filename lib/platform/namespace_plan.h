@@ -1,6 +1,9 @@
-// Planning for the ndctl platform: what the kernel will do with a
-// create-namespace or reconfigure-namespace, computed from plain facts read
-// out of libndctl (or made up in tests), before anything is written.
+// The namespace planner, one for both platforms: what the kernel will do
+// with a create-namespace or reconfigure-namespace, computed from plain facts
+// before anything is written. The ndctl platform gathers the facts from
+// libndctl, the emulated platform from its label store; tests make them up.
+// Both then plan, check uuids and refuse namespaces in use here, so the twin
+// cannot drift from the real backend (docs/namespaces.md).
 //
 // The kernel's allocator (drivers/nvdimm/namespace_devs.c, scan_allocate)
 // gives a new pmem namespace the first free extent of the region, in address
@@ -10,9 +13,7 @@
 // (nd_pfn_validate), which with 1 GiB alignment means a 1 GiB-aligned
 // physical start. So a plan takes the kernel's first fit and fails when that
 // extent cannot carry the alignment, rather than picking a later extent the
-// kernel would never use. Sizes come from namespace_rules.h, shared with the
-// emulated platform, and the error messages are the emulated platform's
-// where the situation is the same.
+// kernel would never use. Sizes come from namespace_rules.h.
 //
 // Thread safety: pure functions over values.
 #pragma once
@@ -26,7 +27,7 @@
 #include "pmemd/platform.h"
 #include "pmemd/status.h"
 
-namespace pmemd::ndctl {
+namespace pmemd::nsplan {
 
 struct RegionFacts {
   std::string dev;          // "region0"
@@ -48,6 +49,10 @@ struct RegionFacts {
   bool has_pfn_seed = true, has_dax_seed = true, has_btt_seed = true;
   std::vector<uint64_t> pfn_aligns;  // alignments the kernel supports; empty = unknown
   std::vector<uint64_t> dax_aligns;
+  // As List() shows them (the kernel's figures on real pmem, RegionSpace()
+  // on the emulated platform); error messages quote these and nothing else.
+  uint64_t available_size = 0;
+  uint64_t max_available_extent = 0;
 };
 
 struct NamespaceFacts {
@@ -57,6 +62,9 @@ struct NamespaceFacts {
   uint64_t raw_size = 0;
   uint64_t offset = 0;  // within the region
   std::string raw_uuid;  // the label's uuid; "" for label-less namespaces
+  // The pfn/dax/btt info block's uuid, List()'s `uuid`; "" when unclaimed.
+  // The kernel refuses a label uuid equal to either (EINVAL).
+  std::string uuid;
   std::string name;
   bool enabled = false;
   bool label_less = false;
@@ -68,8 +76,22 @@ struct Facts {
   std::vector<NamespaceFacts> namespaces;  // configured ones (non-zero size or active)
 };
 
-// Free [offset, length) extents of a region, in address order.
+// Free [offset, length) extents of a region, in address order, as the
+// kernel counts them: each trimmed to the region alignment, so the unusable
+// tail of a region whose size is not a multiple of it is not free space.
 std::vector<std::pair<uint64_t, uint64_t>> FreeExtents(const RegionFacts& r);
+
+// The kernel's available_size (all free space) and max_available_extent
+// (the largest free extent) of a region, from FreeExtents().
+struct RegionSpace {
+  uint64_t available_size = 0;
+  uint64_t max_available_extent = 0;
+};
+RegionSpace ComputeRegionSpace(const RegionFacts& r);
+
+// kAlreadyExists when `uuid` is the label uuid or the info-block uuid of a
+// namespace other than except_dev.
+Status CheckUuidFree(const Facts& f, const std::string& uuid, const std::string& except_dev);
 
 // "region0" for "region0" or "0".
 std::string RegionName(const std::string& region);
@@ -89,4 +111,4 @@ Result<NamespacePlan> PlanReconfigure(const Facts& f, const std::string& dev, Na
 // Parses "01234567-89ab-..." into 16 bytes; false when malformed.
 bool ParseUuid(const std::string& s, unsigned char out[16]);
 
-}  // namespace pmemd::ndctl
+}  // namespace pmemd::nsplan
