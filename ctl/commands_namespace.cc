@@ -148,7 +148,7 @@ int InjectError(Invocation& inv) {
   auto p = ParseArgs(inv.args,
                      {{"--memory-block", "memory_block"}, {"--busy-attempts", "busy_attempts"},
                       {"--region", "region"}, {"--offset", "offset"}, {"--length", "length"}},
-                     {{"--clear", "clear"}});
+                     {{"--clear", "clear"}, {"--stuck", "stuck"}});
   if (!p.ok()) return UsageError("inject-error", p.status().message());
   json params = json::object();
   for (const auto& [k, v] : p->values) {
@@ -161,6 +161,7 @@ int InjectError(Invocation& inv) {
     params[k] = *n;
   }
   if (p->switches.count("clear")) params["clear"] = true;
+  if (p->switches.count("stuck")) params["stuck"] = true;
   auto r = inv.call("inject-error", params);
   if (!r.ok()) return -1;
   Print(inv, *r, [](const json& j) { return j.dump() + "\n"; });
@@ -186,8 +187,9 @@ std::vector<Command> NamespaceCommands() {
       {"online-memory", "DAX [--no-movable]", "Online every memory block of a system-ram device",
        MemoryVerb("online-memory")},
       {"offline-memory", "DAX", "Offline every memory block (all or nothing)", MemoryVerb("offline-memory")},
-      {"inject-error", "--memory-block N [--busy-attempts K] | --region R --offset O --length L [--clear]",
-       "Emulated platform: inject a busy memory block or bad media", InjectError},
+      {"inject-error",
+       "--memory-block N [--busy-attempts K | --stuck] | --region R --offset O --length L [--clear]",
+       "Emulated platform: inject a busy or stuck memory block, or bad media", InjectError},
   };
 }
 

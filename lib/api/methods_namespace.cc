@@ -171,15 +171,16 @@ Status RegisterNamespaceMethods(Registry* reg, PlatformOwner* owner) {
 Status RegisterEmulatedMethods(Registry* reg, EmulatedPlatform* platform) {
   return reg->Add(
       {"inject-error",
-       "Emulated platform only: make a memory block busy, or mark a region range as bad media",
+       "Emulated platform only: make a memory block busy or stuck, or mark a region range as bad media",
        Access::kMutate, [platform](const json& params, const CallContext&) -> Result<json> {
          JsonReader r(params, "params");
          uint64_t block = 0, offset = 0, length = 0;
          uint32_t attempts = UINT32_MAX;
          std::string region;
-         bool clear = false;
+         bool clear = false, stuck = false;
          bool has_block = r.Optional("memory_block", &block);
-         r.Optional("busy_attempts", &attempts);
+         bool has_attempts = r.Optional("busy_attempts", &attempts);
+         bool has_stuck = r.Optional("stuck", &stuck);
          bool has_region = r.Optional("region", &region);
          r.Optional("offset", &offset);
          r.Optional("length", &length);
@@ -187,7 +188,13 @@ Status RegisterEmulatedMethods(Registry* reg, EmulatedPlatform* platform) {
          PMEMD_RETURN_IF_ERROR(r.Finish());
          if (has_block == has_region)
            return Status::InvalidArgument(
-               "inject-error takes either memory_block (with busy_attempts) or region (with offset, length)");
+               "inject-error takes either memory_block (with busy_attempts or stuck) or region (with offset, length)");
+         if (has_block && has_stuck) {
+           if (has_attempts)
+             return Status::InvalidArgument("inject-error takes busy_attempts or stuck for a memory block, not both");
+           PMEMD_RETURN_IF_ERROR(platform->InjectStuckBlock(block, stuck && !clear));
+           return json{{"memory_block", block}, {"stuck", stuck && !clear}};
+         }
          if (has_block) {
            PMEMD_RETURN_IF_ERROR(platform->InjectBusyBlock(block, clear ? 0 : attempts));
            return json{{"memory_block", block}, {"busy_attempts", clear ? 0 : attempts}};

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -15,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "platform/label_store.h"
+#include "platform/memory_blocks.h"
 #include "platform/namespace_plan.h"
 #include "platform/namespace_rules.h"
 #include "pmemd/events.h"
@@ -209,63 +211,17 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
     return FindDaxLocked(chardev);
   }
 
+  // The walker (memory_blocks.h) over this platform's block writer. mu_ is
+  // held only while the blocks are read and while each one's state is
+  // written, so a slow walk holds up no read and no other region.
   Result<MemoryOpResult> OnlineMemory(const std::string& chardev, bool movable) override {
-    std::lock_guard lock(mu_);
-    PMEMD_ASSIGN_OR_RETURN(const Label* l, FindSystemRam(chardev));
-    MemoryOpResult result;
-    result.chardev = chardev;
-    std::set<uint64_t> online(l->online_blocks.begin(), l->online_blocks.end());
-    for (uint64_t b : BlocksOf(*l)) {
-      bool was = online.count(b);
-      result.blocks.push_back({b, was ? "online" : "offline", "online", Status::Ok()});
-      online.insert(b);
-    }
-    PMEMD_RETURN_IF_ERROR(CommitBlocks(*l, online, movable));
-    for (const auto& r : result.blocks)
-      if (r.from != r.to)
-        Publish("memory_block", "memory" + std::to_string(r.id), r.from, r.to,
-                {{"dax_device", chardev}, {"movable", movable}});
-    return result;
+    PMEMD_ASSIGN_OR_RETURN(std::vector<MemoryBlock> blocks, SystemRamBlocks(chardev));
+    return OnlineBlocks(chardev, blocks, movable, Writer(), PublishBlockTransitions(events_, chardev, movable));
   }
 
   Result<MemoryOpResult> OfflineMemory(const std::string& chardev) override {
-    std::unique_lock lock(mu_);
-    PMEMD_ASSIGN_OR_RETURN(const Label* l, FindSystemRam(chardev));
-    MemoryOpResult result;
-    result.chardev = chardev;
-    std::set<uint64_t> online(l->online_blocks.begin(), l->online_blocks.end());
-    bool movable = l->movable;
-    for (uint64_t b : BlocksOf(*l)) {
-      if (!online.count(b)) {
-        result.blocks.push_back({b, "offline", "offline", Status::Ok()});
-        continue;
-      }
-      Status s = TryOffline(b, &lock);
-      if (!s.ok()) {
-        // Put back what this call offlined: the device ends as it started.
-        result.blocks.push_back({b, "online", "online", s});
-        for (auto& r : result.blocks)
-          if (r.from == "online" && r.to == "offline") {
-            r.to = "online";
-            r.rolled_back = true;
-            Publish("memory_block", "memory" + std::to_string(r.id), "going-offline", "online",
-                    {{"dax_device", chardev}, {"cancelled", true}});
-          }
-        result.rolled_back = true;
-        // Nothing was written yet: the label store still holds `before`.
-        return result;
-      }
-      online.erase(b);
-      result.blocks.push_back({b, "online", "offline", Status::Ok()});
-      Publish("memory_block", "memory" + std::to_string(b), "online", "going-offline", {{"dax_device", chardev}});
-    }
-    PMEMD_ASSIGN_OR_RETURN(l, FindSystemRam(chardev));
-    PMEMD_RETURN_IF_ERROR(CommitBlocks(*l, online, movable));
-    for (const auto& r : result.blocks)
-      if (r.from != r.to)
-        Publish("memory_block", "memory" + std::to_string(r.id), "going-offline", "offline",
-                {{"dax_device", chardev}});
-    return result;
+    PMEMD_ASSIGN_OR_RETURN(std::vector<MemoryBlock> blocks, SystemRamBlocks(chardev));
+    return OfflineBlocks(chardev, blocks, Writer(), PublishBlockTransitions(events_, chardev, std::nullopt));
   }
 
   Result<DaxBacking> GetDaxBacking(const std::string& chardev) override {
@@ -284,6 +240,18 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
       busy_blocks_.erase(block);
     else
       busy_blocks_[block] = attempts;
+    return Status::Ok();
+  }
+
+  Status InjectStuckBlock(uint64_t block, bool stuck) override {
+    {
+      std::lock_guard lock(mu_);
+      if (stuck)
+        stuck_blocks_.insert(block);
+      else
+        stuck_blocks_.erase(block);
+    }
+    unstuck_.notify_all();
     return Status::Ok();
   }
 
@@ -311,41 +279,73 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
   }
 
  private:
-  // Offlining one block: an injected busy block fails with EBUSY; it is
-  // retried with backoff, as the kernel's offline_pages() callers do, for
-  // at most kOfflineTimeout. The lock is dropped while waiting so readers
-  // are not held up.
-  Status TryOffline(uint64_t block, std::unique_lock<std::mutex>* lock) {
-    constexpr auto kOfflineTimeout = std::chrono::milliseconds(2000);
-    auto deadline = std::chrono::steady_clock::now() + kOfflineTimeout;
-    auto delay = std::chrono::milliseconds(10);
-    int tries = 0;
-    for (;;) {
-      ++tries;
-      auto it = busy_blocks_.find(block);
-      if (it == busy_blocks_.end()) return Status::Ok();
-      if (it->second != std::numeric_limits<uint32_t>::max() && --it->second == 0) busy_blocks_.erase(it);
-      if (std::chrono::steady_clock::now() + delay > deadline)
+  // The emulated kernel's side of one block write. An injected busy block
+  // refuses an offline with EBUSY (has_unmovable_pages()); a stuck one keeps
+  // the writer waiting, as offline_pages() keeps migrating pinned pages,
+  // until the deadline stops it (the kernel's EINTR: the block stays online)
+  // or the injection is cleared. The wait does not hold mu_.
+  Status WriteBlock(const BlockWrite& w) {
+    std::unique_lock lock(mu_);
+    if (w.to == KmemState::kOffline) {
+      if (!unstuck_.wait_until(lock, w.deadline, [&] { return !stuck_blocks_.count(w.id); }))
         return Status(Code::kBusy,
-                      "memory block " + std::to_string(block) + " is busy (EBUSY after " + std::to_string(tries) +
-                          " tries over " + std::to_string(kOfflineTimeout.count()) +
-                          " ms): it holds pages the kernel cannot migrate",
+                      "offline of memory block " + std::to_string(w.id) +
+                          " was stopped at its deadline while migrating pages that stay pinned (EINTR)",
+                      EINTR);
+      if (auto it = busy_blocks_.find(w.id); it != busy_blocks_.end()) {
+        if (it->second != std::numeric_limits<uint32_t>::max() && --it->second == 0) busy_blocks_.erase(it);
+        return Status(Code::kBusy, "write 'offline' to memory" + std::to_string(w.id) + "/state: Device or resource busy",
                       EBUSY);
-      lock->unlock();
-      std::this_thread::sleep_for(delay);
-      lock->lock();
-      delay = std::min(delay * 2, std::chrono::milliseconds(500));
+      }
     }
+    auto labels = labels_.labels();
+    for (Label& x : labels) {
+      if (x.mode != "devdax" || !x.enabled || x.daxmode != "system-ram") continue;
+      std::vector<uint64_t> all = BlocksOf(x);
+      if (std::find(all.begin(), all.end(), w.id) == all.end()) continue;
+      std::set<uint64_t> online(x.online_blocks.begin(), x.online_blocks.end());
+      if (w.to == KmemState::kOnline) {
+        online.insert(w.id);
+        x.movable = w.movable;
+      } else {
+        online.erase(w.id);
+      }
+      x.online_blocks.assign(online.begin(), online.end());
+      return labels_.Replace(std::move(labels));
+    }
+    return Status::NotFound("memory block " + std::to_string(w.id) + " belongs to no system-ram dax device");
   }
 
-  Status CommitBlocks(const Label& l, const std::set<uint64_t>& online, bool movable) {
-    auto labels = labels_.labels();
-    for (Label& x : labels)
-      if (x == l) {
-        x.online_blocks.assign(online.begin(), online.end());
-        x.movable = movable;
-      }
-    return labels_.Replace(std::move(labels));
+  BlockStateWriter Writer() {
+    return [this](const BlockWrite& w) { return WriteBlock(w); };
+  }
+
+  // A system-ram device's blocks as sysfs would show them, sorted by id.
+  std::vector<MemoryBlock> MemoryBlocksOf(const Label& l, const RegionState& rs) const {
+    std::set<uint64_t> online(l.online_blocks.begin(), l.online_blocks.end());
+    std::vector<MemoryBlock> v;
+    for (uint64_t b : BlocksOf(l)) {
+      MemoryBlock m;
+      m.id = b;
+      m.phys_index = b;
+      m.start = b * config_.memory_block_size;
+      m.size = config_.memory_block_size;
+      bool on = online.count(b);
+      m.state = KmemStateName(on ? KmemState::kOnline : KmemState::kOffline);
+      m.zone = on ? (l.movable ? "Movable" : "Normal") : "";
+      m.valid_zones = on ? m.zone : "Normal Movable";
+      m.node = rs.config.numa_node.value_or(0);
+      m.dax_device = DaxDev(l);
+      m.removable = !on || l.movable;
+      v.push_back(std::move(m));
+    }
+    return v;
+  }
+
+  Result<std::vector<MemoryBlock>> SystemRamBlocks(const std::string& chardev) {
+    std::lock_guard lock(mu_);
+    PMEMD_ASSIGN_OR_RETURN(const Label* l, FindSystemRam(chardev));
+    return MemoryBlocksOf(*l, *FindRegion(l->region));
   }
 
   Status SetEnabled(const std::string& dev, bool enabled) {
@@ -459,24 +459,8 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
       const RegionState* rs = FindRegion(l.region);
       inv.namespaces.push_back(ToNamespace(l, *rs));
       if (l.mode == "devdax" && l.enabled) inv.dax_devices.push_back(ToDax(l, *rs));
-      if (l.mode == "devdax" && l.enabled && l.daxmode == "system-ram") {
-        std::set<uint64_t> online(l.online_blocks.begin(), l.online_blocks.end());
-        for (uint64_t b : BlocksOf(l)) {
-          MemoryBlock m;
-          m.id = b;
-          m.phys_index = b;
-          m.start = b * config_.memory_block_size;
-          m.size = config_.memory_block_size;
-          bool on = online.count(b);
-          m.state = on ? "online" : "offline";
-          m.zone = on ? (l.movable ? "Movable" : "Normal") : "";
-          m.valid_zones = on ? m.zone : "Normal Movable";
-          m.node = rs->config.numa_node.value_or(0);
-          m.dax_device = DaxDev(l);
-          m.removable = !on || l.movable;
-          inv.memory_blocks.push_back(std::move(m));
-        }
-      }
+      if (l.mode == "devdax" && l.enabled && l.daxmode == "system-ram")
+        for (MemoryBlock& m : MemoryBlocksOf(l, *rs)) inv.memory_blocks.push_back(std::move(m));
     }
     std::sort(inv.memory_blocks.begin(), inv.memory_blocks.end(),
               [](const MemoryBlock& a, const MemoryBlock& b) { return a.id < b.id; });
@@ -625,6 +609,8 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
   std::string badblocks_path_;
   std::map<std::string, std::vector<BadRange>> badblocks_;  // guarded by mu_, in sectors
   std::map<uint64_t, uint32_t> busy_blocks_;        // guarded by mu_
+  std::set<uint64_t> stuck_blocks_;                 // guarded by mu_
+  std::condition_variable unstuck_;                 // stuck_blocks_ shrank
   EventBus* events_;
 };
 

@@ -2,13 +2,16 @@
 
 #include <sys/stat.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "platform/kernel_oracle_testing.h"
 #include "platform/label_store.h"
 #include "pmemd/fs.h"
+#include "pmemd/owner.h"
 
 namespace pmemd {
 namespace {
@@ -181,6 +184,68 @@ TEST_F(EmulatedPlatformTest, AMissingRegionFileUnderNamespacesIsRefusedNotRecrea
   ASSERT_TRUE(std::filesystem::remove(dir_ + "/emulated/region1.img"));
   ASSERT_TRUE(std::filesystem::remove(dir_ + "/emulated/labels.json"));
   EXPECT_TRUE(NewEmulatedPlatform(config_, dir_, nullptr).ok());
+}
+
+// issue 15 item 4, without a kernel: a block whose offline never finishes
+// (pages pinned) makes offline-memory answer busy at the deadline, naming
+// the block, with every block online again; meanwhile reads and changes to
+// another region go through at once.
+TEST_F(EmulatedPlatformTest, StuckBlockOfflineEndsBusyAtTheDeadlineAndBlocksNothingElse) {
+  config_.regions = {EmulatedRegionConfig{.size = 2ull << 30}, EmulatedRegionConfig{.size = 512ull << 20}};
+  auto p = NewEmulatedPlatform(config_, dir_, nullptr);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EmulatedPlatform* emul = p->get();
+  auto owner = PlatformOwner::Open(std::move(*p), dir_ + "/intents.json", nullptr);
+  ASSERT_TRUE(owner.ok()) << owner.status().ToString();
+  PlatformOwner* o = owner->get();
+  ASSERT_TRUE(o->CreateNamespace({.region = "region0", .mode = "devdax", .size = 1ull << 30}).ok());
+  ASSERT_TRUE(o->ReconfigureDevice("dax0.0", "system-ram", true, true).ok());
+  auto inv = o->List();
+  ASSERT_TRUE(inv.ok());
+  ASSERT_GE(inv->memory_blocks.size(), 3u);
+  uint64_t stuck = inv->memory_blocks[2].id;
+  ASSERT_TRUE(emul->InjectStuckBlock(stuck, true).ok());
+
+  using Clock = std::chrono::steady_clock;
+  auto t0 = Clock::now();
+  std::thread offline([&] {
+    Result<MemoryOpResult> r = o->OfflineMemory("dax0.0");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_TRUE(r->rolled_back);
+    const Status& s = r->blocks.back().status;
+    EXPECT_EQ(s.code(), Code::kBusy);
+    EXPECT_NE(s.message().find("memory block " + std::to_string(stuck) + " of dax0.0 did not go offline within 2000 ms"),
+              std::string::npos)
+        << s.message();
+  });
+  // Wait until the walk is inside the stuck block (two blocks offline).
+  for (;;) {
+    auto l = o->List();
+    ASSERT_TRUE(l.ok());
+    size_t off = 0;
+    for (const auto& b : l->memory_blocks) off += b.state == "offline";
+    if (off == 2) break;
+    ASSERT_LT(Clock::now() - t0, std::chrono::seconds(2)) << "the walk never reached the stuck block";
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  auto t1 = Clock::now();
+  EXPECT_TRUE(o->List().ok());
+  EXPECT_TRUE(o->PlanCreateNamespace({.region = "region0", .mode = "fsdax", .size = 256ull << 20}).ok());
+  Result<Namespace> other = o->CreateNamespace({.region = "region1", .mode = "fsdax", .size = 256ull << 20});
+  EXPECT_TRUE(other.ok()) << other.status().ToString();
+  EXPECT_LT(Clock::now() - t1, std::chrono::milliseconds(500)) << "a read or another region waited for the walk";
+  offline.join();
+  auto took = Clock::now() - t0;
+  EXPECT_GE(took, std::chrono::milliseconds(2000));
+  EXPECT_LT(took, std::chrono::milliseconds(3500));
+  auto after = o->List();
+  ASSERT_TRUE(after.ok());
+  for (const auto& b : after->memory_blocks) EXPECT_EQ(b.state, "online") << b.id;
+  // Unstuck, the same offline goes through.
+  ASSERT_TRUE(emul->InjectStuckBlock(stuck, false).ok());
+  auto done = o->OfflineMemory("dax0.0");
+  ASSERT_TRUE(done.ok());
+  EXPECT_FALSE(done->rolled_back);
 }
 
 }  // namespace

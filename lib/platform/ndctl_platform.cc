@@ -1139,7 +1139,7 @@ class NdctlPlatform final : public Platform {
       }
       Status online_status;
       if (online) {
-        MemoryOpResult r = sysfs::OnlineBlocks(chardev, blocks, movable, Writer(), nullptr);
+        MemoryOpResult r = OnlineBlocks(chardev, blocks, movable, Writer(), nullptr);
         for (const auto& b : r.blocks)
           if (!b.status.ok() && online_status.ok()) online_status = b.status;
         PMEMD_ASSIGN_OR_RETURN(blocks, DaxBlocks(dev, options_.sysfs_root, nullptr, nullptr));
@@ -1175,20 +1175,22 @@ class NdctlPlatform final : public Platform {
     return FreshDax(chardev);
   }
 
+  // Block walks take no platform-wide lock: they touch only their device's
+  // blocks (the owner serializes changes per region) and each reads on a
+  // fresh context, so a walk that takes its whole deadline holds up no other
+  // region's change.
   Result<MemoryOpResult> OnlineMemory(const std::string& chardev, bool movable) override {
-    std::lock_guard lock(ops_mu_);
     auto t0 = std::chrono::steady_clock::now();
     PMEMD_ASSIGN_OR_RETURN(std::vector<MemoryBlock> blocks, SystemRamBlocks(chardev));
-    MemoryOpResult r = sysfs::OnlineBlocks(chardev, blocks, movable, Writer(), Transition(chardev, movable));
+    MemoryOpResult r = OnlineBlocks(chardev, blocks, movable, Writer(), Transition(chardev, movable));
     LogMemoryOp("online", r, t0);
     return r;
   }
 
   Result<MemoryOpResult> OfflineMemory(const std::string& chardev) override {
-    std::lock_guard lock(ops_mu_);
     auto t0 = std::chrono::steady_clock::now();
     PMEMD_ASSIGN_OR_RETURN(std::vector<MemoryBlock> blocks, SystemRamBlocks(chardev));
-    MemoryOpResult r = sysfs::OfflineBlocks(chardev, blocks, Writer(), Transition(chardev, std::nullopt));
+    MemoryOpResult r = OfflineBlocks(chardev, blocks, Writer(), Transition(chardev, std::nullopt));
     LogMemoryOp("offline", r, t0);
     return r;
   }
@@ -1236,19 +1238,11 @@ class NdctlPlatform final : public Platform {
     return DaxBlocks(dev, options_.sysfs_root, nullptr, nullptr);
   }
 
-  sysfs::BlockStateWriter Writer() const {
-    std::string dir = sysfs::MemoryDir(options_.sysfs_root);
-    return [dir](uint64_t id, const std::string& state) { return sysfs::WriteBlockState(dir, id, state); };
-  }
+  BlockStateWriter Writer() const { return sysfs::SysfsBlockWriter(sysfs::MemoryDir(options_.sysfs_root)); }
 
   // Events for block transitions, with the emulated platform's details.
-  sysfs::BlockTransitionFn Transition(const std::string& chardev, std::optional<bool> movable) {
-    return [this, chardev, movable](uint64_t id, const std::string& from, const std::string& to, bool cancelled) {
-      nlohmann::json detail = {{"dax_device", chardev}};
-      if (movable && to == "online") detail["movable"] = *movable;
-      if (cancelled) detail["cancelled"] = true;
-      Publish("memory_block", "memory" + std::to_string(id), from, to, std::move(detail));
-    };
+  BlockTransitionFn Transition(const std::string& chardev, std::optional<bool> movable) {
+    return PublishBlockTransitions(events_, chardev, movable);
   }
 
   void LogMemoryOp(const char* op, const MemoryOpResult& r, std::chrono::steady_clock::time_point t0) {

@@ -1,5 +1,10 @@
 #include "platform/sysfs_memory.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
@@ -163,107 +168,83 @@ void AssignDaxDevices(std::vector<MemoryBlock>& blocks, const std::vector<PhysRa
   }
 }
 
-Status WriteBlockState(const std::string& memory_dir, uint64_t id, const std::string& state) {
-  const std::string path = memory_dir + "/memory" + std::to_string(id) + "/state";
-  Status s = WriteSysfs(path, state);
-  if (s.ok() || s.sys_errno() != EAGAIN) return s;
-  return Status(Code::kBusy, s.message(), EAGAIN);
-}
-
-namespace {
-
-std::string OnlineWord(bool movable) { return movable ? "online_movable" : "online_kernel"; }
-
-}  // namespace
-
-MemoryOpResult OnlineBlocks(const std::string& chardev, const std::vector<MemoryBlock>& blocks, bool movable,
-                            const BlockStateWriter& write, const BlockTransitionFn& on_transition) {
-  MemoryOpResult result;
-  result.chardev = chardev;
-  for (const MemoryBlock& b : blocks) {
-    if (b.state == "online") {
-      result.blocks.push_back({b.id, "online", "online", Status::Ok()});
-      continue;
-    }
-    Status s = write(b.id, OnlineWord(movable));
-    if (!s.ok()) {
-      result.blocks.push_back({b.id, b.state, b.state,
-                               s.Annotate("online memory block " + std::to_string(b.id) + " of " + chardev)});
-      // Put back what this call onlined: the device ends as it started.
-      for (BlockResult& r : result.blocks) {
-        if (r.from == "online" || r.to != "online") continue;
-        if (Status u = write(r.id, "offline"); !u.ok()) {
-          r.status = u.Annotate("roll back: offline memory block " + std::to_string(r.id) + " again");
-          continue;  // it stays online; the result says so
-        }
-        r.to = r.from;
-        r.rolled_back = true;
-        if (on_transition) on_transition(r.id, "online", "offline", true);
-      }
-      result.rolled_back = true;
-      return result;
-    }
-    result.blocks.push_back({b.id, b.state, "online", Status::Ok()});
-    if (on_transition) on_transition(b.id, b.state, "online", false);
+Status WriteSysfsWithDeadline(const std::string& path, std::string_view value, Deadline deadline,
+                              std::chrono::milliseconds grace) {
+  using Clock = std::chrono::steady_clock;
+  // Everything the child touches is ready before fork(): after it, the child
+  // of a threaded process may only call async-signal-safe functions.
+  const std::string data(value);
+  const char* file = path.c_str();
+  pid_t pid = ::fork();
+  if (pid < 0) return Status::FromErrno(errno, "fork a writer for " + path);
+  if (pid == 0) {
+    int fd = ::open(file, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) ::_exit(errno > 0 && errno < 255 ? errno : 255);
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) ::_exit(errno > 0 && errno < 255 ? errno : 255);
+    ::_exit(static_cast<size_t>(n) == data.size() ? 0 : 254);
   }
-  return result;
-}
-
-MemoryOpResult OfflineBlocks(const std::string& chardev, const std::vector<MemoryBlock>& blocks,
-                             const BlockStateWriter& write, const BlockTransitionFn& on_transition,
-                             const BlockWalkOptions& options) {
-  auto sleep = options.sleep ? options.sleep
-                             : [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
-  MemoryOpResult result;
-  result.chardev = chardev;
-  for (const MemoryBlock& b : blocks) {
-    if (b.state != "online") {
-      result.blocks.push_back({b.id, b.state, b.state, Status::Ok()});
-      continue;
-    }
-    std::chrono::milliseconds waited{0}, delay = options.first_delay;
-    int tries = 0;
-    Status s;
+  // Waits for the child until `until`; true once it has ended (`status` set).
+  int status = 0;
+  auto wait_until = [&](Clock::time_point until) {
+    auto nap = std::chrono::microseconds(200);
     for (;;) {
-      ++tries;
-      s = write(b.id, "offline");
-      if (s.ok() || s.code() != Code::kBusy || waited + delay > options.timeout) break;
-      sleep(delay);
-      waited += delay;
-      delay = std::min(delay * 2, options.max_delay);
+      pid_t r = ::waitpid(pid, &status, WNOHANG);
+      if (r == pid || (r < 0 && errno != EINTR)) return true;
+      if (Clock::now() >= until) return false;
+      std::this_thread::sleep_for(std::min<Clock::duration>(nap, until - Clock::now()));
+      nap = std::min(nap * 2, std::chrono::microseconds(20'000));
     }
-    if (!s.ok()) {
-      std::string why = "memory block " + std::to_string(b.id) + " of " + chardev;
-      if (s.code() == Code::kBusy)
-        s = Status(Code::kBusy,
-                   why + " is busy (" + s.message() + ", after " + std::to_string(tries) + " tries over " +
-                       std::to_string(waited.count()) + " ms): it holds pages the kernel cannot migrate",
-                   s.sys_errno());
-      else
-        s = s.Annotate("offline " + why);
-      result.blocks.push_back({b.id, "online", "online", s});
-      for (BlockResult& r : result.blocks) {
-        if (r.from != "online" || r.to != "offline") continue;
-        const MemoryBlock* orig = nullptr;
-        for (const MemoryBlock& x : blocks)
-          if (x.id == r.id) orig = &x;
-        if (Status u = write(r.id, OnlineWord(orig && orig->zone == "Movable")); !u.ok()) {
-          r.status = u.Annotate("roll back: online memory block " + std::to_string(r.id) + " again");
-          continue;
+  };
+  const std::string what = "write '" + data + "' to " + path;
+  if (!wait_until(deadline)) {
+    ::kill(pid, SIGKILL);
+    if (!wait_until(Clock::now() + grace)) {
+      std::thread([pid] {
+        int st = 0;
+        while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
         }
-        r.to = "online";
-        r.rolled_back = true;
-        if (on_transition) on_transition(r.id, "going-offline", "online", true);
-      }
-      result.rolled_back = true;
-      return result;
+      }).detach();
+      return Status(Code::kUnavailable,
+                    what + " was stopped at its deadline but the kernel has not let go of it after " +
+                        std::to_string(grace.count()) + " ms more",
+                    ETIMEDOUT);
     }
-    result.blocks.push_back({b.id, "online", "offline", Status::Ok()});
-    if (on_transition) on_transition(b.id, "online", "going-offline", false);
+    if (WIFSIGNALED(status)) return Status(Code::kBusy, what + " was stopped at its deadline", EINTR);
   }
-  for (const BlockResult& r : result.blocks)
-    if (r.from == "online" && r.to == "offline" && on_transition) on_transition(r.id, "going-offline", "offline", false);
-  return result;
+  if (WIFSIGNALED(status)) return Status::IoError(what + ": the writer died of signal " + std::to_string(WTERMSIG(status)));
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+  if (code == 0) return Status::Ok();
+  if (code == 254) return Status::IoError("short " + what);
+  if (code == 255) return Status::IoError(what + " failed with an unknown error");
+  if (code == EBUSY || code == EAGAIN) return Status(Code::kBusy, Status::FromErrno(code, what).message(), code);
+  return Status::FromErrno(code, what);
+}
+
+Status WriteBlockState(const std::string& memory_dir, const BlockWrite& w) {
+  const std::string path = memory_dir + "/memory" + std::to_string(w.id) + "/state";
+  const std::string word(KmemRequestWord(w.to, w.movable));
+  if (w.to != KmemState::kOffline) {
+    // Onlining has no migration loop to get stuck in: written directly.
+    Status s = WriteSysfs(path, word);
+    if (s.ok() || (s.sys_errno() != EAGAIN && s.sys_errno() != EBUSY)) return s;
+    return Status(Code::kBusy, s.message(), s.sys_errno());
+  }
+  Status s = WriteSysfsWithDeadline(path, word, w.deadline);
+  if (s.sys_errno() != EINTR && s.sys_errno() != ETIMEDOUT) return s;
+  // Stopped: where did the block end? The write may have finished just as
+  // the deadline came.
+  auto now = ReadSysfs(path);
+  if (now.ok() && *now == "offline") return Status::Ok();
+  if (now.ok() && *now == "online") return s;  // the kernel cancelled it
+  return Status(Code::kBusy,
+                s.message() + "; the block is " + (now.ok() ? *now : now.status().message()) +
+                    ", the kernel still works on it",
+                s.sys_errno());
+}
+
+BlockStateWriter SysfsBlockWriter(const std::string& memory_dir) {
+  return [memory_dir](const BlockWrite& w) { return WriteBlockState(memory_dir, w); };
 }
 
 }  // namespace pmemd::sysfs

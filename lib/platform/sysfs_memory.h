@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "platform/memory_blocks.h"
 #include "pmemd/platform.h"
 #include "pmemd/status.h"
 
@@ -73,41 +74,25 @@ struct PhysRange {
 void AssignDaxDevices(std::vector<MemoryBlock>& blocks, const std::vector<PhysRange>& ranges);
 
 // ---------------------------------------------------------------------------
-// Changing block states: one walker for online-memory and offline-memory,
-// reporting per-block results, all or nothing.
+// Changing block states: the sysfs BlockStateWriter for the walker in
+// memory_blocks.h.
 
-// Writes `state` ("online_movable", "online_kernel", "offline") to memoryN/state.
-// Injectable so that the walker can be tested without a kernel.
-using BlockStateWriter = std::function<Status(uint64_t id, const std::string& state)>;
+// Writes `value` to `path` from a child process and waits for it until
+// `deadline`; then kills it (SIGKILL) and waits up to `grace` more for it to
+// end. The calling thread never blocks in the kernel's write beyond that, and
+// a fatal signal is what every kernel accepts to stop an offline it cannot
+// finish (docs/memory-blocks.md). Errors: the write's errno; kBusy with
+// EINTR when the child was killed at the deadline (the write may or may not
+// have taken effect: read the file back); kUnavailable (ETIMEDOUT) when the
+// killed child has not ended after `grace` (it is reaped in the background).
+Status WriteSysfsWithDeadline(const std::string& path, std::string_view value, Deadline deadline,
+                              std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
 
-// The real writer: writes <memory_dir>/memoryN/state. EBUSY and EAGAIN come
-// back as kBusy, with the errno kept.
-Status WriteBlockState(const std::string& memory_dir, uint64_t id, const std::string& state);
-
-// One block's state changed (for events): from -> to, with detail
-// ("cancelled" for a rollback).
-using BlockTransitionFn =
-    std::function<void(uint64_t id, const std::string& from, const std::string& to, bool cancelled)>;
-
-struct BlockWalkOptions {
-  // Offlining a busy block (pages the kernel cannot migrate yet) is retried
-  // with doubling delays, first_delay up to max_delay, for at most timeout.
-  std::chrono::milliseconds timeout{2000};
-  std::chrono::milliseconds first_delay{10};
-  std::chrono::milliseconds max_delay{500};
-  std::function<void(std::chrono::milliseconds)> sleep;  // default: this_thread::sleep_for
-};
-
-// Onlines every offline block of `blocks` (movable: into ZONE_MOVABLE). If one
-// fails, the blocks this call onlined are offlined again (rolled_back).
-MemoryOpResult OnlineBlocks(const std::string& chardev, const std::vector<MemoryBlock>& blocks, bool movable,
-                            const BlockStateWriter& write, const BlockTransitionFn& on_transition);
-
-// Offlines every online block, retrying busy ones (see BlockWalkOptions). If
-// one still fails, the blocks this call offlined are onlined again into the
-// zone they were in (rolled_back), so the device ends as it started.
-MemoryOpResult OfflineBlocks(const std::string& chardev, const std::vector<MemoryBlock>& blocks,
-                             const BlockStateWriter& write, const BlockTransitionFn& on_transition,
-                             const BlockWalkOptions& options = {});
+// The real writer: writes the request word to <memory_dir>/memoryN/state; an
+// offline under the request's deadline (WriteSysfsWithDeadline), reading the
+// state back when it was stopped. EBUSY and EAGAIN come back as kBusy, with
+// the errno kept.
+Status WriteBlockState(const std::string& memory_dir, const BlockWrite& w);
+BlockStateWriter SysfsBlockWriter(const std::string& memory_dir);
 
 }  // namespace pmemd::sysfs

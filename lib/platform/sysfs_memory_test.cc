@@ -1,13 +1,17 @@
 #include "platform/sysfs_memory.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
 
 #include <gtest/gtest.h>
+
+#include "pmemd/fs.h"
 
 namespace pmemd::sysfs {
 namespace {
@@ -251,139 +255,51 @@ TEST(SysfsDaxRangeTest, AssignsOwnerOfTheRangeHoldingEachBlockStart) {
   EXPECT_EQ(blocks[5].dax_device, "dax1.0");
 }
 
-}  // namespace
-
 // ---------------------------------------------------------------------------
-// The block walker, against a fake kernel.
-
-struct FakeKernel {
-  std::map<uint64_t, std::string> state;  // "online" / "offline"
-  std::map<uint64_t, int> busy;           // EBUSY answers left (-1: forever)
-  std::vector<std::string> writes;
-  std::vector<std::string> transitions;
-
-  BlockStateWriter Writer() {
-    return [this](uint64_t id, const std::string& s) -> Status {
-      writes.push_back(std::to_string(id) + "=" + s);
-      if (s == "offline" && busy.count(id) && busy[id] != 0) {
-        if (busy[id] > 0) --busy[id];
-        return Status(Code::kBusy, "write 'offline' to memory" + std::to_string(id) + "/state: Device or resource busy",
-                      EBUSY);
-      }
-      state[id] = s == "offline" ? "offline" : "online";
-      return Status::Ok();
-    };
-  }
-  BlockTransitionFn Transitions() {
-    return [this](uint64_t id, const std::string& from, const std::string& to, bool cancelled) {
-      transitions.push_back(std::to_string(id) + ":" + from + "->" + to + (cancelled ? "(cancelled)" : ""));
-    };
-  }
-  std::vector<MemoryBlock> Blocks(const std::string& zone = "Movable") const {
-    std::vector<MemoryBlock> v;
-    for (const auto& [id, s] : state) {
-      MemoryBlock b;
-      b.id = id;
-      b.state = s;
-      b.zone = s == "online" ? zone : "";
-      v.push_back(b);
-    }
-    return v;
-  }
-};
-
-BlockWalkOptions NoSleep(std::vector<long>* slept) {
-  BlockWalkOptions o;
-  o.sleep = [slept](std::chrono::milliseconds d) { slept->push_back(static_cast<long>(d.count())); };
-  return o;
-}
-
-TEST(BlockWalkerTest, OnlineOnlinesOnlyOfflineBlocksMovable) {
-  FakeKernel k;
-  k.state = {{40, "offline"}, {41, "online"}, {42, "offline"}};
-  MemoryOpResult r = OnlineBlocks("dax0.1", k.Blocks(), true, k.Writer(), k.Transitions());
-  EXPECT_FALSE(r.rolled_back);
-  ASSERT_EQ(r.blocks.size(), 3u);
-  EXPECT_EQ(r.blocks[0].from, "offline");
-  EXPECT_EQ(r.blocks[0].to, "online");
-  EXPECT_EQ(r.blocks[1].from, "online");
-  EXPECT_EQ(r.blocks[1].to, "online");
-  EXPECT_EQ(k.writes, (std::vector<std::string>{"40=online_movable", "42=online_movable"}));
-  EXPECT_EQ(k.transitions, (std::vector<std::string>{"40:offline->online", "42:offline->online"}));
-}
-
-TEST(BlockWalkerTest, OnlineKernelZoneWhenNotMovable) {
-  FakeKernel k;
-  k.state = {{7, "offline"}};
-  OnlineBlocks("dax0.0", k.Blocks(), false, k.Writer(), nullptr);
-  EXPECT_EQ(k.writes, (std::vector<std::string>{"7=online_kernel"}));
-}
-
-TEST(BlockWalkerTest, OfflineRetriesBusyBlocksWithBackoff) {
-  FakeKernel k;
-  k.state = {{40, "online"}, {41, "online"}};
-  k.busy[41] = 3;
-  std::vector<long> slept;
-  MemoryOpResult r = OfflineBlocks("dax0.1", k.Blocks(), k.Writer(), k.Transitions(), NoSleep(&slept));
-  EXPECT_FALSE(r.rolled_back);
-  EXPECT_EQ(slept, (std::vector<long>{10, 20, 40}));
-  EXPECT_EQ(k.state[40], "offline");
-  EXPECT_EQ(k.state[41], "offline");
-  for (const auto& b : r.blocks) EXPECT_TRUE(b.status.ok()) << b.status.ToString();
-  EXPECT_EQ(k.transitions, (std::vector<std::string>{"40:online->going-offline", "41:online->going-offline",
-                                                     "40:going-offline->offline", "41:going-offline->offline"}));
-}
-
-TEST(BlockWalkerTest, OfflineFailingPartWayRollsBackIntoTheSameZone) {
-  FakeKernel k;
-  k.state = {{40, "online"}, {41, "online"}, {42, "online"}};
-  k.busy[42] = -1;  // never frees up
-  std::vector<long> slept;
-  MemoryOpResult r = OfflineBlocks("dax0.1", k.Blocks("Normal"), k.Writer(), k.Transitions(), NoSleep(&slept));
-  EXPECT_TRUE(r.rolled_back);
-  ASSERT_EQ(r.blocks.size(), 3u);
-  for (int i : {0, 1}) {
-    EXPECT_EQ(r.blocks[i].from, "online");
-    EXPECT_EQ(r.blocks[i].to, "online");
-    EXPECT_TRUE(r.blocks[i].rolled_back);
-    EXPECT_TRUE(r.blocks[i].status.ok());
-  }
-  EXPECT_FALSE(r.blocks[2].rolled_back);
-  EXPECT_EQ(r.blocks[2].status.code(), Code::kBusy);
-  EXPECT_EQ(r.blocks[2].status.sys_errno(), EBUSY);
-  EXPECT_NE(r.blocks[2].status.message().find("memory block 42 of dax0.1 is busy"), std::string::npos)
-      << r.blocks[2].status.message();
-  // Within the 2 s budget, doubling up to 500 ms.
-  long total = 0;
-  for (long d : slept) total += d;
-  EXPECT_LE(total, 2000);
-  EXPECT_EQ(slept.back(), 500);
-  for (const auto& [id, s] : k.state) EXPECT_EQ(s, "online") << id;
-  EXPECT_EQ(k.writes.back(), "41=online_kernel");  // back to Normal, where it was
-  EXPECT_EQ(k.transitions.back(), "41:going-offline->online(cancelled)");
-}
-
-TEST(BlockWalkerTest, OfflineDoesNotRetryOtherErrors) {
-  FakeKernel k;
-  k.state = {{5, "online"}};
-  std::vector<long> slept;
-  auto writer = [](uint64_t, const std::string&) { return Status(Code::kInvalidArgument, "write: Invalid argument", EINVAL); };
-  MemoryOpResult r = OfflineBlocks("dax0.0", k.Blocks(), writer, nullptr, NoSleep(&slept));
-  EXPECT_TRUE(r.rolled_back);
-  EXPECT_TRUE(slept.empty());
-  EXPECT_EQ(r.blocks[0].status.code(), Code::kInvalidArgument);
-}
+// Writing block states.
 
 TEST_F(SysfsMemoryTest, WriteBlockStateWritesTheStateFile) {
   std::string dir = MemoryDir(root_);
   std::filesystem::create_directories(dir + "/memory9");
   { std::ofstream(dir + "/memory9/state") << "online\n"; }
-  ASSERT_TRUE(WriteBlockState(dir, 9, "offline").ok());
+  auto soon = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  ASSERT_TRUE(WriteBlockState(dir, {9, KmemState::kOffline, true, soon}).ok());
   std::ifstream in(dir + "/memory9/state");
   std::string v;
   in >> v;
   EXPECT_EQ(v, "offline");
-  EXPECT_EQ(WriteBlockState(dir, 10, "offline").code(), Code::kNotFound);
+  ASSERT_TRUE(WriteBlockState(dir, {9, KmemState::kOnline, false, soon}).ok());
+  EXPECT_EQ(ReadSysfs(dir + "/memory9/state").value(), "online_kernel");
+  EXPECT_EQ(WriteBlockState(dir, {10, KmemState::kOffline, true, soon}).code(), Code::kNotFound);
+  EXPECT_EQ(WriteBlockState(dir, {10, KmemState::kOnline, true, soon}).code(), Code::kNotFound);
 }
 
+// A write that never returns by itself (here: opening a FIFO nobody reads,
+// on the real kernel: offline_pages() migrating pinned pages) ends at its
+// deadline: the writing child is killed and the caller gets kBusy/EINTR.
+TEST_F(SysfsMemoryTest, WriteWithDeadlineStopsAWriteThatNeverEnds) {
+  std::string fifo = root_ + "/stuck";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto t0 = std::chrono::steady_clock::now();
+  Status s = WriteSysfsWithDeadline(fifo, "offline", t0 + std::chrono::milliseconds(200));
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(s.code(), Code::kBusy) << s.ToString();
+  EXPECT_EQ(s.sys_errno(), EINTR);
+  EXPECT_NE(s.message().find("stopped at its deadline"), std::string::npos) << s.message();
+  EXPECT_GE(took, std::chrono::milliseconds(200));
+  EXPECT_LT(took, std::chrono::milliseconds(1500));
+}
+
+TEST_F(SysfsMemoryTest, WriteWithDeadlineKeepsTheErrnoOfAFailedWrite) {
+  auto soon = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  Status missing = WriteSysfsWithDeadline(root_ + "/no-such-file", "offline", soon);
+  EXPECT_EQ(missing.code(), Code::kNotFound) << missing.ToString();
+  EXPECT_EQ(missing.sys_errno(), ENOENT);
+  std::string file = root_ + "/plain";
+  { std::ofstream(file) << "online\n"; }
+  EXPECT_TRUE(WriteSysfsWithDeadline(file, "offline", soon).ok());
+  EXPECT_EQ(ReadSysfs(file).value(), "offline");
+}
+
+}  // namespace
 }  // namespace pmemd::sysfs

@@ -1,7 +1,11 @@
 // Namespace and kmem verbs end to end on the emulated platform: the real
 // pmemctl against the real pmemd.
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include <filesystem>
 
@@ -139,7 +143,8 @@ TEST_F(NamespaceTest, KmemCycleWithBusyBlockRollsBack) {
   // A block with unmovable pages: offlining fails, the first two come back.
   Ok({"inject-error", "--memory-block", std::to_string(third), "--busy-attempts", "1000"});
   RunResult busy = Fail({"offline-memory", "dax0.0"});
-  EXPECT_NE(busy.err.find("memory block " + std::to_string(third) + " is busy"), std::string::npos) << busy.err;
+  EXPECT_NE(busy.err.find("memory block " + std::to_string(third) + " of dax0.0 is busy"), std::string::npos)
+      << busy.err;
   EXPECT_NE(busy.err.find("were put back"), std::string::npos) << busy.err;
   for (const auto& b : Ok({"list", "-M"})["memory_blocks"]) EXPECT_EQ(b["state"], "online");
   // Devdax needs the memory offline first.
@@ -174,6 +179,42 @@ TEST_F(NamespaceTest, KilledInsideOfflineMemoryTheMemoryIsOnlineAgainAfterRestar
   EXPECT_EQ(dev["mode"], "system-ram");
   EXPECT_EQ(dev["online_memblocks"], dev["total_memblocks"]) << dev;
   for (const auto& b : Ok({"list", "-M"})["memory_blocks"]) EXPECT_EQ(b["state"], "online") << b;
+}
+
+// A block whose offline never finishes (the emulated twin of pages pinned
+// in it): offline-memory answers busy at its 2 s deadline with the memory
+// online again; SIGTERM in the middle of one stops pmemd promptly, and the
+// next start finds the memory online and no intent left.
+TEST_F(NamespaceTest, StuckBlockOfflineAnswersBusyInTimeAndSigtermStopsPromptly) {
+  Ok({"create-namespace", "-r", "0", "-m", "devdax", "-s", "2G"});
+  Ok({"reconfigure-device", "dax0.0", "--mode", "system-ram"});
+  uint64_t third = Ok({"list", "-M"})["memory_blocks"][2]["id"];
+  Ok({"inject-error", "--memory-block", std::to_string(third), "--stuck"});
+  auto t0 = std::chrono::steady_clock::now();
+  RunResult busy = Fail({"offline-memory", "dax0.0"});
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_LT(took, std::chrono::milliseconds(4000));
+  EXPECT_NE(busy.err.find("memory block " + std::to_string(third) + " of dax0.0 did not go offline within 2000 ms"),
+            std::string::npos)
+      << busy.err;
+  for (const auto& b : Ok({"list", "-M"})["memory_blocks"]) EXPECT_EQ(b["state"], "online") << b;
+
+  // SIGTERM while the walk waits in the stuck block.
+  pid_t ctl = ::fork();
+  if (ctl == 0) {
+    d_->Ctl({"offline-memory", "dax0.0"});
+    ::_exit(0);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  auto t1 = std::chrono::steady_clock::now();
+  EXPECT_EQ(d_->Signal(SIGTERM, 10), 0) << d_->Log();
+  EXPECT_LT(std::chrono::steady_clock::now() - t1, std::chrono::milliseconds(4000));
+  int st = 0;
+  ::waitpid(ctl, &st, 0);
+  Start();
+  for (const auto& b : Ok({"list", "-M"})["memory_blocks"]) EXPECT_EQ(b["state"], "online") << b;
+  Result<std::string> journal = ReadFile(dir_.path() + "/state/intents.json");
+  if (journal.ok()) EXPECT_TRUE(json::parse(*journal)["intents"].empty()) << *journal;
 }
 
 TEST_F(NamespaceTest, NamespacesSurviveRestart) {

@@ -48,6 +48,10 @@ class EmulatedPlatform : public Platform {
   // Offlining memory block `block` fails with EBUSY `attempts` more times
   // (UINT32_MAX: until cleared with 0), as a block with unmovable pages does.
   virtual Status InjectBusyBlock(uint64_t block, uint32_t attempts) = 0;
+  // While `stuck`, offlining memory block `block` never finishes, as when
+  // the kernel keeps trying to migrate pages that stay pinned: the write
+  // waits until its deadline stops it (EINTR), and the block stays online.
+  virtual Status InjectStuckBlock(uint64_t block, bool stuck) = 0;
   // Marks [offset, offset+length) of a region as bad media (badblocks), or
   // clears it with clear=true. Offsets and lengths are 512-byte sectors' bytes.
   virtual Status InjectBadblocks(const std::string& region, uint64_t offset, uint64_t length,
