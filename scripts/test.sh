@@ -3,7 +3,10 @@
 # run every test through CTest:
 #   1. debug build: unit, integration and benchmark smoke tests (not the
 #      mutation check, label mutation: scripts/mutate-persist.sh);
-#   2. the QEMU real-kernel tests (label vm) against the debug binaries;
+#   2. the QEMU real-kernel tests (label vm) against the debug binaries,
+#      then against release binaries (a verdict must not depend on how
+#      fast the build is: a release pmemd finishes operations a debug one
+#      is still in);
 #   3. the unit tests under AddressSanitizer+UBSan, then ThreadSanitizer;
 #   4. each libFuzzer target for PMEMD_FUZZ_SECONDS (default 60) from its
 #      checked-in corpus (clang-14, ASan+UBSan; tests/fuzz/README.md).
@@ -61,8 +64,12 @@ step "unit, integration and benchmark smoke tests"
 run_ctest --preset debug -LE 'vm|mutation' -j"$jobs"
 
 if [[ ${PMEMD_SKIP_VM:-0} != 1 ]]; then
-  step "real-kernel tests in QEMU"
+  step "real-kernel tests in QEMU, debug binaries"
   run_ctest --preset debug -L vm
+  step "real-kernel tests in QEMU, release binaries"
+  cmake --preset release >/dev/null
+  cmake --build --preset release -j"$jobs" --target pmemd pmemctl
+  run_ctest --test-dir build/release -L vm
 fi
 
 for san in asan tsan; do
