@@ -141,71 +141,142 @@ Status PlatformOwner::Reconcile() {
   return Status::Ok();
 }
 
+// ---- The operations ---------------------------------------------------------
+//
+// One row per journaled operation: its name in the journal, and what the
+// next start does with an intent the operation left (it was cut short): find
+// it done, finish it or undo it, returning what it did for the log. Run()
+// below brackets every operation the same way; Reconcile() dispatches the
+// journal through this table.
+
+namespace {
+
+using Reconciler = Result<std::string> (*)(Platform& p, const Inventory& inv, const json& args);
+
+struct Operation {
+  const char* name;
+  Reconciler reconcile;
+  // A failed call is cleaned up at once, as a restart would (a create that
+  // failed half way leaves nothing behind).
+  bool clean_up_on_failure = false;
+};
+
+Result<std::string> ReconcileCreate(Platform& p, const Inventory& inv, const json& a) {
+  const std::string uuid = a.value("uuid", "");
+  const Namespace* n = FindByUuid(inv, uuid);
+  if (!n) return "it had not started (no namespace with uuid " + uuid + ")";
+  if (n->enabled && n->mode == a.value("mode", "")) return "it had completed: kept " + n->dev;
+  PMEMD_RETURN_IF_ERROR(p.DestroyNamespace(n->dev, true));
+  return "removed the half-created " + n->dev + " (uuid " + uuid + ")";
+}
+
+Result<std::string> ReconcileDestroy(Platform& p, const Inventory& inv, const json& a) {
+  const Namespace* n = FindByUuid(inv, a.value("uuid", ""));
+  if (!n) return std::string("it had completed");
+  PMEMD_RETURN_IF_ERROR(p.DestroyNamespace(n->dev, true));
+  return "finished destroying " + n->dev;
+}
+
+Result<std::string> ReconcileEnable(Platform& p, const Inventory& inv, const json& a) {
+  const std::string dev = a.value("dev", "");
+  if (!FindByDev(inv, dev)) return dev + " no longer exists";
+  PMEMD_RETURN_IF_ERROR(p.EnableNamespace(dev));
+  return "finished: " + dev + " enabled";
+}
+
+Result<std::string> ReconcileDisable(Platform& p, const Inventory& inv, const json& a) {
+  const std::string dev = a.value("dev", "");
+  if (!FindByDev(inv, dev)) return dev + " no longer exists";
+  PMEMD_RETURN_IF_ERROR(p.DisableNamespace(dev));
+  return "finished: " + dev + " disabled";
+}
+
+Result<std::string> ReconcileReconfigure(Platform& p, const Inventory& inv, const json& a) {
+  const std::string dev = a.value("dev", "");
+  NamespaceSpec spec;
+  PMEMD_RETURN_IF_ERROR(SpecFromJson(a.value("spec", json::object()), &spec));
+  const Namespace* n = FindByDev(inv, dev);
+  if (!n) return dev + " no longer exists";
+  if (n->enabled && n->raw_uuid.value_or(n->uuid.value_or("")) == spec.uuid && n->mode == spec.mode)
+    return "it had completed: " + dev + " is " + spec.mode;
+  // The old contents were given up when the user confirmed: finish.
+  PMEMD_RETURN_IF_ERROR(p.ReconfigureNamespace(dev, spec).status());
+  return "finished reconfiguring " + dev + " to " + spec.mode;
+}
+
+Result<std::string> ReconcileDevice(Platform& p, const Inventory&, const json& a) {
+  const std::string chardev = a.value("chardev", "");
+  PMEMD_RETURN_IF_ERROR(
+      p.ReconfigureDevice(chardev, a.value("mode", ""), a.value("online", true), a.value("movable", true)).status());
+  return "finished: " + chardev + " is " + a.value("mode", "");
+}
+
+Result<std::string> ReconcileOnline(Platform& p, const Inventory&, const json& a) {
+  const std::string chardev = a.value("chardev", "");
+  PMEMD_RETURN_IF_ERROR(p.OnlineMemory(chardev, a.value("movable", true)).status());
+  return "finished onlining " + chardev;
+}
+
+Result<std::string> ReconcileOffline(Platform& p, const Inventory&, const json& a) {
+  // All or nothing, and nothing was acknowledged: back to all online.
+  const std::string chardev = a.value("chardev", "");
+  PMEMD_RETURN_IF_ERROR(p.OnlineMemory(chardev, a.value("movable", true)).status());
+  return "undone: " + chardev + "'s memory is online again";
+}
+
+constexpr Operation kOperations[] = {
+    {"create-namespace", ReconcileCreate, /*clean_up_on_failure=*/true},
+    {"destroy-namespace", ReconcileDestroy},
+    {"enable-namespace", ReconcileEnable},
+    {"disable-namespace", ReconcileDisable},
+    {"reconfigure-namespace", ReconcileReconfigure},
+    {"reconfigure-device", ReconcileDevice},
+    {"online-memory", ReconcileOnline},
+    {"offline-memory", ReconcileOffline},
+};
+
+const Operation* FindOperation(std::string_view name) {
+  for (const Operation& op : kOperations)
+    if (name == op.name) return &op;
+  return nullptr;
+}
+
+}  // namespace
+
 Status PlatformOwner::ReconcileOne(const Intent& in, std::string* action) {
+  const Operation* op = FindOperation(in.op);
+  if (op == nullptr) return Status::Corruption("unknown operation '" + in.op + "' in the intent journal");
   PMEMD_ASSIGN_OR_RETURN(Inventory inv, platform_->List());
-  const json& a = in.args;
-  if (in.op == "create-namespace") {
-    std::string uuid = a.value("uuid", "");
-    const Namespace* n = FindByUuid(inv, uuid);
-    if (!n) return *action = "it had not started (no namespace with uuid " + uuid + ")", Status::Ok();
-    if (n->enabled && n->mode == a.value("mode", "")) {
-      *action = "it had completed: kept " + n->dev;
-      return Status::Ok();
+  PMEMD_ASSIGN_OR_RETURN(*action, op->reconcile(*platform_, inv, in.args));
+  return Status::Ok();
+}
+
+template <typename T>
+Result<T> PlatformOwner::Run(const char* op, const std::string& region, const Prepare& prepare,
+                             const std::function<Result<T>()>& body) {
+  const Operation* row = FindOperation(op);
+  std::lock_guard lock(RegionLock(region));
+  PMEMD_ASSIGN_OR_RETURN(json args, prepare());
+  if (args.is_null()) return body();  // nothing a restart could find again: no intent
+  PMEMD_ASSIGN_OR_RETURN(uint64_t id, Begin(op, region, std::move(args)));
+  Result<T> r = body();
+  if (!r.ok() && row != nullptr && row->clean_up_on_failure) {
+    // Leave nothing half made: the same clean-up a restart would do.
+    Intent in;
+    {
+      std::lock_guard jl(journal_mu_);
+      in = intents_[id];
     }
-    PMEMD_RETURN_IF_ERROR(platform_->DestroyNamespace(n->dev, true));
-    *action = "removed the half-created " + n->dev + " (uuid " + uuid + ")";
-    return Status::Ok();
+    std::string action;
+    if (Status c = ReconcileOne(in, &action); !c.ok()) {
+      Log()->error("{} failed ({}) and clean-up failed too ({}); it will be retried at start-up", op,
+                   r.status().message(), c.message());
+      return r;  // the intent stays for the next start
+    }
+    Log()->info("{} failed: {}; clean-up: {}", op, r.status().message(), action);
   }
-  if (in.op == "destroy-namespace") {
-    const Namespace* n = FindByUuid(inv, a.value("uuid", ""));
-    if (!n) return *action = "it had completed", Status::Ok();
-    PMEMD_RETURN_IF_ERROR(platform_->DestroyNamespace(n->dev, true));
-    *action = "finished destroying " + n->dev;
-    return Status::Ok();
-  }
-  if (in.op == "enable-namespace" || in.op == "disable-namespace") {
-    std::string dev = a.value("dev", "");
-    if (!FindByDev(inv, dev)) return *action = dev + " no longer exists", Status::Ok();
-    PMEMD_RETURN_IF_ERROR(in.op == "enable-namespace" ? platform_->EnableNamespace(dev)
-                                                      : platform_->DisableNamespace(dev));
-    *action = "finished: " + dev + (in.op == "enable-namespace" ? " enabled" : " disabled");
-    return Status::Ok();
-  }
-  if (in.op == "reconfigure-namespace") {
-    std::string dev = a.value("dev", "");
-    NamespaceSpec spec;
-    PMEMD_RETURN_IF_ERROR(SpecFromJson(a.value("spec", json::object()), &spec));
-    const Namespace* n = FindByDev(inv, dev);
-    if (!n) return *action = dev + " no longer exists", Status::Ok();
-    if (n->enabled && n->raw_uuid.value_or(n->uuid.value_or("")) == spec.uuid && n->mode == spec.mode)
-      return *action = "it had completed: " + dev + " is " + spec.mode, Status::Ok();
-    // The old contents were given up when the user confirmed: finish.
-    PMEMD_RETURN_IF_ERROR(platform_->ReconfigureNamespace(dev, spec).status());
-    *action = "finished reconfiguring " + dev + " to " + spec.mode;
-    return Status::Ok();
-  }
-  if (in.op == "reconfigure-device") {
-    std::string chardev = a.value("chardev", "");
-    PMEMD_RETURN_IF_ERROR(platform_->ReconfigureDevice(chardev, a.value("mode", ""), a.value("online", true),
-                                                       a.value("movable", true))
-                              .status());
-    *action = "finished: " + chardev + " is " + a.value("mode", "");
-    return Status::Ok();
-  }
-  if (in.op == "online-memory") {
-    std::string chardev = a.value("chardev", "");
-    PMEMD_RETURN_IF_ERROR(platform_->OnlineMemory(chardev, a.value("movable", true)).status());
-    *action = "finished onlining " + chardev;
-    return Status::Ok();
-  }
-  if (in.op == "offline-memory") {
-    // All or nothing, and nothing was acknowledged: back to all online.
-    std::string chardev = a.value("chardev", "");
-    PMEMD_RETURN_IF_ERROR(platform_->OnlineMemory(chardev, a.value("movable", true)).status());
-    *action = "undone: " + chardev + "'s memory is online again";
-    return Status::Ok();
-  }
-  return Status::Corruption("unknown operation '" + in.op + "' in the intent journal");
+  End(id);
+  return r;
 }
 
 std::mutex& PlatformOwner::RegionLock(const std::string& region) {
@@ -242,63 +313,57 @@ Result<Namespace> PlatformOwner::CreateNamespace(NamespaceSpec spec) {
   spec.region = NormalizeRegion(spec.region);
   // The uuid is chosen here so that the journal can find the namespace again.
   if (spec.uuid.empty()) spec.uuid = NewUuid();
-  std::lock_guard lock(RegionLock(spec.region));
-  PMEMD_RETURN_IF_ERROR(platform_->PlanCreateNamespace(spec).status());
-  PMEMD_ASSIGN_OR_RETURN(uint64_t id, Begin("create-namespace", spec.region,
-                                            {{"uuid", spec.uuid}, {"mode", spec.mode}, {"spec", SpecToJson(spec)}}));
-  Result<Namespace> r = platform_->CreateNamespace(spec);
-  if (!r.ok()) {
-    // Leave nothing half made: the same clean-up a restart would do.
-    std::string action;
-    Intent in;
-    {
-      std::lock_guard jl(journal_mu_);
-      in = intents_[id];
-    }
-    Status c = ReconcileOne(in, &action);
-    if (!c.ok()) {
-      Log()->error("create-namespace failed ({}) and clean-up failed too ({}); it will be retried at start-up",
-                   r.status().message(), c.message());
-      return r.status();
-    }
-    Log()->info("create-namespace failed: {}; clean-up: {}", r.status().message(), action);
-  }
-  End(id);
-  return r;
+  return Run<Namespace>(
+      "create-namespace", spec.region,
+      [&]() -> Result<json> {
+        PMEMD_RETURN_IF_ERROR(platform_->PlanCreateNamespace(spec).status());
+        return json{{"uuid", spec.uuid}, {"mode", spec.mode}, {"spec", SpecToJson(spec)}};
+      },
+      [&] { return platform_->CreateNamespace(spec); });
 }
 
 Status PlatformOwner::DestroyNamespace(const std::string& dev, bool force) {
   PMEMD_ASSIGN_OR_RETURN(std::string region, RegionOf(dev));
-  std::lock_guard lock(RegionLock(region));
-  PMEMD_RETURN_IF_ERROR(CheckInUse(dev));
-  PMEMD_ASSIGN_OR_RETURN(Inventory inv, platform_->List());
-  const Namespace* n = FindByDev(inv, dev);
-  if (n && n->chardev) PMEMD_RETURN_IF_ERROR(CheckInUse(*n->chardev));
-  std::string uuid = n ? n->raw_uuid.value_or(n->uuid.value_or("")) : "";
-  if (uuid.empty()) return platform_->DestroyNamespace(dev, force);  // unknown or label-less: no journal needed
-  PMEMD_ASSIGN_OR_RETURN(uint64_t id, Begin("destroy-namespace", region, {{"dev", dev}, {"uuid", uuid}}));
-  Status s = platform_->DestroyNamespace(dev, force);
-  End(id);
-  return s;
+  return Run<bool>(
+      "destroy-namespace", region,
+      [&]() -> Result<json> {
+        PMEMD_RETURN_IF_ERROR(CheckInUse(dev));
+        PMEMD_ASSIGN_OR_RETURN(Inventory inv, platform_->List());
+        const Namespace* n = FindByDev(inv, dev);
+        if (n && n->chardev) PMEMD_RETURN_IF_ERROR(CheckInUse(*n->chardev));
+        const std::string uuid = n ? n->raw_uuid.value_or(n->uuid.value_or("")) : "";
+        // Unknown or label-less: nothing a restart could find again.
+        if (uuid.empty()) return json(nullptr);
+        return json{{"dev", dev}, {"uuid", uuid}};
+      },
+      [&]() -> Result<bool> {
+        PMEMD_RETURN_IF_ERROR(platform_->DestroyNamespace(dev, force));
+        return true;
+      })
+      .status();
 }
 
 Status PlatformOwner::EnableNamespace(const std::string& dev) {
-  PMEMD_ASSIGN_OR_RETURN(std::string region, RegionOf(dev));
-  std::lock_guard lock(RegionLock(region));
-  PMEMD_ASSIGN_OR_RETURN(uint64_t id, Begin("enable-namespace", region, {{"dev", dev}}));
-  Status s = platform_->EnableNamespace(dev);
-  End(id);
-  return s;
+  return SetEnabled(dev, true);
 }
 
 Status PlatformOwner::DisableNamespace(const std::string& dev) {
+  return SetEnabled(dev, false);
+}
+
+Status PlatformOwner::SetEnabled(const std::string& dev, bool enable) {
   PMEMD_ASSIGN_OR_RETURN(std::string region, RegionOf(dev));
-  std::lock_guard lock(RegionLock(region));
-  PMEMD_RETURN_IF_ERROR(CheckInUse(dev));
-  PMEMD_ASSIGN_OR_RETURN(uint64_t id, Begin("disable-namespace", region, {{"dev", dev}}));
-  Status s = platform_->DisableNamespace(dev);
-  End(id);
-  return s;
+  return Run<bool>(
+             enable ? "enable-namespace" : "disable-namespace", region,
+             [&]() -> Result<json> {
+               if (!enable) PMEMD_RETURN_IF_ERROR(CheckInUse(dev));
+               return json{{"dev", dev}};
+             },
+             [&]() -> Result<bool> {
+               PMEMD_RETURN_IF_ERROR(enable ? platform_->EnableNamespace(dev) : platform_->DisableNamespace(dev));
+               return true;
+             })
+      .status();
 }
 
 Result<NamespacePlan> PlatformOwner::PlanReconfigureNamespace(const std::string& dev, const NamespaceSpec& spec) {
@@ -307,55 +372,52 @@ Result<NamespacePlan> PlatformOwner::PlanReconfigureNamespace(const std::string&
 
 Result<Namespace> PlatformOwner::ReconfigureNamespace(const std::string& dev, NamespaceSpec spec, bool force) {
   PMEMD_ASSIGN_OR_RETURN(std::string region, RegionOf(dev));
-  std::lock_guard lock(RegionLock(region));
-  PMEMD_RETURN_IF_ERROR(CheckInUse(dev));
-  PMEMD_ASSIGN_OR_RETURN(NamespacePlan plan, platform_->PlanReconfigureNamespace(dev, spec));
-  if (!force)
-    return Status::FailedPrecondition("reconfiguring " + dev + " to " + plan.mode +
-                                      " destroys the data on it; pass force (pmemctl: --force) to confirm");
-  spec.uuid = plan.uuid;
-  PMEMD_ASSIGN_OR_RETURN(uint64_t id,
-                         Begin("reconfigure-namespace", region, {{"dev", dev}, {"spec", SpecToJson(spec)}}));
-  Result<Namespace> r = platform_->ReconfigureNamespace(dev, spec);
-  End(id);
-  return r;
+  return Run<Namespace>(
+      "reconfigure-namespace", region,
+      [&]() -> Result<json> {
+        PMEMD_RETURN_IF_ERROR(CheckInUse(dev));
+        PMEMD_ASSIGN_OR_RETURN(NamespacePlan plan, platform_->PlanReconfigureNamespace(dev, spec));
+        if (!force)
+          return Status::FailedPrecondition("reconfiguring " + dev + " to " + plan.mode +
+                                            " destroys the data on it; pass force (pmemctl: --force) to confirm");
+        spec.uuid = plan.uuid;
+        return json{{"dev", dev}, {"spec", SpecToJson(spec)}};
+      },
+      [&] { return platform_->ReconfigureNamespace(dev, spec); });
 }
 
 Result<DaxDevice> PlatformOwner::ReconfigureDevice(const std::string& chardev, const std::string& mode, bool online,
                                                    bool movable) {
   PMEMD_ASSIGN_OR_RETURN(std::string region, RegionOf(chardev));
-  std::lock_guard lock(RegionLock(region));
-  PMEMD_RETURN_IF_ERROR(CheckInUse(chardev));
-  PMEMD_ASSIGN_OR_RETURN(uint64_t id, Begin("reconfigure-device", region,
-                                            {{"chardev", chardev}, {"mode", mode}, {"online", online},
-                                             {"movable", movable}}));
-  Result<DaxDevice> r = platform_->ReconfigureDevice(chardev, mode, online, movable);
-  End(id);
-  return r;
+  return Run<DaxDevice>(
+      "reconfigure-device", region,
+      [&]() -> Result<json> {
+        PMEMD_RETURN_IF_ERROR(CheckInUse(chardev));
+        return json{{"chardev", chardev}, {"mode", mode}, {"online", online}, {"movable", movable}};
+      },
+      [&] { return platform_->ReconfigureDevice(chardev, mode, online, movable); });
 }
 
 Result<MemoryOpResult> PlatformOwner::OnlineMemory(const std::string& chardev, bool movable) {
   PMEMD_ASSIGN_OR_RETURN(std::string region, RegionOf(chardev));
-  std::lock_guard lock(RegionLock(region));
-  PMEMD_ASSIGN_OR_RETURN(uint64_t id,
-                         Begin("online-memory", region, {{"chardev", chardev}, {"movable", movable}}));
-  Result<MemoryOpResult> r = platform_->OnlineMemory(chardev, movable);
-  End(id);
-  return r;
+  return Run<MemoryOpResult>(
+      "online-memory", region, [&]() -> Result<json> { return json{{"chardev", chardev}, {"movable", movable}}; },
+      [&] { return platform_->OnlineMemory(chardev, movable); });
 }
 
 Result<MemoryOpResult> PlatformOwner::OfflineMemory(const std::string& chardev) {
   PMEMD_ASSIGN_OR_RETURN(std::string region, RegionOf(chardev));
-  std::lock_guard lock(RegionLock(region));
-  PMEMD_ASSIGN_OR_RETURN(Inventory inv, platform_->List());
-  bool movable = true;
-  for (const auto& d : inv.dax_devices)
-    if (d.chardev == chardev && d.movable) movable = *d.movable;
-  PMEMD_ASSIGN_OR_RETURN(uint64_t id,
-                         Begin("offline-memory", region, {{"chardev", chardev}, {"movable", movable}}));
-  Result<MemoryOpResult> r = platform_->OfflineMemory(chardev);
-  End(id);
-  return r;
+  return Run<MemoryOpResult>(
+      "offline-memory", region,
+      [&]() -> Result<json> {
+        // The zone to online into again if the offline is cut short.
+        PMEMD_ASSIGN_OR_RETURN(Inventory inv, platform_->List());
+        bool movable = true;
+        for (const auto& d : inv.dax_devices)
+          if (d.chardev == chardev && d.movable) movable = *d.movable;
+        return json{{"chardev", chardev}, {"movable", movable}};
+      },
+      [&] { return platform_->OfflineMemory(chardev); });
 }
 
 }  // namespace pmemd

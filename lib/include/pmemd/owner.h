@@ -76,7 +76,18 @@ class PlatformOwner {
   void End(uint64_t id);
   Status SaveJournal();
   Status Reconcile();
+  // What the operation table's row for intent.op does with it.
   Status ReconcileOne(const Intent& intent, std::string* action);
+  // Every journaled operation: under its region's lock, `prepare` checks
+  // (in use, plans) and returns the journal's arguments (null: nothing a
+  // restart could find again, so no intent); the intent is
+  // written, `body` runs, the intent is removed (after the row's clean-up
+  // when the body failed and the row asks for one). owner.cc has the table.
+  using Prepare = std::function<Result<nlohmann::json>()>;
+  template <typename T>
+  Result<T> Run(const char* op, const std::string& region, const Prepare& prepare,
+                const std::function<Result<T>()>& body);
+  Status SetEnabled(const std::string& dev, bool enable);
 
   std::mutex& RegionLock(const std::string& region);
   // The region of a namespace or dax device, from a fresh inventory.
