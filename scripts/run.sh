@@ -17,4 +17,6 @@ echo "  export PATH=$bin/ctl:\$PATH"
 echo "  pmemctl list            # regions, namespaces, dax devices, memory blocks"
 echo "  pmemctl version"
 echo
-exec "$bin/daemon/pmemd" "$@"
+# --platform emulated: the tour, also when run as root (where auto would
+# choose the real platform, empty on a machine without pmem).
+exec "$bin/daemon/pmemd" --platform emulated "$@"

@@ -82,9 +82,10 @@ std::string DaemonUsage() {
   return "usage: pmemd [--config FILE] [--socket PATH] [--state-dir DIR]\n"
          "             [--platform auto|emulated|ndctl] [--log-level LEVEL] [--version]\n"
          "\n"
-         "With no flags pmemd runs on its embedded defaults: the emulated platform\n"
-         "(unless run as root on a machine with pmem), a per-user socket and state\n"
-         "directory. Flags override the config file's keys.\n";
+         "With no flags pmemd runs on its embedded defaults: platform auto (the real\n"
+         "one as root or under systemd, never emulated regions there; the emulated one\n"
+         "for an ordinary user), a per-user socket and state directory. Flags override\n"
+         "the config file's keys.\n";
 }
 
 Result<DaemonFlags> ParseDaemonFlags(const std::vector<std::string>& args) {
@@ -199,11 +200,17 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& config, std::functi
 
   std::string kind = config.platform;
   if (kind == "auto") {
-    kind = (::geteuid() == 0 && HasNdRegions()) ? "ndctl" : "emulated";
+    // A pmem server (root, or a systemd service) is never served emulated
+    // regions, even when its nd bus has not probed yet; emulation is for a
+    // developer's own, unprivileged daemon.
+    const bool system = ::geteuid() == 0 || std::getenv("INVOCATION_ID") != nullptr;
+    kind = system ? "ndctl" : "emulated";
     log->info("platform auto: chose {} ({})", kind,
-              kind == "ndctl" ? "running as root with nd regions in /sys/bus/nd"
-                              : "no nd regions, or not root");
+              system ? "running as root or under systemd" : "not root: a developer's daemon");
   }
+  if (kind == "ndctl" && !HasNdRegions())
+    log->warn("no persistent memory found: /sys/bus/nd has no regions (is nfit or nd_e820 loaded? an NVDIMM "
+              "or memmap= configured?); serving an empty inventory, which fills when regions appear");
   std::unique_ptr<Platform> platform;
   EmulatedPlatform* emulated = nullptr;
   if (kind == "ndctl") {
