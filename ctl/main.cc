@@ -6,7 +6,7 @@
 #include <cstdlib>
 
 #include "cli.h"
-#include "pmemd/config.h"
+#include "pmemd/paths.h"
 
 namespace pmemctl {
 

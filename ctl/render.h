@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pmemd/size.h"
+
 namespace pmemctl {
 
 // The member `key` of a daemon's answer, or null when the answer has none
@@ -16,8 +18,8 @@ namespace pmemctl {
 // of the wrong shape then throws json::type_error, which main reports.
 const nlohmann::json& Field(const nlohmann::json& j, const char* key);
 
-// 8589934592 -> "8.00 GiB"; exact multiples of smaller units keep precision.
-std::string HumanSize(uint64_t bytes);
+// 8589934592 -> "8.00 GiB" (pmemd/size.h).
+using pmemd::HumanSize;
 
 // A text table: header row, then rows; columns padded to the widest cell.
 std::string Table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);

@@ -114,15 +114,6 @@ Status AccessPolicy::Check(const Method& m, const PeerCred& peer) const {
                                   " may not call it; " + how);
 }
 
-int RpcErrorCode(Code code) {
-  switch (code) {
-    case Code::kOk: return 0;
-    case Code::kInvalidArgument: return -32602;
-    case Code::kInternal: return -32603;
-    default: return -32000 - static_cast<int>(code);
-  }
-}
-
 json Dispatcher::ErrorResponse(const json& id, int code, const std::string& message, const json& data) {
   // Messages quote what the caller sent: keep them valid UTF-8 and bounded.
   json err = {{"code", code}, {"message", Excerpt(message, kMaxMessageBytes)}};

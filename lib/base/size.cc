@@ -1,6 +1,7 @@
 #include "pmemd/size.h"
 
 #include <cctype>
+#include <cstdio>
 
 namespace pmemd {
 
@@ -30,6 +31,29 @@ Result<uint64_t> ParseSize(const std::string& text) {
   else return bad();
   if (shift && v > (UINT64_MAX >> shift)) return bad();
   return v << shift;
+}
+
+std::string FormatSize(uint64_t bytes) {
+  static const char* kUnits[] = {"", "K", "M", "G", "T"};
+  int u = 0;
+  while (u < 4 && bytes >= 1024 && bytes % 1024 == 0) {
+    bytes /= 1024;
+    ++u;
+  }
+  return std::to_string(bytes) + kUnits[u];
+}
+
+std::string HumanSize(uint64_t bytes) {
+  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024.0 && u < 5) v /= 1024.0, ++u;
+  char buf[32];
+  if (u == 0)
+    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
+  else
+    std::snprintf(buf, sizeof buf, "%.2f %s", v, kUnits[u]);
+  return buf;
 }
 
 }  // namespace pmemd

@@ -24,6 +24,15 @@ std::string_view CodeName(Code code) {
   return "unknown";
 }
 
+int RpcErrorCode(Code code) {
+  switch (code) {
+    case Code::kOk: return 0;
+    case Code::kInvalidArgument: return -32602;
+    case Code::kInternal: return -32603;
+    default: return -32000 - static_cast<int>(code);
+  }
+}
+
 Status Status::FromErrno(int err, std::string what) {
   Code code = Code::kIoError;
   switch (err) {

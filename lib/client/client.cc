@@ -9,7 +9,6 @@
 #include <cstring>
 
 #include "pmemd/json_reader.h"
-#include "pmemd/rpc.h"
 
 namespace pmemd {
 

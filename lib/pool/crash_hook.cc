@@ -1,4 +1,4 @@
-#include "crash_hook.h"
+#include "pmemd/crash_hook.h"
 
 #include <signal.h>
 #include <unistd.h>

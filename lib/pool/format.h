@@ -22,6 +22,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "pmemd/size.h"
+
 namespace pmemd::pool_format {
 
 inline constexpr char kHeaderMagic[8] = {'P', 'M', 'E', 'M', 'D', 'P', 'O', 'L'};
@@ -184,9 +186,9 @@ struct BlockSetPayload {
 };
 static_assert(sizeof(BlockSetPayload) == 8);
 
-inline constexpr uint64_t AlignUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
-inline constexpr uint64_t AlignDown(uint64_t v, uint64_t a) { return v / a * a; }
-inline constexpr bool IsPow2(uint64_t v) { return v && !(v & (v - 1)); }
+using pmemd::AlignDown;  // pmemd/size.h
+using pmemd::AlignUp;
+using pmemd::IsPow2;
 
 // The layout a pool of `pool_size` bytes gets; block_count 0 when too small.
 // `dev`: with a memmap area after the log (2 MiB aligned), which the data

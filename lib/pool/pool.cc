@@ -60,35 +60,6 @@ constexpr bool kTransitions[4][4] = {
 
 namespace pool_internal {
 
-namespace {
-
-std::string Hex(const uint8_t* p, size_t n) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < n; ++i) {
-    s += d[p[i] >> 4];
-    s += d[p[i] & 15];
-  }
-  return s;
-}
-
-}  // namespace
-
-std::string UuidString(const uint8_t u[16]) {
-  std::string h = Hex(u, 16);
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
-}
-
-std::string Human(uint64_t b) {
-  static const char* u[] = {"", "K", "M", "G", "T"};
-  int i = 0;
-  while (i < 4 && b >= 1024 && b % 1024 == 0) {
-    b /= 1024;
-    ++i;
-  }
-  return std::to_string(b) + u[i];
-}
-
 std::string Range(uint64_t first, uint64_t count) {
   return count == 1 ? std::to_string(first) : std::to_string(first) + "-" + std::to_string(first + count - 1);
 }

@@ -24,6 +24,8 @@
 
 #include "extent_allocator.h"
 #include "format.h"
+#include "pmemd/size.h"
+#include "pmemd/uuid.h"
 #include "media.h"
 #include "pages.h"
 #include "pmemd/events.h"
@@ -37,9 +39,9 @@ namespace pmemd {
 namespace pool_internal {
 
 // "0f1e...-..." of a 16-byte uuid.
-std::string UuidString(const uint8_t u[16]);
-// 134217728 -> "128M": sizes in messages.
-std::string Human(uint64_t bytes);
+inline std::string UuidString(const uint8_t u[16]) { return FormatUuid(u); }
+// 134217728 -> "128M": sizes in messages, as the user would type them.
+inline std::string Human(uint64_t bytes) { return FormatSize(bytes); }
 // "3" or "3-7": a block range in messages.
 std::string Range(uint64_t first, uint64_t count);
 

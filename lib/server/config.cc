@@ -21,11 +21,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
 Status ApplyEmulated(const json& j, EmulatedConfig* e) {
   JsonReader r(j, "config.emulated");
   json regions;
@@ -60,22 +55,6 @@ Status CheckRange(const char* key, uint64_t value, uint64_t lo, uint64_t hi) {
 }
 
 }  // namespace
-
-std::string DefaultSocketPath() {
-  if (::geteuid() == 0) return "/run/pmemd/pmemd.sock";
-  std::string runtime = Env("XDG_RUNTIME_DIR");
-  if (!runtime.empty()) return runtime + "/pmemd/pmemd.sock";
-  return "/tmp/pmemd-" + std::to_string(::geteuid()) + "/pmemd.sock";
-}
-
-std::string DefaultStateDir() {
-  if (::geteuid() == 0) return "/var/lib/pmemd";
-  std::string state = Env("XDG_STATE_HOME");
-  if (!state.empty()) return state + "/pmemd";
-  std::string home = Env("HOME");
-  if (!home.empty()) return home + "/.local/state/pmemd";
-  return "/tmp/pmemd-" + std::to_string(::geteuid()) + "/state";
-}
 
 Config DefaultConfig() {
   Config c;

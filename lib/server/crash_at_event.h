@@ -5,7 +5,7 @@
 // its third block started going offline). A kill so lands inside the
 // operation by construction, whatever the machine's speed
 // (tests/vm/scenarios/pmemd_restart.sh). The pool's persist-step
-// counterpart is lib/pool/crash_hook.h.
+// counterpart is lib/include/pmemd/crash_hook.h.
 //
 // Unset (always, outside tests), nothing is subscribed.
 #pragma once

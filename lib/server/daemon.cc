@@ -9,7 +9,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "pmemd/api.h"
-#include "pool/crash_hook.h"
+#include "pmemd/crash_hook.h"
 #include "server/crash_at_event.h"
 #include "pmemd/emulated_platform.h"
 #include "pmemd/events.h"

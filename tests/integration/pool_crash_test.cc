@@ -4,7 +4,7 @@
 // half way, and the one operation in flight wholly applied or not at all.
 //
 // Where the kill lands does not depend on the machine's speed: the daemon
-// runs with PMEMD_TEST_CRASH_AT_PERSIST=N (lib/pool/crash_hook.h) and kills
+// runs with PMEMD_TEST_CRASH_AT_PERSIST=N (lib/include/pmemd/crash_hook.h) and kills
 // itself right after its Nth pool persist step, N drawn from the seed. So
 // the kill lands inside an operation (between a persist and its answer),
 // or inside recovery at start-up, by construction.
@@ -24,7 +24,7 @@
 #include <gtest/gtest.h>
 
 #include "pmemd/client.h"
-#include "pool/crash_hook.h"
+#include "pmemd/crash_hook.h"
 #include "pmemd/fs.h"
 #include "process.h"
 

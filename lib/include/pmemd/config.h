@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pmemd/emulated_platform.h"
+#include "pmemd/paths.h"
 #include "pmemd/status.h"
 
 namespace pmemd {
@@ -50,13 +51,6 @@ struct Config {
   MemmapBudget memmap_budget;
   EmulatedConfig emulated;
 };
-
-// Where pmemd listens and keeps state when nothing says otherwise: the
-// system paths for root (/run/pmemd/pmemd.sock, /var/lib/pmemd), per-user
-// ones otherwise ($XDG_RUNTIME_DIR/pmemd/pmemd.sock or
-// /tmp/pmemd-<uid>/pmemd.sock; $XDG_STATE_HOME/pmemd or ~/.local/state/pmemd).
-std::string DefaultSocketPath();
-std::string DefaultStateDir();
 
 // The embedded defaults, paths filled in for the current user.
 Config DefaultConfig();

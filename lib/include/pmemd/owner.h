@@ -2,8 +2,8 @@
 //
 // Every change to namespaces and dax devices goes through here:
 //   - changes to one region are serialized (a mutex per region) while reads
-//     (List, plans) stay concurrent; REFERENCE.md §4.1 is what happens
-//     without this;
+//     (List, plans) stay concurrent; docs/api.md, "Namespaces", says what
+//     happens without this;
 //   - each change is written to an intent journal (<state_dir>/intents.json,
 //     replaced atomically) before it starts and removed when it ends; at
 //     start-up, Open() reconciles leftover intents with what the platform

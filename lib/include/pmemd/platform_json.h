@@ -2,7 +2,8 @@
 //
 // Sizes are integers (bytes), never human strings; optional fields are
 // omitted when unknown, and collections are always arrays, even when empty
-// or holding one element (REFERENCE.md §3, §4.4). This file is the one
+// or holding one element (as `ndctl list` and `daxctl list`;
+// docs/api.md, "list", names every field). This file is the one
 // to_json per entity (ndctl's util/json.c habit).
 #pragma once
 

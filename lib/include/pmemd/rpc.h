@@ -103,8 +103,6 @@ class AccessPolicy {
   std::optional<gid_t> admin_gid_;
 };
 
-int RpcErrorCode(Code code);
-
 struct DispatcherLimits {
   size_t max_batch = 256;               // requests in one batch
   size_t max_reply_bytes = 16u << 20;   // "max_reply_bytes": one reply line, batch or not

@@ -1,7 +1,7 @@
 // Server: pmemd's JSON-RPC endpoint on a Unix stream socket (Boost.Asio).
 //
 // The roles of Asio's HTTP server example: Server owns the io_context, the
-// signals and the acceptor; a Session (server/session.h) owns one
+// signals and the acceptor; a Session (private to server.cc) owns one
 // connection's socket, buffer and line framing; the ConnectionManager keeps
 // the live sessions so that Stop can reach them; the Dispatcher (rpc.h)
 // handles requests and knows nothing of sockets. Requests run on a small

@@ -43,6 +43,12 @@ inline constexpr Code kLastCode = Code::kResourceExhausted;
 // "invalid_argument", "not_found", ...: the stable names used in JSON.
 std::string_view CodeName(Code code);
 
+// The JSON-RPC error code that carries `code` on the wire: -32602 for
+// kInvalidArgument, -32603 for kInternal, -32000 - code for the others
+// (docs/api.md). The daemon answers with it and the client maps it back, so
+// it lives here rather than in api/.
+int RpcErrorCode(Code code);
+
 class [[nodiscard]] Status {
  public:
   Status() = default;  // OK
