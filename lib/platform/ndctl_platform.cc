@@ -1,11 +1,13 @@
 #include "pmemd/ndctl_platform.h"
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <mutex>
 #include <system_error>
 #include <utility>
 
+#include "platform/inventory_cache.h"
 #include "platform/namespace_plan.h"
 #include "platform/namespace_rules.h"
 #include "platform/ndctl_facts.h"
@@ -33,28 +35,31 @@ using nsplan::NamespaceFacts;
 class NdctlPlatform final : public Platform {
  public:
   NdctlPlatform(NdctlPlatformOptions options, EventBus* events)
-      : options_(std::move(options)), events_(events), log_(GetLogger("platform")) {}
+      : options_(std::move(options)), events_(events), log_(GetLogger("platform")) {
+    // libndctl reads /sys whatever the root: only there do uevents describe
+    // what List() reads.
+    if (!options_.watch_uevents || options_.sysfs_root != "/sys") return;
+    auto source = OpenKernelUeventSource();
+    if (!source.ok()) {
+      log_->warn("{}; every list re-reads the kernel", source.status().message());
+      return;
+    }
+    InventoryReaders readers{
+        .read_all = [this] { return ReadAll(); },
+        .read_block = [this](uint64_t id) {
+          return sysfs::ReadMemoryBlock(sysfs::MemoryDir(options_.sysfs_root), id, block_size_.load());
+        },
+        .fingerprint = [this] { return NdFingerprint(options_.sysfs_root); }};
+    cache_ = std::make_unique<InventoryCache>(std::move(*source), std::move(readers), events_);
+    log_->info("inventory served from memory, kept by kernel uevents (nd, dax, memory)");
+  }
 
   NdctlPlatform(const NdctlPlatform&) = delete;
   NdctlPlatform& operator=(const NdctlPlatform&) = delete;
 
   std::string_view Kind() const override { return "ndctl"; }
 
-  Result<Inventory> List() override {
-    std::lock_guard lock(mu_);
-    auto t0 = std::chrono::steady_clock::now();
-    PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
-    PMEMD_ASSIGN_OR_RETURN(Inventory inv, TakeSnapshot(ctx.get(), options_.sysfs_root));
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                  std::chrono::steady_clock::now() - t0)
-                  .count();
-    log_->debug(
-        "listed {} buses, {} dimms, {} regions, {} namespaces, {} dax devices, {} memory "
-        "blocks in {} us",
-        inv.buses.size(), inv.dimms.size(), inv.regions.size(), inv.namespaces.size(),
-        inv.dax_devices.size(), inv.memory_blocks.size(), us);
-    return inv;
-  }
+  Result<Inventory> List() override { return cache_ ? cache_->List() : ReadAll(); }
 
   Result<NamespacePlan> PlanCreateNamespace(const NamespaceSpec& spec) override {
     std::lock_guard lock(ops_mu_);
@@ -64,6 +69,7 @@ class NdctlPlatform final : public Platform {
 
   Result<Namespace> CreateNamespace(const NamespaceSpec& spec) override {
     std::lock_guard lock(ops_mu_);
+    OwnChange own(cache_.get());
     auto t0 = std::chrono::steady_clock::now();
     PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
     PMEMD_ASSIGN_OR_RETURN(NamespacePlan plan, nsplan::PlanCreate(GatherFacts(ctx.get()), spec));
@@ -120,6 +126,7 @@ class NdctlPlatform final : public Platform {
 
   Status DestroyNamespace(const std::string& dev, bool force) override {
     std::lock_guard lock(ops_mu_);
+    OwnChange own(cache_.get());
     auto t0 = std::chrono::steady_clock::now();
     PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
     Facts facts = GatherFacts(ctx.get());
@@ -159,6 +166,7 @@ class NdctlPlatform final : public Platform {
 
   Result<Namespace> ReconfigureNamespace(const std::string& dev, const NamespaceSpec& spec) override {
     std::lock_guard lock(ops_mu_);
+    OwnChange own(cache_.get());
     auto t0 = std::chrono::steady_clock::now();
     PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
     Facts facts = GatherFacts(ctx.get());
@@ -200,6 +208,7 @@ class NdctlPlatform final : public Platform {
     if (mode != "system-ram" && mode != "devdax")
       return Status::InvalidArgument("mode '" + mode + "' is unknown; use system-ram or devdax");
     std::lock_guard lock(ops_mu_);
+    OwnChange own(cache_.get());
     auto t0 = std::chrono::steady_clock::now();
     PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
     PMEMD_ASSIGN_OR_RETURN(daxctl_dev * dev, FindDax(ctx.get(), chardev));
@@ -218,6 +227,7 @@ class NdctlPlatform final : public Platform {
   // fresh context, so a walk that takes its whole deadline holds up no other
   // region's change.
   Result<MemoryOpResult> OnlineMemory(const std::string& chardev, bool movable) override {
+    OwnChange own(cache_.get());
     auto t0 = std::chrono::steady_clock::now();
     PMEMD_ASSIGN_OR_RETURN(std::vector<MemoryBlock> blocks, SystemRamBlocks(chardev));
     MemoryOpResult r = OnlineBlocks(chardev, blocks, movable, Writer(), Transition(chardev, movable));
@@ -226,6 +236,7 @@ class NdctlPlatform final : public Platform {
   }
 
   Result<MemoryOpResult> OfflineMemory(const std::string& chardev) override {
+    OwnChange own(cache_.get());
     auto t0 = std::chrono::steady_clock::now();
     PMEMD_ASSIGN_OR_RETURN(std::vector<MemoryBlock> blocks, SystemRamBlocks(chardev));
     MemoryOpResult r = OfflineBlocks(chardev, blocks, Writer(), Transition(chardev, std::nullopt));
@@ -234,8 +245,40 @@ class NdctlPlatform final : public Platform {
   }
 
  private:
+  // A fresh walk of the kernel.
+  Result<Inventory> ReadAll() {
+    std::lock_guard lock(mu_);
+    auto t0 = std::chrono::steady_clock::now();
+    PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
+    PMEMD_ASSIGN_OR_RETURN(Inventory inv, TakeSnapshot(ctx.get(), options_.sysfs_root));
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::steady_clock::now() - t0)
+                  .count();
+    log_->debug(
+        "listed {} buses, {} dimms, {} regions, {} namespaces, {} dax devices, {} memory "
+        "blocks in {} us",
+        inv.buses.size(), inv.dimms.size(), inv.regions.size(), inv.namespaces.size(),
+        inv.dax_devices.size(), inv.memory_blocks.size(), us);
+    block_size_ = inv.memory_block_size;
+    return inv;
+  }
+
+  // Brackets one of pmemd's own changes for the cache (nothing without one).
+  struct OwnChange {
+    explicit OwnChange(InventoryCache* c) : cache(c) {
+      if (cache) cache->BeginOwnChange();
+    }
+    ~OwnChange() {
+      if (cache) cache->EndOwnChange();
+    }
+    OwnChange(const OwnChange&) = delete;
+    OwnChange& operator=(const OwnChange&) = delete;
+    InventoryCache* cache;
+  };
+
   Status SetEnabled(const std::string& dev, bool enable) {
     std::lock_guard lock(ops_mu_);
+    OwnChange own(cache_.get());
     auto t0 = std::chrono::steady_clock::now();
     PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
     Facts facts = GatherFacts(ctx.get());
@@ -298,14 +341,14 @@ class NdctlPlatform final : public Platform {
   }
 
   Result<Namespace> FreshNamespace(const std::string& dev) {
-    PMEMD_ASSIGN_OR_RETURN(Inventory inv, List());
+    PMEMD_ASSIGN_OR_RETURN(Inventory inv, ReadAll());
     for (auto& n : inv.namespaces)
       if (n.dev == dev) return std::move(n);
     return Status::Internal(dev + " was configured but the kernel does not list it; see the kernel log (dmesg)");
   }
 
   Result<DaxDevice> FreshDax(const std::string& chardev) {
-    PMEMD_ASSIGN_OR_RETURN(Inventory inv, List());
+    PMEMD_ASSIGN_OR_RETURN(Inventory inv, ReadAll());
     for (auto& d : inv.dax_devices)
       if (d.chardev == chardev) return std::move(d);
     return Status::Internal(chardev + " is not listed after the change; see the kernel log (dmesg)");
@@ -332,6 +375,10 @@ class NdctlPlatform final : public Platform {
   // Serializes changes (and their plans), each on its own fresh context;
   // List() is not held up by a change, only sees it before or after a step.
   std::mutex ops_mu_;
+  std::atomic<uint64_t> block_size_{0};  // the last walk's block_size_bytes
+  // The model List() answers from; null when uevents cannot be had (then
+  // every List() walks the kernel). Declared last: its watcher calls ReadAll.
+  std::unique_ptr<InventoryCache> cache_;
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include "platform/ndctl_lib.h"
 #include "platform/sysfs_memory.h"
+#include "pmemd/fs.h"
 #include "pmemd/log.h"
 
 namespace pmemd::nd {
@@ -395,6 +396,19 @@ class Snapshot {
 };
 
 }  // namespace
+
+std::string NdFingerprint(const std::string& sysfs_root) {
+  std::string fp;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(sysfs_root + "/bus/nd/devices", ec)) {
+    std::string name = entry.path().filename().string();
+    const char* attr = name.starts_with("region") ? "available_size" : name.starts_with("namespace") ? "size" : nullptr;
+    if (!attr) continue;
+    Result<std::string> value = ReadFile(entry.path().string() + "/" + attr);
+    fp += name + "=" + (value.ok() ? *value : "?") + ";";
+  }
+  return fp;
+}
 
 Result<Inventory> TakeSnapshot(ndctl_ctx* ctx, const std::string& sysfs_root) {
   return Snapshot(ctx, sysfs_root).Take();

@@ -20,4 +20,9 @@ namespace pmemd::nd {
 // <sysfs_root>/devices/system/memory with the dax device owning each.
 Result<Inventory> TakeSnapshot(ndctl_ctx* ctx, const std::string& sysfs_root);
 
+// What changes on the nd bus without a uevent, cheaply read from sysfs:
+// every region's available_size and every namespace's size (a disabled
+// namespace destroyed, a size written). Equal strings: none of it changed.
+std::string NdFingerprint(const std::string& sysfs_root);
+
 }  // namespace pmemd::nd
