@@ -162,8 +162,9 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& config, std::functi
   // Every state change is logged from the one place they all pass through.
   auto events_log = GetLogger("events");
   p->log_events = p->events.Subscribe([events_log](const Event& e) {
-    events_log->info("{} {}: {} -> {}", e.kind, e.object, e.from.empty() ? "(none)" : e.from,
-                     e.to.empty() ? "(none)" : e.to);
+    bool external = e.detail.is_object() && e.detail.value("source", "") == "external";
+    events_log->info("{} {}: {} -> {}{}", e.kind, e.object, e.from.empty() ? "(none)" : e.from,
+                     e.to.empty() ? "(none)" : e.to, external ? " (external)" : "");
   });
   PMEMD_ASSIGN_OR_RETURN(p->crash_at_event, CrashAtEventFromEnvironment(&p->events));  // crash tests only
 

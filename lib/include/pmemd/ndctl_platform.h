@@ -14,12 +14,14 @@
 //   memory blocks           /sys/devices/system/memory, with the dax device
 //                           whose range holds each block.
 //
+// List() answers from a model kept exact by kernel uevents (docs/inventory.md);
+// each re-read builds fresh libndctl/libdaxctl contexts.
+//
 // Thread safety: a Platform from NewNdctlPlatform is safe to use from several
 // threads. libndctl/libdaxctl contexts are not thread-safe and cache what they
-// read, so every List() builds fresh contexts (a few hundred microseconds)
-// and walks them under an internal mutex: concurrent List() calls run one at
-// a time, each sees the kernel state of its own walk, and DIMM firmware
-// commands (SMART, label reads) are never issued concurrently.
+// read, so every walk builds fresh contexts (a few hundred microseconds) under
+// an internal mutex: walks run one at a time, and DIMM firmware commands
+// (SMART, label reads) are never issued concurrently.
 #pragma once
 
 #include <memory>
@@ -37,6 +39,10 @@ struct NdctlPlatformOptions {
   // bus. libndctl and libdaxctl always read /sys, so anything but "/sys" is
   // only useful in tests.
   std::string sysfs_root = "/sys";
+  // Serve List() from a model kept by kernel uevents (docs/inventory.md)
+  // rather than walking the kernel on every call. Only with sysfs_root
+  // "/sys"; without a uevent socket every List() walks the kernel.
+  bool watch_uevents = true;
 };
 
 // Fails with kUnavailable when libnvdimm is not loaded (no

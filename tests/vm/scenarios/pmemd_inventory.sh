@@ -2,7 +2,12 @@
 # pmemd's inventory on the real kernel (--platform ndctl) must say exactly
 # what ndctl and daxctl say: regions, then an fsdax and a devdax namespace
 # created behind pmemd's back with ndctl. On a mismatch both sides are
-# printed, field by field, in the same projection.
+# printed, field by field, in the same projection. pmemd answers list from
+# a model kept by kernel uevents (docs/inventory.md): every compare is made
+# right after an ndctl/daxctl command, so a stale model fails here. Then
+# namespaces and memory blocks are changed behind pmemd's back (including a
+# destroy that sends no uevent), a uevent storm is raised, and list times
+# are printed (served from memory, and after a uevent forces a walk).
 #
 # vm: machine=nvdimm pmem=4G needs=pmemd timeout=300
 
@@ -80,6 +85,93 @@ compare "after fsdax"
 step "a devdax namespace created with ndctl"
 run ndctl create-namespace -r region0 -m devdax -s $((256 * MiB)) --align=2M >/dev/null
 compare "after devdax"
+
+# blocks: memory block states, pmemd vs sysfs, and dax devices' kmem fields
+# vs daxctl.
+blocks_prog='
+{
+  blocks_pmemd: ([.pmemd.memory_blocks[] | {id, state}] | sort_by(.id)),
+  kmem_pmemd: ([.pmemd.devices[] | {chardev, mode, online_memblocks, total_memblocks}] | sort_by(.chardev)),
+  kmem_daxctl: ([.daxctl | if type == "array" then .[] else empty end
+    | {chardev, mode, online_memblocks, total_memblocks}] | sort_by(.chardev))
+}'
+compare_blocks() {
+	p=$(run pmemctl --socket "$sock" list --json)
+	sysfs_blocks=$(for d in /sys/devices/system/memory/memory*; do
+		printf '{"id":%s,"state":"%s"}\n' "${d##*memory}" "$(cat "$d/state")"
+	done | jq -cs 'sort_by(.id)')
+	doc=$(printf '{"pmemd":%s,"daxctl":%s}' "$p" "$(daxctl_json)")
+	jvars b "$doc" "$blocks_prog"
+	expect_eq "$1: memory blocks (pmemd vs sysfs)" "$b_blocks_pmemd" "$sysfs_blocks"
+	expect_eq "$1: kmem devices (pmemd vs daxctl list)" "$b_kmem_pmemd" "$b_kmem_daxctl"
+}
+
+# ms_now: milliseconds (busybox date has no %N; jq's clock has microseconds).
+ms_now() { jq -n 'now * 1000 | floor'; }
+# time_lists N [CMD]: the median ms of N `pmemctl list --json`, CMD run
+# (untimed) before each.
+time_lists() {
+	_n=$1
+	shift
+	_i=0
+	while [ $_i -lt "$_n" ]; do
+		[ $# -gt 0 ] && "$@"
+		_t0=$(ms_now)
+		$timed >/dev/null || fail "$timed failed"
+		echo $(($(ms_now) - _t0))
+		_i=$((_i + 1))
+	done | sort -n | sed -n "$(((_n + 1) / 2))p"
+}
+nd_uevent() { echo change >/sys/bus/nd/devices/region0/uevent; }
+
+step "list times (median of 21)"
+timed=true
+clock_ms=$(time_lists 21)  # the clock's own cost (a jq start), to subtract
+timed="pmemctl --socket $sock list --json"
+cached_ms=$(time_lists 21)
+walk_ms=$(time_lists 21 nd_uevent)
+info "pmemctl list --json: ${cached_ms} ms served from memory, ${walk_ms} ms when a uevent forces a walk" \
+	"(both include ${clock_ms} ms of clock overhead)"
+echo "vmtest: bench list_cached_ms=${cached_ms} list_walk_ms=${walk_ms} clock_ms=${clock_ms}"
+
+step "namespace0.0 disabled with ndctl"
+run ndctl disable-namespace namespace0.0 >/dev/null
+# ndctl list -N leaves disabled namespaces out; pmemd lists them disabled.
+st=$(run pmemctl --socket "$sock" list --json | jq -c '[.namespaces[] | select(.dev == "namespace0.0") | .state]')
+expect_eq "after disable: pmemd's namespace0.0 state" "$st" '["disabled"]'
+step "namespace0.0 destroyed with ndctl (no uevent: its size goes to 0)"
+run ndctl destroy-namespace -f namespace0.0 >/dev/null
+compare "after destroy"
+
+step "a 1G devdax made system-ram and onlined with daxctl"
+kdev=$(run ndctl create-namespace -r region0 -m devdax -s $((1024 * MiB)) --align=2M | jq -r '.daxregion.devices[0].chardev')
+compare "after the 1G devdax"
+run daxctl reconfigure-device --mode=system-ram "$kdev" >/dev/null
+compare_blocks "after system-ram"
+step "its memory offlined, then onlined with daxctl"
+run daxctl offline-memory "$kdev" >/dev/null
+compare_blocks "after offline-memory"
+run daxctl online-memory "$kdev" >/dev/null
+compare_blocks "after online-memory"
+
+step "the external changes are on the event stream"
+grep -q 'namespace namespace0.0: disabled -> (none) (external)' "$log" ||
+	fail "no external event for the destroyed namespace0.0 in $log"
+grep -q "memory_block memory[0-9]*: online -> offline (external)" "$log" ||
+	fail "no external memory_block event in $log"
+
+step "a uevent storm: 20000 change events while listing"
+rss_before=$(awk '/VmRSS/ {print $2}' "/proc/$pmemd_pid/status")
+blk=$(ls -d /sys/devices/system/memory/memory* | head -n 1)
+(i=0; while [ $i -lt 10000 ]; do echo change >"$blk/uevent"; echo change >/sys/bus/nd/devices/region0/uevent; i=$((i + 1)); done) &
+storm=$!
+storm_ms=$(time_lists 11)
+wait $storm
+compare "after the storm"
+compare_blocks "after the storm"
+rss_after=$(awk '/VmRSS/ {print $2}' "/proc/$pmemd_pid/status")
+info "list during the storm: median ${storm_ms} ms; pmemd VmRSS ${rss_before} kB -> ${rss_after} kB"
+[ $((rss_after - rss_before)) -lt 16384 ] || fail "pmemd grew by $((rss_after - rss_before)) kB during the storm"
 
 kill -0 "$pmemd_pid" 2>/dev/null || fail "pmemd died during the scenario"
 kill "$pmemd_pid"
