@@ -396,10 +396,10 @@ Status Pool::Impl::Load() {
     }
   }
   PMEMD_ASSIGN_OR_RETURN(memmap, MemMap::Create(MemmapOptions(memmap_reused)));
+  // The fill's guard (MemmapOptions) catches the fault itself; nothing else
+  // touched the media since it was last read without one.
   if (memmap->Stats().faulted)
-    return media->Guarded("build the metadata array", [] {}).ok()
-               ? Status(Code::kIoError, "pool " + name + ": building the metadata array on " + where + " faulted", EIO)
-               : Status(Code::kIoError, media->failure(), EIO);
+    return Status(Code::kIoError, "pool " + name + ": building the metadata array on " + where + " faulted", EIO);
   if (Dev()) memmap_dirty.assign((memmap->pages() + kSealSectionPages - 1) / kSealSectionPages, memmap_reused ? 0 : 1);
   if (!memmap_reused) {
     PageDesc* d = Pages(0, memmap->pages());
