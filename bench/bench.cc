@@ -54,6 +54,20 @@ bool ParseU64(std::string_view s, std::uint64_t* out) {
 }
 }  // namespace
 
+Result<std::vector<std::string>> ParseChoiceList(std::string_view list, const std::vector<std::string>& allowed,
+                                                 std::string_view flag) {
+  std::vector<std::string> out;
+  for (std::string_view item : SplitCommas(list)) {
+    if (std::find(allowed.begin(), allowed.end(), item) == allowed.end()) {
+      std::string words;
+      for (const auto& a : allowed) words += (words.empty() ? "" : ", ") + a;
+      return Status::InvalidArgument(std::string(flag) + ": unknown '" + std::string(item) + "'; use " + words);
+    }
+    out.emplace_back(item);
+  }
+  return out;
+}
+
 Result<std::vector<std::uint64_t>> ParseSizeList(std::string_view list) {
   std::vector<std::uint64_t> sizes;
   for (std::string_view item : SplitCommas(list)) {

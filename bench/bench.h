@@ -44,6 +44,10 @@ std::vector<Command> Commands();
 // "256M,1G,4G" -> bytes (K, M, G, T are powers of 1024; plain numbers are
 // bytes). Empty items or unknown suffixes are InvalidArgument.
 Result<std::vector<std::uint64_t>> ParseSizeList(std::string_view list);
+// "idle,batch" -> {"idle", "batch"}, each one of `allowed`; anything else is
+// InvalidArgument naming `flag` and the allowed words.
+Result<std::vector<std::string>> ParseChoiceList(std::string_view list, const std::vector<std::string>& allowed,
+                                                 std::string_view flag);
 // "1,2" -> {1, 2}; at least 1 each.
 Result<std::vector<unsigned>> ParseCountList(std::string_view list);
 // 268435456 -> "256 MiB".

@@ -49,6 +49,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench.h"
+#include "daemon.h"
 #include "pmemd/client.h"
 #include "pmemd/fs.h"
 #include "pmemd/rpc.h"
@@ -106,15 +107,7 @@ Status Parse(const std::vector<std::string>& args, Config* c, bool* help) {
       PMEMD_ASSIGN_OR_RETURN(c->batch, f.Count());
     } else if (flag == "--kinds") {
       PMEMD_ASSIGN_OR_RETURN(std::string v, f.Value());
-      c->kinds.clear();
-      for (std::size_t pos = 0; pos <= v.size();) {
-        std::size_t comma = std::min(v.find(',', pos), v.size());
-        std::string k = v.substr(pos, comma - pos);
-        if (k != "idle" && k != "partial" && k != "batch")
-          return Status::InvalidArgument("--kinds: unknown kind '" + k + "'; use idle, partial, batch");
-        c->kinds.push_back(k);
-        pos = comma + 1;
-      }
+      PMEMD_ASSIGN_OR_RETURN(c->kinds, ParseChoiceList(v, {"idle", "partial", "batch"}, "--kinds"));
     } else if (flag == "--normal") {
       PMEMD_ASSIGN_OR_RETURN(c->normal, f.Count());
     } else if (flag == "--duration") {
@@ -319,70 +312,6 @@ std::string ReadReportLine(int fd, int timeout_ms) {
 
 // ---- the daemon ----
 
-std::uint64_t ProcStatusKb(pid_t pid, const char* field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);)
-    if (line.starts_with(field)) return std::strtoull(line.c_str() + std::strlen(field) + 1, nullptr, 10);
-  return 0;
-}
-
-pid_t PeerPid(const std::string& socket) {
-  sockaddr_un addr = Address(socket);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return -1;
-  struct ucred uc{};
-  socklen_t len = sizeof uc;
-  return ::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &uc, &len) == 0 ? uc.pid : -1;
-}
-
-// pmemd on a temporary socket that the hostile uids may open (group 65534).
-struct SpawnedDaemon {
-  std::string dir, socket;
-  pid_t pid = -1;
-  ~SpawnedDaemon() {
-    if (pid > 0) {
-      ::kill(pid, SIGTERM);
-      ::waitpid(pid, nullptr, 0);
-    }
-    if (!dir.empty()) std::filesystem::remove_all(dir);
-  }
-};
-
-Status Spawn(const std::string& bin, SpawnedDaemon* d) {
-  char tmpl[] = "/tmp/pmemd-load-XXXXXX";
-  if (::mkdtemp(tmpl) == nullptr) return Status::FromErrno(errno, "mkdtemp");
-  d->dir = tmpl;
-  ::chmod(tmpl, 0755);
-  d->socket = d->dir + "/pmemd.sock";
-  PMEMD_RETURN_IF_ERROR(WriteFileAtomic(
-      d->dir + "/pmemd.json",
-      R"({"socket_group":"65534","log_level":"warn","emulated":{"regions":[{"size":1073741824}]}})"));
-  std::string log = d->dir + "/pmemd.log";
-  d->pid = ::fork();
-  if (d->pid == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(fd, 2);
-    ::execl(bin.c_str(), bin.c_str(), "--config", (d->dir + "/pmemd.json").c_str(), "--socket",
-            d->socket.c_str(), "--state-dir", (d->dir + "/state").c_str(), "--platform", "emulated", nullptr);
-    ::_exit(127);
-  }
-  for (int i = 0; i < 3000; ++i) {
-    if (Client::Connect(d->socket, 1000).ok()) return Status::Ok();
-    if (::waitpid(d->pid, nullptr, WNOHANG) == d->pid) {
-      d->pid = -1;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return Status::Unavailable(bin + " did not start serving " + d->socket + "; see " + log);
-}
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(static_cast<double>(v.size()) * p))];
-}
-
 int Run(const std::vector<std::string>& args) {
   Config cfg;
   bool help = false;
@@ -401,7 +330,11 @@ int Run(const std::vector<std::string>& args) {
   ::signal(SIGPIPE, SIG_IGN);
   SpawnedDaemon spawned;
   if (!cfg.pmemd.empty()) {
-    if (Status s = Spawn(cfg.pmemd, &spawned); !s.ok()) return fail(s);
+    if (Status s = SpawnDaemon(cfg.pmemd, "load",
+                                R"({"socket_group":"65534","log_level":"warn","emulated":{"regions":[{"size":1073741824}]}})",
+                                &spawned);
+        !s.ok())
+      return fail(s);
     cfg.socket = spawned.socket;
     cfg.pid = spawned.pid;
   }
