@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "pmemd/json_reader.h"
+#include "pmemd/retry.h"
 #include "pmemd/text.h"
 #include "pool_impl.h"
 
@@ -284,11 +285,18 @@ Result<Lease> Pool::CreateLease(const LeaseSpec& spec) {
   PMEMD_RETURN_IF_ERROR(im.media->Usable());
   if (auto it = im.by_name.find(spec.name); it != im.by_name.end()) {
     Lease l = im.LeaseAt(it->second);
-    if (l.size == spec.size && l.align == spec.align && l.owner == spec.owner && l.labels == spec.labels) return l;
-    return Status::AlreadyExists("pool " + im.name + " already has a lease '" + spec.name + "' (size " +
-                                 std::to_string(l.size) + ", align " + std::to_string(l.align) +
-                                 (l.owner.empty() ? "" : ", owner " + l.owner) +
-                                 ") with different parameters; delete it first or choose another name");
+    RetryMatch m;
+    m.Compare("size", spec.size, l.size);
+    m.Compare("align", spec.align, l.align);
+    m.Compare("owner", spec.owner, l.owner);
+    if (spec.labels != l.labels) {
+      json have = json::object();
+      for (const auto& [k, v] : l.labels) have[k] = v;
+      m.Compare("labels", labels.empty() ? std::string("{}") : labels, have.dump());
+    }
+    if (m.matches()) return l;  // a retry
+    return m.Conflict("lease " + Quote(spec.name) + " of pool " + im.name,
+                      "delete-lease it first or choose another name");
   }
   const uint64_t total = im.blocks.size() * im.hdr.block_size;
   if (spec.size > total)
