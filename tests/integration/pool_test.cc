@@ -385,6 +385,12 @@ TEST_F(PoolCliTest, ARetriedCreateAfterAKillBeforeTheRecordAttachesThePool) {
   // Different geometry is not a retry.
   RunResult other = Fail({"create-pool", "k2", "--path", file, "--size", "32M", "--block-size", "4M"});
   EXPECT_NE(other.err.find("holds attached pool 'k'"), std::string::npos) << other.err;
+  // The same name with another geometry names each difference (pmemd/retry.h).
+  RunResult differs = Fail({"create-pool", "k", "--path", file, "--size", "32M", "--block-size", "4M"});
+  const std::string said = differs.out + differs.err;
+  EXPECT_NE(said.find("pool 'k' already exists with different parameters (block_size: asked 4194304, has 2097152)"),
+            std::string::npos)
+      << said;
 }
 
 // pools.json that cannot be written: nothing may change that the record
