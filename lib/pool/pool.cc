@@ -3,6 +3,8 @@
 // listed in pool_impl.h.
 #include "pmemd/pool.h"
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -108,6 +110,8 @@ PoolStatus Pool::Describe(bool with_blocks) const {
   s.uuid = im.uuid;
   s.backing = im.backing;
   s.format_version = im.hdr.format_version;
+  if (im.hdr.owner_flags & pf::kOwnerUid) s.owner_uid = im.hdr.owner_uid;
+  if (im.hdr.owner_flags & pf::kOwnerGid) s.owner_gid = im.hdr.owner_gid;
   s.size = im.hdr.pool_size;
   s.data_offset = im.hdr.data_offset;
   s.block_size = im.hdr.block_size;
@@ -373,6 +377,21 @@ Result<Lease> Pool::GetLease(const std::string& lease) const {
   std::shared_lock lock(im.mu);
   auto it = im.by_name.find(lease);
   if (it == im.by_name.end()) return Status::NotFound("pool " + im.name + " has no lease '" + lease + "'");
+  return im.LeaseAt(it->second);
+}
+
+Result<Lease> Pool::OpenLease(const std::string& lease, UniqueFd* fd) const {
+  auto& im = *impl_;
+  std::shared_lock lock(im.mu);
+  PMEMD_RETURN_IF_ERROR(im.media->Usable());
+  auto it = im.by_name.find(lease);
+  if (it == im.by_name.end()) return Status::NotFound("pool " + im.name + " has no lease '" + lease + "'");
+  // Reopened through /proc rather than dup()ed: the client's descriptor
+  // shares no file offset or status flags with the pool's own.
+  const std::string self = "/proc/self/fd/" + std::to_string(im.media->fd());
+  UniqueFd reopened(::open(self.c_str(), O_RDWR | O_CLOEXEC));
+  if (!reopened.valid()) return Status::FromErrno(errno, "reopen the backing of pool " + im.name + " for a client");
+  *fd = std::move(reopened);
   return im.LeaseAt(it->second);
 }
 

@@ -303,6 +303,8 @@ RetryMatch CompareCreate(const PoolStatus& s, const CreatePoolSpec& spec, const 
   m.Compare("max_leases", spec.max_leases, s.max_leases);
   m.Compare("memmap", std::string(PoolMemmapName(spec.memmap)), std::string(PoolMemmapName(s.memmap)));
   if (spec.size != 0) m.Compare("size", spec.size, s.size);
+  m.Compare("owner_uid", spec.owner_uid, s.owner_uid);
+  m.Compare("owner_gid", spec.owner_gid, s.owner_gid);
   return m;
 }
 
@@ -316,6 +318,8 @@ Result<PoolStatus> PoolManager::CreatePool(const CreatePoolSpec& spec) {
   fo.max_leases = spec.max_leases;
   fo.memmap = spec.memmap;
   fo.force = spec.force;
+  fo.owner_uid = spec.owner_uid;
+  fo.owner_gid = spec.owner_gid;
   const bool on_file = !spec.target.path.empty();
   if (on_file) {
     PMEMD_RETURN_IF_ERROR(CheckPoolPath(spec.target.path));
