@@ -568,7 +568,7 @@ TEST_F(PoolCliTest, CreatePoolOnAFullFileSystemIsNoSpaceAndTheDaemonLives) {
 
 // Issue 12 item 1: a lease reaches an unprivileged client as a descriptor.
 // The pool file is root's (0600); its owner uid maps a lease through
-// open-lease (examples/lease_client.cc, libpmem2), writes and persists;
+// open-lease (docs/examples/lease_client.cc, libpmem2), writes and persists;
 // the data is there after a daemon restart; another user is refused and
 // logged.
 TEST_F(PoolCliTest, ThePoolOwnerMapsALeaseThroughThePassedDescriptor) {
@@ -616,7 +616,7 @@ TEST_F(PoolCliTest, ThePoolOwnerMapsALeaseThroughThePassedDescriptor) {
   EXPECT_EQ(r.out, "hello from uid 65534\n");
   // The Python example of docs/leases.md does the same with socket.recv_fds.
   const std::string py = dir_.path() + "/open_lease.py";
-  std::filesystem::copy_file(std::string(PMEMD_SOURCE_DIR) + "/examples/open_lease.py", py);
+  std::filesystem::copy_file(std::string(PMEMD_SOURCE_DIR) + "/docs/examples/open_lease.py", py);
   std::filesystem::permissions(py, std::filesystem::perms(0755));
   RunResult pyr = RunProgram({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", py,
                               d_->socket(), "t", "vm1"});

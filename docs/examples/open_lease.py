@@ -5,7 +5,7 @@
 
 Prints the NUL-terminated text at the start of the lease; with TEXT, writes
 it there first and flushes it with msync (Python has no CPU cache flush: a
-C or C++ client persists with libpmem2, see examples/lease_client.cc).
+C or C++ client persists with libpmem2, see docs/examples/lease_client.cc).
 Needs only to be the pool's owner (create-pool owner_uid/owner_gid) or an
 admin: the device or pool file itself may be closed to this user.
 """
