@@ -85,6 +85,7 @@ Result<std::string> Client::ReadLine() {
 
 Result<json> Client::Call(const std::string& method, const json& params) {
   uint64_t id = next_id_++;
+  last_error_ = nullptr;
   json req = {{"jsonrpc", "2.0"}, {"method", method}, {"params", params}, {"id", id}};
   PMEMD_ASSIGN_OR_RETURN(std::string line, RoundTrip(req.dump()));
   Result<json> resp = ParseJson(line);
@@ -103,6 +104,7 @@ Result<json> Client::Call(const std::string& method, const json& params) {
         if (RpcErrorCode(static_cast<Code>(k)) == rpc) code = static_cast<Code>(k);
     }
     std::string msg = err->value("message", std::string("unknown error"));
+    last_error_ = *err;
     return Status(code, msg, sys_errno);
   }
   if (!resp->contains("result") || (*resp)["id"] != id)

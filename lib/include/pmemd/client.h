@@ -27,6 +27,10 @@ class Client {
   // Sends one request and waits for its answer; returns "result".
   Result<nlohmann::json> Call(const std::string& method,
                               const nlohmann::json& params = nlohmann::json::object());
+  // The "error" object of the last Call's answer as the daemon sent it
+  // ({code, message, data: {code, errno, ...}}), for clients that pass it
+  // on (pmemctl --json); null when that Call succeeded or got no answer.
+  const nlohmann::json& last_error() const { return last_error_; }
   // Sends one raw line, returns the raw answer line (without '\n').
   Result<std::string> RoundTrip(const std::string& line);
 
@@ -37,6 +41,7 @@ class Client {
   std::string path_;
   std::string pending_;  // bytes read past the last answer
   uint64_t next_id_ = 1;
+  nlohmann::json last_error_;
 };
 
 }  // namespace pmemd
