@@ -237,11 +237,25 @@ TEST_F(DaemonTest, PmemctlTriesEachSocketInTurnAndNamesThem) {
     return;
   }
   if (std::filesystem::exists("/run/pmemd/pmemd.sock")) GTEST_SKIP() << "a system pmemd is running";
+  // Root has no per-user socket: $PMEMD_SOCKET, then the system one.
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_NE(r.err.find("tried " + dir_.path() + "/env.sock ($PMEMD_SOCKET: no such file), /run/pmemd/pmemd.sock "
                        "(system: no such file)"),
             std::string::npos)
       << r.err;
+  // A non-root user (nobody, in the socket's group) falls through to its
+  // per-user socket.
+  if (!std::filesystem::exists("/usr/bin/setpriv")) GTEST_SKIP() << "setpriv (util-linux) is needed as root";
+  for (const auto& p : {dir_.path(), runtime, runtime + "/pmemd"})
+    std::filesystem::permissions(p, std::filesystem::perms(0755));
+  const std::string ctl = dir_.path() + "/pmemctl";
+  std::filesystem::copy_file(PMEMCTL_BIN, ctl);
+  std::filesystem::permissions(ctl, std::filesystem::perms(0755));
+  RunResult nobody = RunProgram({"/usr/bin/setpriv", "--reuid=65534", "--regid=" + std::to_string(::getgid()),
+                                 "--clear-groups", ctl, "version", "--json"},
+                                60, env);
+  EXPECT_EQ(nobody.exit_code, 0) << nobody.err;
+  EXPECT_EQ(nobody.Json()["socket"], runtime + "/pmemd/pmemd.sock") << nobody.out;
 }
 
 TEST_F(DaemonTest, BadConfigIsRefusedNamingTheKey) {
