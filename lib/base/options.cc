@@ -31,6 +31,11 @@ const char* LiveKindName(ArgKind kind) {
 
 std::string Metavar(const OptionSpec& spec) {
   if (spec.metavar && *spec.metavar) return spec.metavar;
+  if (!spec.choices.empty() && spec.arg != ArgKind::kNone) {
+    std::string s;
+    for (const auto& c : spec.choices) s += (s.empty() ? "" : "|") + c;
+    return s;
+  }
   switch (spec.arg) {
     case ArgKind::kNone: return "";
     case ArgKind::kNumber: return "N";
@@ -41,11 +46,6 @@ std::string Metavar(const OptionSpec& spec) {
     case ArgKind::kDaxDevice: return "DAX";
     case ArgKind::kPool: return "POOL";
     case ArgKind::kLease: return "LEASE";
-    case ArgKind::kChoice: {
-      std::string s;
-      for (const auto& c : spec.choices) s += (s.empty() ? "" : "|") + c;
-      return s;
-    }
     case ArgKind::kText: return "VALUE";
   }
   return "VALUE";
@@ -137,10 +137,7 @@ Result<ParsedOptions> ParseOptions(std::span<const OptionSpec> specs, const std:
       out.switches.insert(s->key);
       continue;
     }
-    std::string v = optarg;
-    if (s->arg == ArgKind::kChoice && std::find(s->choices.begin(), s->choices.end(), v) == s->choices.end())
-      return Status::InvalidArgument("option '" + Spelling(*s) + "' takes " + Metavar(*s) + ", not '" + v + "'");
-    out.values[s->key].push_back(std::move(v));
+    out.values[s->key].push_back(optarg);
   }
   for (int i = optind; i < argc; ++i) out.positional.push_back(argv[i]);
   return out;

@@ -29,7 +29,6 @@ enum class ArgKind {
   kNumber,     // an integer
   kSize,       // bytes, with ndctl's K/M/G/T suffixes
   kPath,       // a file (completed by the shell)
-  kChoice,     // one of OptionSpec::choices
   kRegion,     // live names, completed from the daemon
   kNamespace,
   kDaxDevice,
@@ -47,7 +46,10 @@ struct OptionSpec {
   ArgKind arg = ArgKind::kNone;
   const char* help = "";    // one line: what it does, its default
   const char* metavar = ""; // "R" in "--region R"; "" = from `arg`
-  std::vector<std::string> choices = {};  // for kChoice: the accepted values
+  // The usual values, for help (the metavar "fsdax|devdax" when metavar is
+  // empty) and completion. Not enforced here: the owner of the value (the
+  // daemon) checks it, with a message that says what is accepted.
+  std::vector<std::string> choices = {};
   bool required = false;    // shown outside brackets; the command checks it
   bool hidden = false;      // accepted, but left out of help, man and completion
 };
@@ -61,8 +63,8 @@ struct PositionalSpec {
   bool repeats = false;     // "NAMESPACE..."
 };
 
-// The metavar of an option or positional: spec.metavar, else by kind
-// ("SIZE", "N", "PATH", ...; a choice shows its values "fsdax|devdax").
+// The metavar of an option: spec.metavar, else its choices ("fsdax|devdax"),
+// else by kind ("SIZE", "N", "PATH", ...).
 std::string Metavar(const OptionSpec& spec);
 
 struct ParsedOptions {
@@ -85,8 +87,7 @@ enum class PositionalMode {
 // Parses `args` (without the program name) against `specs`. Errors are
 // kInvalidArgument naming the option as given and what it needs:
 // "unknown option '--bogus'", "option '--size' needs a value (SIZE)",
-// "option '--dry-run' takes no value". A choice is checked against its
-// values. With kStopAtFirst, `positional` holds the first positional and
+// "option '--dry-run' takes no value". With kStopAtFirst, `positional` holds the first positional and
 // everything after it, untouched.
 Result<ParsedOptions> ParseOptions(std::span<const OptionSpec> specs, const std::vector<std::string>& args,
                                    PositionalMode mode = PositionalMode::kAnywhere);
