@@ -84,11 +84,17 @@ std::string Command::Synopsis() const {
   std::string s = name;
   std::string required;
   for (const auto& o : options)
-    if (o.required && !o.hidden) required += std::string(" --") + o.long_name + " " + pmemd::Metavar(o);
+    if (o.required && !o.hidden) {
+      required += " --";
+      required += o.long_name;
+      required += ' ';
+      required += pmemd::Metavar(o);
+    }
   s += required;
   for (const auto& t : targets) {
     std::string n = std::string(t.name) + (t.repeats ? "..." : "");
-    s += " " + (t.optional ? "[" + n + "]" : n);
+    s += ' ';
+    s += t.optional ? '[' + n + ']' : n;
   }
   return s + " [options]";
 }

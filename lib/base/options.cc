@@ -150,7 +150,10 @@ std::string OptionHelp(std::span<const OptionSpec> specs) {
     if (s.hidden) continue;
     std::string left = s.short_name ? std::string("-") + s.short_name + ", " : "    ";
     left += Spelling(s);
-    if (TakesValue(s)) left += "=" + Metavar(s);
+    if (TakesValue(s)) {
+      left += '=';
+      left += Metavar(s);
+    }
     width = std::max(width, left.size());
     rows.emplace_back(std::move(left), s.help);
   }
@@ -168,8 +171,12 @@ std::string OptionSynopsis(std::span<const OptionSpec> specs) {
       optional = true;
       continue;
     }
-    out += (out.empty() ? "" : " ") + Spelling(s);
-    if (TakesValue(s)) out += " " + Metavar(s);
+    if (!out.empty()) out += ' ';
+    out += Spelling(s);
+    if (TakesValue(s)) {
+      out += ' ';
+      out += Metavar(s);
+    }
   }
   if (optional) out += out.empty() ? "[options]" : " [options]";
   return out;
