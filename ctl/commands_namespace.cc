@@ -250,12 +250,17 @@ std::vector<Command> NamespaceCommands() {
       {"destroy-namespace", "Destroy namespaces (--force: also if enabled)", {namespaces},
        {Force("destroy also an enabled namespace"), region_filter}, NamespaceTargets("destroy-namespace", "destroyed"),
        "Destroys each namespace named, or all of them (of --region R), one at a time: a failure is reported "
-       "and the others go on. The last line counts them (destroyed N namespaces); the exit code is 1 when "
-       "any failed."},
+       "and the others go on. The last line, on stderr, counts them (destroyed N namespaces); the exit code is "
+       "1 when any failed. With one namespace named, --json prints the daemon's answer; with several or all, "
+       "{\"destroyed\": N, \"failed\": M, \"results\": [{\"namespace\", \"result\" or \"error\"}]}."},
       {"enable-namespace", "Enable namespaces", {namespaces}, {region_filter},
-       NamespaceTargets("enable-namespace", "enabled")},
+       NamespaceTargets("enable-namespace", "enabled"),
+       "Enables each namespace named, or all of them (of --region R), as destroy-namespace goes through its "
+       "targets: each reported, the count last (enabled N namespaces), exit code 1 when any failed."},
       {"disable-namespace", "Disable namespaces", {namespaces}, {region_filter},
-       NamespaceTargets("disable-namespace", "disabled")},
+       NamespaceTargets("disable-namespace", "disabled"),
+       "Disables each namespace named, or all of them (of --region R), as destroy-namespace goes through its "
+       "targets: each reported, the count last (disabled N namespaces), exit code 1 when any failed."},
       {"reconfigure-namespace", "Change a namespace's mode in place (destroys data: --force)", {one_namespace},
        reconfigure, ReconfigureNamespace},
       {"reconfigure-device", "Move a dax device into system RAM (kmem) or back", {dax},
