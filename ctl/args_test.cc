@@ -135,6 +135,13 @@ TEST(PmemctlArgsTest, JsonErrorsGoToStdoutAsTheErrorObject) {
   Fake h;  // --human: stderr only
   EXPECT_EQ(h.Run("list", {"--bogus", "--human"}), kExitUsage);
   EXPECT_EQ(h.out, "");
+  Fake l;  // the last of --json and --human wins
+  EXPECT_EQ(l.Run("version", {"--json", "--human"}, true), kExitOk);
+  EXPECT_FALSE(l.out.starts_with("{")) << l.out;
+  EXPECT_EQ(l.Run("version", {"--human", "--json"}, false), kExitOk);
+  EXPECT_TRUE(l.out.starts_with("{")) << l.out;
+  EXPECT_EQ(l.Run("destroy-namespace", {"--human", "--json", "--bogus"}, false), kExitUsage);
+  EXPECT_EQ(json::parse(l.out)["data"]["code"], "invalid_argument");
 }
 
 TEST(PmemctlArgsTest, UsageErrorsNameTheOption) {

@@ -112,15 +112,10 @@ std::string Command::Help() const {
 }
 
 int Command::Run(Invocation& inv) const {
-  g_json_errors = inv.global.json;
   auto p = pmemd::ParseOptions(AllOptions(), inv.args);
-  if (!p.ok()) {
-    for (const auto& a : inv.args) g_json_errors = a == "--json" ? true : a == "--human" ? false : g_json_errors;
-    return UsageError(name, p.status().message());
-  }
+  if (!p.ok()) return UsageError(name, p.status().message(), JsonAfter(inv.args, inv.global.json));
   inv.opts = std::move(*p);
-  if (inv.opts.switches.count("json")) inv.global.json = true;
-  if (inv.opts.switches.count("human")) inv.global.json = false;
+  inv.global.json = JsonAfter(inv.opts, inv.args, inv.global.json);
   g_json_errors = inv.global.json;
   if (inv.opts.switches.count("help")) {
     std::fputs(Help().c_str(), stdout);
@@ -171,6 +166,21 @@ json ErrorObject(const pmemd::Status& status) {
   json data = {{"code", std::string(pmemd::CodeName(status.code()))}};
   if (status.sys_errno() != 0) data["errno"] = status.sys_errno();
   return {{"code", pmemd::RpcErrorCode(status.code())}, {"message", status.message()}, {"data", data}};
+}
+
+bool JsonAfter(const std::vector<std::string>& args, bool dflt) {
+  for (const auto& a : args) {
+    if (a == "--") break;
+    if (a == "--json") dflt = true;
+    if (a == "--human") dflt = false;
+  }
+  return dflt;
+}
+
+bool JsonAfter(const pmemd::ParsedOptions& parsed, const std::vector<std::string>& args, bool dflt) {
+  const bool json = parsed.switches.count("json") > 0, human = parsed.switches.count("human") > 0;
+  if (json && human) return JsonAfter(args, dflt);
+  return json ? true : human ? false : dflt;
 }
 
 int UsageError(const std::string& verb, const std::string& message) { return UsageError(verb, message, g_json_errors); }

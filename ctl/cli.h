@@ -96,6 +96,13 @@ const std::vector<pmemd::OptionSpec>& CommonOptions();
 // pmemctl's own options, before the command (hidden ones included).
 const std::vector<pmemd::OptionSpec>& GlobalOptionSpecs();
 
+// Whether output is JSON after `args` (as given, unparsed: for an error
+// found while parsing them): the last of --json/--human, else `dflt`.
+bool JsonAfter(const std::vector<std::string>& args, bool dflt);
+// The same from parsed options (abbreviations included); the last one
+// given wins when both are.
+bool JsonAfter(const pmemd::ParsedOptions& parsed, const std::vector<std::string>& args, bool dflt);
+
 // Prints `message` as "pmemctl <verb>: message" and returns kExitUsage.
 // With --json (as the command saw it) the error object goes to stdout too.
 int UsageError(const std::string& verb, const std::string& message);

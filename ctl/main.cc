@@ -93,14 +93,10 @@ int CompleteNames(const GlobalOptions& g, const std::string& kind, const std::ve
 int Main(int argc, char** argv) {
   GlobalOptions g;
   g.json = !::isatty(STDOUT_FILENO);
-  auto p = pmemd::ParseOptions(GlobalOptionSpecs(), std::vector<std::string>(argv + 1, argv + argc),
-                               pmemd::PositionalMode::kStopAtFirst);
-  if (p.ok() && p->switches.count("json")) g.json = true;
-  if (p.ok() && p->switches.count("human")) g.json = false;
-  if (!p.ok()) {
-    for (int i = 1; i < argc; ++i) g.json = argv[i] == std::string("--json") ? true : argv[i] == std::string("--human") ? false : g.json;
-    return UsageError("", p.status().message(), g.json);
-  }
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  auto p = pmemd::ParseOptions(GlobalOptionSpecs(), args, pmemd::PositionalMode::kStopAtFirst);
+  if (!p.ok()) return UsageError("", p.status().message(), JsonAfter(args, g.json));
+  g.json = JsonAfter(*p, args, g.json);
   g.socket = p->Get("socket");
   if (p->switches.count("help")) {
     Usage(stdout);
@@ -114,10 +110,7 @@ int Main(int argc, char** argv) {
   }
   std::string verb = p->positional[0];
   const Command* cmd = FindCommand(verb);
-  if (cmd == nullptr) {
-    for (const auto& a : p->positional) g.json = a == "--json" ? true : a == "--human" ? false : g.json;
-    return UsageError(verb, "unknown command", g.json);
-  }
+  if (cmd == nullptr) return UsageError(verb, "unknown command", JsonAfter(p->positional, g.json));
 
   Invocation inv;
   inv.global = g;
