@@ -59,21 +59,26 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-const char kUsage[] =
-    "usage: pmemd-bench load (--socket PATH [--pid PID] | --pmemd BIN) [flags]\n"
-    "  --socket PATH      a running daemon's socket\n"
-    "  --pid PID          its pid, for RSS (default: from the socket's SO_PEERCRED)\n"
-    "  --pmemd BIN        start this pmemd on a temporary socket and state dir, emulated platform,\n"
-    "                     socket group 65534 so that the other uids can connect; stopped at the end\n"
-    "  --hostile N        hostile connections, a third idle, partial and batch (default 1000)\n"
-    "  --hostile-uids N   spread over this many uids from 60000 (default 20)\n"
-    "  --partial-bytes S  bytes of each partial line (default 1023K, under max_request_bytes)\n"
-    "  --batch N          reads per hostile batch (default 16)\n"
-    "  --kinds LIST       hostile kinds, shared out evenly (default idle,partial,batch)\n"
-    "  --normal M         non-admin clients calling version (default 4)\n"
-    "  --duration S       seconds of measurement (default 10)\n"
-    "  --quick            smoke run: --hostile 60 --hostile-uids 3 --normal 2 --duration 1\n"
-    "  --json             one JSON object instead of the table\n";
+const std::vector<OptionSpec> kFlags = {
+    {0, "socket", "socket", ArgKind::kPath, "a running daemon's socket"},
+    {0, "pid", "pid", ArgKind::kNumber, "its pid, for RSS (default: from the socket's SO_PEERCRED)", "PID"},
+    {0, "pmemd", "pmemd", ArgKind::kPath,
+     "start this pmemd on a temporary socket and state dir, emulated platform, socket group 65534 so that "
+     "the other uids can connect; stopped at the end", "BIN"},
+    {0, "hostile", "hostile", ArgKind::kNumber, "hostile connections, a third idle, partial and batch (default 1000)"},
+    {0, "hostile-uids", "hostile-uids", ArgKind::kNumber, "spread over this many uids from 60000 (default 20)"},
+    {0, "partial-bytes", "partial-bytes", ArgKind::kSize,
+     "bytes of each partial line (default 1023K, under max_request_bytes)"},
+    {0, "batch", "batch", ArgKind::kNumber, "reads per hostile batch (default 16)"},
+    {0, "kinds", "kinds", ArgKind::kText, "hostile kinds, shared out evenly (default idle,partial,batch)", "LIST"},
+    {0, "normal", "normal", ArgKind::kNumber, "non-admin clients calling version (default 4)", "M"},
+    {0, "duration", "duration", ArgKind::kNumber, "seconds of measurement (default 10)", "S"},
+    {0, "quick", "quick", ArgKind::kNone,
+     "smoke run: --hostile 60 --hostile-uids 3 --normal 2 --duration 1 (flags given win)"},
+    {0, "json", "json", ArgKind::kNone, "one JSON object instead of the table"},
+};
+
+std::string Usage() { return FlagUsage("load (--socket PATH [--pid PID] | --pmemd BIN) [flags]", kFlags); }
 
 struct Config {
   std::string socket, pmemd;
@@ -85,44 +90,34 @@ struct Config {
 };
 
 Status Parse(const std::vector<std::string>& args, Config* c, bool* help) {
-  for (FlagCursor f(args); f.Next();) {
-    const std::string& flag = f.flag();
-    if (flag == "--help" || flag == "-h") {
-      *help = true;
-    } else if (flag == "--socket") {
-      PMEMD_ASSIGN_OR_RETURN(c->socket, f.Value());
-    } else if (flag == "--pmemd") {
-      PMEMD_ASSIGN_OR_RETURN(c->pmemd, f.Value());
-    } else if (flag == "--pid") {
-      PMEMD_ASSIGN_OR_RETURN(std::string v, f.Value());
-      c->pid = static_cast<pid_t>(std::strtol(v.c_str(), nullptr, 10));
-      if (c->pid <= 0) return Status::InvalidArgument("--pid takes a process id, got '" + v + "'");
-    } else if (flag == "--hostile") {
-      PMEMD_ASSIGN_OR_RETURN(c->hostile, f.Count());
-    } else if (flag == "--hostile-uids") {
-      PMEMD_ASSIGN_OR_RETURN(c->hostile_uids, f.Count());
-    } else if (flag == "--partial-bytes") {
-      PMEMD_ASSIGN_OR_RETURN(c->partial_bytes, f.Size());
-    } else if (flag == "--batch") {
-      PMEMD_ASSIGN_OR_RETURN(c->batch, f.Count());
-    } else if (flag == "--kinds") {
-      PMEMD_ASSIGN_OR_RETURN(std::string v, f.Value());
-      PMEMD_ASSIGN_OR_RETURN(c->kinds, ParseChoiceList(v, {"idle", "partial", "batch"}, "--kinds"));
-    } else if (flag == "--normal") {
-      PMEMD_ASSIGN_OR_RETURN(c->normal, f.Count());
-    } else if (flag == "--duration") {
-      PMEMD_ASSIGN_OR_RETURN(c->duration_s, f.Count());
-    } else if (flag == "--quick") {
-      c->hostile = 60;
-      c->hostile_uids = 3;
-      c->normal = 2;
-      c->duration_s = 1;
-    } else if (flag == "--json") {
-      c->json = true;
-    } else {
-      return Status::InvalidArgument("unknown flag '" + f.arg() + "'; see pmemd-bench load --help");
-    }
+  PMEMD_ASSIGN_OR_RETURN(Flags f, Flags::Parse(kFlags, args));
+  *help = f.help();
+  if (f.Has("quick")) {
+    c->hostile = 60;
+    c->hostile_uids = 3;
+    c->normal = 2;
+    c->duration_s = 1;
   }
+  c->socket = f.Value("socket");
+  c->pmemd = f.Value("pmemd");
+  c->json = f.Has("json");
+  if (f.Has("pid")) {
+    const std::string v = f.Value("pid");
+    c->pid = static_cast<pid_t>(std::strtol(v.c_str(), nullptr, 10));
+    if (c->pid <= 0) return Status::InvalidArgument("--pid takes a process id, got '" + v + "'");
+  }
+  for (auto [key, field] : {std::pair{"hostile", &c->hostile}, {"hostile-uids", &c->hostile_uids},
+                            {"batch", &c->batch}, {"normal", &c->normal}, {"duration", &c->duration_s}})
+    if (f.Has(key)) {
+      PMEMD_ASSIGN_OR_RETURN(*field, f.Count(key));
+    }
+  if (f.Has("partial-bytes")) {
+    PMEMD_ASSIGN_OR_RETURN(c->partial_bytes, f.Size("partial-bytes"));
+  }
+  if (f.Has("kinds")) {
+    PMEMD_ASSIGN_OR_RETURN(c->kinds, ParseChoiceList(f.Value("kinds"), {"idle", "partial", "batch"}, "--kinds"));
+  }
+  if (*help) return Status::Ok();
   if (c->socket.empty() == c->pmemd.empty())
     return Status::InvalidArgument("give either --socket PATH (a running daemon) or --pmemd BIN (start one)");
   return Status::Ok();
@@ -320,7 +315,7 @@ int Run(const std::vector<std::string>& args) {
     return 2;
   }
   if (help) {
-    std::fputs(kUsage, stdout);
+    std::fputs(Usage().c_str(), stdout);
     return 0;
   }
   auto fail = [](const Status& s) {

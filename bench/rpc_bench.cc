@@ -38,16 +38,20 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-const char kUsage[] =
-    "usage: pmemd-bench rpc (--socket PATH [--pool NAME] | --pmemd BIN) [flags]\n"
-    "  --socket PATH     a running daemon's socket\n"
-    "  --pool NAME       the pool for the lease op on a running daemon (without it: no lease rows)\n"
-    "  --pmemd BIN       start this pmemd (emulated platform, a 1 GiB file pool) and stop it after\n"
-    "  --ops LIST        of version, list, lease (default all three)\n"
-    "  --clients LIST    concurrent clients per row (default 1,50)\n"
-    "  --duration S      seconds per row (default 3)\n"
-    "  --quick           smoke run: --clients 1,4 --duration 1\n"
-    "  --json            one JSON object instead of the table\n";
+const std::vector<OptionSpec> kFlags = {
+    {0, "socket", "socket", ArgKind::kPath, "a running daemon's socket"},
+    {0, "pool", "pool", ArgKind::kPool, "the pool for the lease op on a running daemon (without it: no lease rows)",
+     "NAME"},
+    {0, "pmemd", "pmemd", ArgKind::kPath, "start this pmemd (emulated platform, a 1 GiB file pool) and stop it after",
+     "BIN"},
+    {0, "ops", "ops", ArgKind::kText, "of version, list, lease (default all three)", "LIST"},
+    {0, "clients", "clients", ArgKind::kText, "concurrent clients per row (default 1,50)", "LIST"},
+    {0, "duration", "duration", ArgKind::kNumber, "seconds per row (default 3)", "S"},
+    {0, "quick", "quick", ArgKind::kNone, "smoke run: --clients 1,4 --duration 1 (flags given win)"},
+    {0, "json", "json", ArgKind::kNone, "one JSON object instead of the table"},
+};
+
+std::string Usage() { return FlagUsage("rpc (--socket PATH [--pool NAME] | --pmemd BIN) [flags]", kFlags); }
 
 struct Config {
   std::string socket, pool, pmemd;
@@ -58,33 +62,26 @@ struct Config {
 };
 
 Status Parse(const std::vector<std::string>& args, Config* c, bool* help) {
-  for (FlagCursor f(args); f.Next();) {
-    const std::string& flag = f.flag();
-    if (flag == "--help" || flag == "-h") {
-      *help = true;
-    } else if (flag == "--socket") {
-      PMEMD_ASSIGN_OR_RETURN(c->socket, f.Value());
-    } else if (flag == "--pool") {
-      PMEMD_ASSIGN_OR_RETURN(c->pool, f.Value());
-    } else if (flag == "--pmemd") {
-      PMEMD_ASSIGN_OR_RETURN(c->pmemd, f.Value());
-    } else if (flag == "--ops") {
-      PMEMD_ASSIGN_OR_RETURN(std::string v, f.Value());
-      PMEMD_ASSIGN_OR_RETURN(c->ops, ParseChoiceList(v, {"version", "list", "lease"}, "--ops"));
-    } else if (flag == "--clients") {
-      PMEMD_ASSIGN_OR_RETURN(std::string v, f.Value());
-      PMEMD_ASSIGN_OR_RETURN(c->clients, ParseCountList(v));
-    } else if (flag == "--duration") {
-      PMEMD_ASSIGN_OR_RETURN(c->duration_s, f.Count());
-    } else if (flag == "--quick") {
-      c->clients = {1, 4};
-      c->duration_s = 1;
-    } else if (flag == "--json") {
-      c->json = true;
-    } else {
-      return Status::InvalidArgument("unknown flag '" + f.arg() + "'; see pmemd-bench rpc --help");
-    }
+  PMEMD_ASSIGN_OR_RETURN(Flags f, Flags::Parse(kFlags, args));
+  *help = f.help();
+  if (f.Has("quick")) {  // first: the flags given win
+    c->clients = {1, 4};
+    c->duration_s = 1;
   }
+  c->socket = f.Value("socket");
+  c->pool = f.Value("pool");
+  c->pmemd = f.Value("pmemd");
+  c->json = f.Has("json");
+  if (f.Has("ops")) {
+    PMEMD_ASSIGN_OR_RETURN(c->ops, ParseChoiceList(f.Value("ops"), {"version", "list", "lease"}, "--ops"));
+  }
+  if (f.Has("clients")) {
+    PMEMD_ASSIGN_OR_RETURN(c->clients, ParseCountList(f.Value("clients")));
+  }
+  if (f.Has("duration")) {
+    PMEMD_ASSIGN_OR_RETURN(c->duration_s, f.Count("duration"));
+  }
+  if (*help) return Status::Ok();
   if (c->socket.empty() == c->pmemd.empty())
     return Status::InvalidArgument("give either --socket PATH (a running daemon) or --pmemd BIN (start one)");
   return Status::Ok();
@@ -165,11 +162,11 @@ int Run(const std::vector<std::string>& args) {
   bool help = false;
   if (Status s = Parse(args, &cfg, &help); !s.ok()) {
     std::fprintf(stderr, "pmemd-bench rpc: %s\n", s.message().c_str());
-    std::fputs(kUsage, stderr);
+    std::fputs(Usage().c_str(), stderr);
     return 2;
   }
   if (help) {
-    std::fputs(kUsage, stdout);
+    std::fputs(Usage().c_str(), stdout);
     return 0;
   }
   auto fail = [](const Status& s) {

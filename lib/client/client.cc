@@ -112,6 +112,7 @@ Result<json> Client::Call(const std::string& method, const json& params, std::ve
 Result<json> Client::Call(const std::string& method, const json& params) {
   received_.clear();  // nobody asked for descriptors of an earlier answer
   uint64_t id = next_id_++;
+  last_error_ = nullptr;
   json req = {{"jsonrpc", "2.0"}, {"method", method}, {"params", params}, {"id", id}};
   PMEMD_ASSIGN_OR_RETURN(std::string line, RoundTrip(req.dump()));
   Result<json> resp = ParseJson(line);
@@ -130,6 +131,7 @@ Result<json> Client::Call(const std::string& method, const json& params) {
         if (RpcErrorCode(static_cast<Code>(k)) == rpc) code = static_cast<Code>(k);
     }
     std::string msg = err->value("message", std::string("unknown error"));
+    last_error_ = *err;
     return Status(code, msg, sys_errno);
   }
   if (!resp->contains("result") || (*resp)["id"] != id)

@@ -32,6 +32,10 @@ class Client {
   // (open-lease), in order; a plain Call closes any it receives.
   Result<nlohmann::json> Call(const std::string& method, const nlohmann::json& params,
                               std::vector<UniqueFd>* fds);
+  // The "error" object of the last Call's answer as the daemon sent it
+  // ({code, message, data: {code, errno, ...}}), for clients that pass it
+  // on (pmemctl --json); null when that Call succeeded or got no answer.
+  const nlohmann::json& last_error() const { return last_error_; }
   // Sends one raw line, returns the raw answer line (without '\n').
   Result<std::string> RoundTrip(const std::string& line);
 
@@ -43,6 +47,7 @@ class Client {
   std::string pending_;  // bytes read past the last answer
   std::vector<UniqueFd> received_;  // descriptors that came with the bytes read
   uint64_t next_id_ = 1;
+  nlohmann::json last_error_;
 };
 
 }  // namespace pmemd
