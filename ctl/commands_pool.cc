@@ -2,6 +2,9 @@
 // list-pools, online-blocks, offline-blocks, create-lease, delete-lease,
 // get-lease, list-leases. JSON is the daemon's answer as is; the tables are
 // a view of it.
+#include <cerrno>
+#include <cstdlib>
+
 #include "args.h"
 #include "cli.h"
 #include "render.h"
@@ -103,6 +106,17 @@ int CreatePool(Invocation& inv) {
   if (int rc = Sizes("create-pool", p, {"size", "block_size", "max_leases"}, &params)) return rc;
   if (p.Has("memmap")) params["memmap"] = p.Get("memmap");
   if (p.switches.count("force")) params["force"] = true;
+  for (const char* k : {"owner_uid", "owner_gid"}) {
+    if (!p.Has(k)) continue;
+    const std::string& v = p.Get(k);
+    char* end = nullptr;
+    errno = 0;
+    unsigned long id = std::strtoul(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || errno != 0 || id > 0xfffffffful || v[0] == '-')
+      return UsageError("create-pool", std::string("--") + (k[6] == 'u' ? "owner-uid" : "owner-gid") + ": '" + v +
+                                           "' is not a numeric id; give a uid or gid number (id -u USER)");
+    params[k] = id;
+  }
   auto r = inv.call("create-pool", params);
   if (!r.ok()) return -1;
   Print(inv, *r, [](const json& j) { return RenderPools({{"pools", json::array({j})}}); });
@@ -235,7 +249,9 @@ std::vector<Command> PoolCommands() {
         {0, "max-leases", "max_leases", ArgKind::kNumber, "room for this many leases in the pool's tables"},
         {'M', "memmap", "memmap", ArgKind::kText, "where the per-page metadata array lives: dev (on the media) or mem",
          "dev|mem", {"dev", "mem"}},
-        {'f', "force", "force", ArgKind::kNone, "format over an existing pool or data"}},
+        {'f', "force", "force", ArgKind::kNone, "format over an existing pool or data"},
+        {0, "owner-uid", "owner_uid", ArgKind::kNumber, "besides admins, this uid may open the pool's leases (open-lease)"},
+        {0, "owner-gid", "owner_gid", ArgKind::kNumber, "besides admins, members of this gid may open the pool's leases"}},
        CreatePool},
       {"attach-pool", "Attach an existing pool (it comes back after restarts)",
        {{"PLACE", ArgKind::kText, "instead of --device/--path: a dax device, or a path starting with /", true}},

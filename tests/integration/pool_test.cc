@@ -583,10 +583,9 @@ TEST_F(PoolCliTest, ThePoolOwnerMapsALeaseThroughThePassedDescriptor) {
   const std::string file = scratch_ + "/owned.pool";
   auto admin = Client::Connect(d_->socket());
   ASSERT_TRUE(admin.ok());
-  auto pool = admin->Call("create-pool", {{"name", "t"}, {"path", file}, {"size", 64 * kM},
-                                          {"block_size", 2 * kM}, {"owner_uid", 65534}});
-  ASSERT_TRUE(pool.ok()) << pool.status().ToString();
-  EXPECT_EQ((*pool)["owner_uid"], 65534);
+  json pool = Ok({"create-pool", "t", "--path", file, "--size", "64M", "--block-size", "2M", "--owner-uid", "65534"});
+  EXPECT_EQ(pool["owner_uid"], 65534);
+  Fail({"create-pool", "u", "--path", file + "2", "--size", "64M", "--owner-uid", "nobody"}, 2);
   ASSERT_TRUE(admin->Call("online-blocks", {{"pool", "t"}}).ok());
   ASSERT_TRUE(admin->Call("create-lease", {{"pool", "t"}, {"name", "vm1"}, {"size", 2 * kM}}).ok());
   struct stat st{};
