@@ -170,6 +170,7 @@ grep -v '^  ✓' /tmp/security.txt >&2 || true
 exposure=$(sed -n 's/.*Overall exposure level for pmemd.service: \([0-9.]*\).*/\1/p' /tmp/security.txt)
 info "systemd-analyze security exposure $exposure"
 [ -n "$exposure" ] || fail "systemd-analyze security printed no exposure level"
+awk -v e="$exposure" 'BEGIN { exit !(e < 2.5) }' || fail "exposure $exposure is not under 2.5"
 run systemctl stop pmemd
 
 step "pmemd_systemd passed"
