@@ -2,14 +2,17 @@
 # The Debian package under a real systemd, on the real kernel (issue 11 item
 # 4): `dpkg -i` creates the pmem group and enables the unit without starting
 # it; `systemctl start pmemd` (Type=notify) serves the real platform, and a
-# non-root member of pmem drives it with pmemctl on the default socket
+# non-root member of pmem drives it with pmemctl on the service's socket
 # through every kind of operation the hardened unit must still allow: list
 # equal to ndctl/daxctl, create and destroy a namespace, devdax ->
 # system-ram with every block online, offline, a pool with a lease. Then
 # `systemctl restart` reconciles (pool and lease still there), `systemctl
 # stop` is clean, a configuration error is exit status 2 with no restart
-# loop, and `journalctl -p` filters pmemd's lines by their priority. Prints
-# `systemd-analyze security pmemd.service` as the guest's systemd rates it.
+# loop, and `journalctl -p` filters pmemd's lines by their priority;
+# `systemd-analyze security pmemd.service` as the guest's systemd rates it
+# is under 2.5. Last the package's life: an upgrade restarts a running pmemd
+# and keeps an edited config, removal stops it, a purge disables it and
+# keeps the group and /var/lib/pmemd.
 #
 # vm: machine=nvdimm pmem=4G guest=systemd needs=deb timeout=600
 
@@ -171,6 +174,24 @@ exposure=$(sed -n 's/.*Overall exposure level for pmemd.service: \([0-9.]*\).*/\
 info "systemd-analyze security exposure $exposure"
 [ -n "$exposure" ] || fail "systemd-analyze security printed no exposure level"
 awk -v e="$exposure" 'BEGIN { exit !(e < 2.5) }' || fail "exposure $exposure is not under 2.5"
-run systemctl stop pmemd
+
+step "an upgrade (the package installed again) restarts a running pmemd, keeps the admin's config"
+sed -i 's/"log_level": "info"/"log_level": "debug"/' /etc/pmemd/pmemd.json
+main_pid=$(prop MainPID)
+run dpkg -i /vmtest/pmemd.deb >&2
+expect_eq "active after the upgrade" "$(systemctl is-active pmemd)" active
+[ "$(prop MainPID)" != "$main_pid" ] || fail "the upgrade did not restart pmemd (MainPID $main_pid)"
+grep -q '"log_level": "debug"' /etc/pmemd/pmemd.json || fail "the upgrade replaced the admin's /etc/pmemd/pmemd.json"
+info "ok: the edited config is kept"
+
+step "dpkg -r stops pmemd; --purge disables it, keeps the pmem group and /var/lib/pmemd"
+run dpkg -r pmemd >&2
+expect_eq "state after removal" "$(systemctl is-active pmemd || true)" inactive
+[ ! -e /usr/sbin/pmemd ] || fail "/usr/sbin/pmemd is still there"
+run dpkg --purge pmemd >&2
+[ ! -e /etc/pmemd/pmemd.json ] || fail "the config survived the purge"
+[ ! -e /etc/systemd/system/multi-user.target.wants/pmemd.service ] || fail "the unit is still enabled after the purge"
+run getent group pmem >&2
+[ -d /var/lib/pmemd ] || fail "the purge removed /var/lib/pmemd"
 
 step "pmemd_systemd passed"
