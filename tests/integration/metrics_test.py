@@ -143,6 +143,8 @@ def main():
             c = Conn(sock)
             c.call("create-namespace", {"region": "0", "mode": "devdax", "size": 2 * G})
             c.call("create-namespace", {"region": "0", "mode": "fsdax", "size": 1 * G})
+            c.call("create-namespace", {"region": "0", "mode": "devdax", "size": 1 * G})
+            c.call("reconfigure-device", {"device": "dax0.2", "mode": "system-ram"})
             c.call("create-pool", {"name": "p0", "device": "dax0.0", "block_size": 16 * M})
             c.call("online-blocks", {"pool": "p0", "blocks": "0-3"})
             c.call("create-lease", {"pool": "p0", "name": "a", "size": 16 * M})
@@ -169,15 +171,24 @@ def main():
 
             if value(families, "pmemd_region_size_bytes", region="region0") != 8 * G:
                 fail("region size")
-            if value(families, "pmemd_region_available_bytes", region="region0") != 5 * G:
+            if value(families, "pmemd_region_available_bytes", region="region0") != 4 * G:
                 fail("region available")
+            kmem_total = value(families, "pmemd_dax_memory_blocks", device="dax0.2", state="total")
+            if kmem_total < 1 or value(families, "pmemd_dax_memory_blocks", device="dax0.2", state="online") != kmem_total:
+                fail("kmem memory blocks online/total")
+            if value(families, "pmemd_namespaces_size_bytes", mode="raw") != 0:
+                fail("a mode without namespaces is 0")
             if value(families, "pmemd_pool_online_bytes", pool="p0") != 64 * M:
                 fail("pool online bytes")
             if value(families, "pmemd_pool_leased_bytes", pool="p0") != 16 * M:
                 fail("pool leased bytes")
             if value(families, "pmemd_pool_leases", pool="p0") != 1:
                 fail("leases")
-            if value(families, "pmemd_requests_total", method="create-namespace", outcome="ok") != 2:
+            c.call("no-such-method", ok=False)
+            if value(check(c.call("metrics")["result"]["text"]), "pmemd_requests_total", method="unknown",
+                     outcome="method_not_found") != 1:
+                fail("unknown methods count under method=unknown")
+            if value(families, "pmemd_requests_total", method="create-namespace", outcome="ok") != 3:
                 fail("create-namespace ok count")
             if value(families, "pmemd_requests_total", method="destroy-namespace", outcome="not_found") != 1:
                 fail("destroy-namespace not_found count")
@@ -191,7 +202,7 @@ def main():
                 fail("build_info")
             # A second scrape counts the first.
             again = check(c.call("metrics")["result"]["text"])
-            if value(again, "pmemd_requests_total", method="metrics", outcome="ok") != 1:
+            if value(again, "pmemd_requests_total", method="metrics", outcome="ok") != 2:
                 fail("metrics counts itself")
             if os.environ.get("PMEMD_METRICS_PRINT"):
                 print(text)
