@@ -6,9 +6,11 @@
 
 #include <algorithm>
 
+#include "pmemd/events.h"
 #include "pmemd/fs.h"
 #include "pmemd/json_reader.h"
 #include "pmemd/log.h"
+#include "pmemd/metrics.h"
 #include "pmemd/text.h"
 
 namespace pmemd {
@@ -169,8 +171,13 @@ json Dispatcher::HandleRequest(const json& req, const CallContext& ctx) const {
     params = *pit;
   }
 
+  const auto started = std::chrono::steady_clock::now();
+  auto count = [&](std::string_view method, std::string_view outcome) {
+    if (metrics_) metrics_->Record(method, outcome, std::chrono::steady_clock::now() - started);
+  };
   const Method* m = registry_->Find(name);
   if (m == nullptr) {
+    count(kUnknownMethodLabel, "method_not_found");
     std::string hint = NearestName(name, registry_->All());
     std::string msg = "unknown method " + Quote(name, kMaxSuggestNameBytes);
     msg += hint.empty() ? "; call list-methods to see them" : "; did you mean '" + hint + "'?";
@@ -182,11 +189,15 @@ json Dispatcher::HandleRequest(const json& req, const CallContext& ctx) const {
     if (auto suppressed = refusal_log_.Admit(ctx.peer.uid))
       log->warn("refused '{}' to uid {} pid {}: {}{}", name, ctx.peer.uid, ctx.peer.pid, allowed.message(),
                 SuppressedNote(*suppressed, refusal_log_.interval()));
+    count(m->name, CodeName(allowed.code()));
     return is_notification ? json() : ErrorResponse(id, allowed);
   }
 
   Result<json> r = [&]() -> Result<json> {
     try {
+      // Events the handler publishes name this request (events.h).
+      ScopedRequestOrigin origin({.method = m->name, .id = id, .uid = ctx.peer.known ? int64_t(ctx.peer.uid) : -1,
+                                  .pid = ctx.peer.known ? int64_t(ctx.peer.pid) : -1});
       CallContext call = ctx;
       call.policy = &policy_;
       return m->handler(params, call);
@@ -195,6 +206,7 @@ json Dispatcher::HandleRequest(const json& req, const CallContext& ctx) const {
       return Status::Internal(std::string("method '") + name + "' failed unexpectedly: " + e.what());
     }
   }();
+  count(m->name, r.ok() ? std::string_view("ok") : CodeName(r.status().code()));
   if (is_notification) return json();
   if (!r.ok()) return ErrorResponse(id, r.status());
   return {{"jsonrpc", "2.0"}, {"result", std::move(r).value()}, {"id", id}};

@@ -10,9 +10,11 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 
+#include "pmemd/events.h"
 #include "pmemd/fs.h"
 #include "pmemd/json_reader.h"
 #include "pmemd/log.h"
+#include "pmemd/metrics.h"
 #include "pmemd/text.h"
 
 namespace pmemd {
@@ -401,6 +403,42 @@ TEST(RegistryTest, DuplicateNameIsRefused) {
   EXPECT_TRUE(reg.Add({"a", "x", Access::kRead, h}).ok());
   EXPECT_EQ(reg.Add({"a", "y", Access::kRead, h}).code(), Code::kAlreadyExists);
   EXPECT_EQ(reg.Add({"list-methods", "y", Access::kRead, h}).code(), Code::kAlreadyExists);
+}
+
+// Events a handler publishes name its request; every request that names a
+// method is counted by method and outcome.
+TEST(DispatcherOriginTest, EventsNameTheRequestAndRequestsAreCounted) {
+  EventBus bus;
+  std::vector<Event> seen;
+  auto sub = bus.Subscribe([&](const Event& e) { seen.push_back(e); });
+  Registry registry;
+  ASSERT_TRUE(registry
+                  .Add({"make", "Publishes", Access::kRead,
+                        [&](const json&, const CallContext&) -> Result<json> {
+                          bus.Publish({.kind = "pool", .object = "pool:p", .to = "created"});
+                          return json::object();
+                        }})
+                  .ok());
+  Dispatcher d(&registry, AccessPolicy(std::nullopt));
+  RequestMetrics metrics;
+  d.set_metrics(&metrics);
+  CallContext ctx;
+  ctx.peer = {.known = true, .pid = 77, .uid = 1234, .gid = 1234};
+  (void)d.HandleLine(R"({"jsonrpc":"2.0","method":"make","id":"x"})", ctx);
+  (void)d.HandleLine(R"({"jsonrpc":"2.0","method":"nope","id":2})", ctx);
+  bus.Publish({.kind = "pool", .object = "pool:q", .to = "created"});  // outside any request
+  ASSERT_EQ(seen.size(), 2u);
+  ASSERT_TRUE(seen[0].request.has_value());
+  EXPECT_EQ(seen[0].request->method, "make");
+  EXPECT_EQ(seen[0].request->id, "x");
+  EXPECT_EQ(seen[0].request->uid, 1234);
+  EXPECT_EQ(seen[0].request->pid, 77);
+  EXPECT_FALSE(seen[1].request.has_value());
+  PromText t;
+  metrics.Render(&t);
+  EXPECT_NE(t.text().find("pmemd_requests_total{method=\"make\",outcome=\"ok\"} 1\n"), std::string::npos) << t.text();
+  EXPECT_NE(t.text().find("pmemd_requests_total{method=\"unknown\",outcome=\"method_not_found\"} 1\n"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -3,12 +3,40 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cstdio>
 
 namespace pmemd {
 
+namespace {
+thread_local std::optional<RequestOrigin> current_origin;
+}  // namespace
+
+ScopedRequestOrigin::ScopedRequestOrigin(RequestOrigin origin) : saved_(std::move(current_origin)) {
+  current_origin = std::move(origin);
+}
+
+ScopedRequestOrigin::~ScopedRequestOrigin() { current_origin = std::move(saved_); }
+
+const RequestOrigin* CurrentRequestOrigin() { return current_origin ? &*current_origin : nullptr; }
+
+std::string Rfc3339(uint64_t time_ns) {
+  time_t secs = static_cast<time_t>(time_ns / 1000000000ull);
+  struct tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<unsigned long long>(time_ns % 1000000000ull));
+  return buf;
+}
+
 nlohmann::json ToJson(const Event& e) {
-  return {{"seq", e.seq}, {"time_ns", e.time_ns}, {"kind", e.kind}, {"object", e.object},
-          {"from", e.from}, {"to", e.to}, {"detail", e.detail}};
+  nlohmann::json j = {{"seq", e.seq}, {"time_ns", e.time_ns}, {"time", Rfc3339(e.time_ns)}, {"kind", e.kind},
+                      {"object", e.object}, {"from", e.from}, {"to", e.to}, {"detail", e.detail}};
+  if (e.request)
+    j["request"] = {{"method", e.request->method}, {"id", e.request->id}, {"uid", e.request->uid},
+                    {"pid", e.request->pid}};
+  return j;
 }
 
 EventBus::Subscription::Subscription(Subscription&& o) noexcept : bus_(o.bus_), id_(o.id_) {
@@ -45,6 +73,8 @@ void EventBus::Unsubscribe(uint64_t id) {
 }
 
 void EventBus::Publish(Event e) {
+  if (!e.request)
+    if (const RequestOrigin* origin = CurrentRequestOrigin()) e.request = *origin;
   std::lock_guard deliver(deliver_mu_);
   std::vector<std::shared_ptr<Callback>> targets;
   {

@@ -139,4 +139,30 @@ Result<json> Client::Call(const std::string& method, const json& params) {
   return (*resp)["result"];
 }
 
+Result<json> Client::Subscribe(const json& params) { return Call("subscribe", params); }
+
+Result<std::optional<json>> Client::NextNotification(int timeout_ms) {
+  if (pending_.find('\n') == std::string::npos) {
+    pollfd p{fd_.get(), POLLIN, 0};
+    int n;
+    do n = ::poll(&p, 1, timeout_ms);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return Status::FromErrno(errno, "poll " + path_);
+    if (n == 0) return std::optional<json>();
+  }
+  PMEMD_ASSIGN_OR_RETURN(std::string line, ReadLine());
+  Result<json> note = ParseJson(line);
+  if (!note.ok()) return Status::Internal("pmemd sent a notification that is not JSON: " + note.status().message());
+  return std::optional<json>(std::move(note).value());
+}
+
+Status Client::ReadNotifications(const std::function<bool(const json&)>& on_notification, int timeout_ms) {
+  for (;;) {
+    PMEMD_ASSIGN_OR_RETURN(std::optional<json> note, NextNotification(timeout_ms));
+    if (!note) return Status::Unavailable("no notification from pmemd at " + path_ + " within " +
+                                          std::to_string(timeout_ms) + " ms");
+    if (!on_notification(*note)) return Status::Ok();
+  }
+}
+
 }  // namespace pmemd

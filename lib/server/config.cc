@@ -80,6 +80,9 @@ Status ApplyConfigJson(const json& j, Config* c) {
   r.Optional("max_connections_per_uid", &c->max_connections_per_uid);
   r.Optional("max_buffered_bytes", &c->max_buffered_bytes);
   r.Optional("max_reply_bytes", &c->max_reply_bytes);
+  r.Optional("event_ring_size", &c->event_ring_size);
+  r.Optional("event_queue_events", &c->event_queue_events);
+  r.Optional("event_queue_bytes", &c->event_queue_bytes);
   json budget;
   const bool has_budget = r.Optional("memmap_budget", &budget);
   json emulated;
@@ -127,6 +130,9 @@ Status ValidateConfig(const Config& c) {
                                    " must be at least max_request_bytes " + std::to_string(c.max_request_bytes) +
                                    ", so that one request of the largest size fits");
   PMEMD_RETURN_IF_ERROR(CheckRange("max_reply_bytes", c.max_reply_bytes, 65536, 1ull << 30));
+  PMEMD_RETURN_IF_ERROR(CheckRange("event_ring_size", c.event_ring_size, 0, 1u << 20));
+  PMEMD_RETURN_IF_ERROR(CheckRange("event_queue_events", c.event_queue_events, 1, 1u << 20));
+  PMEMD_RETURN_IF_ERROR(CheckRange("event_queue_bytes", c.event_queue_bytes, 4096, 1ull << 30));
   return Status::Ok();
 }
 

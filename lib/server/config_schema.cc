@@ -46,6 +46,13 @@ const std::vector<ConfigKey>& ConfigKeys() {
        "pool): bytes (1073741824), a size (\"8G\") or a percentage of MemTotal (\"25%\", 1% to 100%). A mem pool "
        "that would pass it is refused with no_space at create-pool and attach-pool, and listed unavailable at "
        "start-up; memmap dev pools cost none of it."},
+      {"event_ring_size", "integer", "4096", "",
+       "Events kept for subscribe with since (0 to 1048576); a resume from an older one is told what it missed."},
+      {"event_queue_events", "integer", "1024", "",
+       "Events queued for one subscriber that does not keep up; past it (or event_queue_bytes) events are dropped "
+       "for it and it is told how many (1 to 1048576)."},
+      {"event_queue_bytes", "integer", "1048576", "",
+       "The same bound in bytes (4096 to 1073741824)."},
       {"emulated", "object", "", "", "The emulated platform's machine (used when platform is emulated)."},
       {"emulated.regions", "array", "one 8 GiB region", "",
        "Emulated regions, each an object with the keys below; their files are created sparse."},

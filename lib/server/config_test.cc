@@ -220,7 +220,8 @@ TEST(ConfigTest, ShippedExampleLoadsAndCoversEveryKey) {
   for (const char* key : {"socket", "state_dir", "platform", "log_level", "socket_group", "admin_group",
                           "max_request_bytes", "max_connections", "worker_threads", "request_timeout_ms",
                           "idle_timeout_ms", "reserved_admin_connections", "max_connections_per_uid",
-                          "max_buffered_bytes", "max_reply_bytes", "memmap_budget", "emulated", "regions",
+                          "max_buffered_bytes", "max_reply_bytes", "memmap_budget", "event_ring_size",
+                          "event_queue_events", "event_queue_bytes", "emulated", "regions",
                           "memory_block_size", "label_slots", "size", "file", "labels"})
     EXPECT_NE(text->find(std::string("\"") + key + "\""), std::string::npos) << key;
 }

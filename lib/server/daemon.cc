@@ -12,7 +12,9 @@
 #include "pmemd/crash_hook.h"
 #include "server/crash_at_event.h"
 #include "pmemd/emulated_platform.h"
+#include "pmemd/event_stream.h"
 #include "pmemd/events.h"
+#include "pmemd/metrics.h"
 #include "pmemd/fs.h"
 #include "pmemd/log.h"
 #include "pmemd/ndctl_platform.h"
@@ -139,6 +141,8 @@ struct Daemon::Parts {
   Config config;
   UniqueFd state_lock;
   EventBus events;
+  std::unique_ptr<EventStream> stream;  // subscribe's ring and queues; outlives the server's sessions
+  RequestMetrics requests;
   EventBus::Subscription log_events;
   std::optional<EventBus::Subscription> crash_at_event;
   std::unique_ptr<PlatformOwner> owner;
@@ -159,6 +163,10 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& config, std::functi
   // pmemd trusts what it reads there (journal, labels, pool records).
   PMEMD_RETURN_IF_ERROR(CheckPrivateDir(config.state_dir).Annotate("state_dir"));
   PMEMD_ASSIGN_OR_RETURN(p->state_lock, LockStateDir(config.state_dir));
+  p->stream = std::make_unique<EventStream>(
+      &p->events, EventStreamOptions{.ring_size = config.event_ring_size,
+                                     .queue_events = config.event_queue_events,
+                                     .queue_bytes = config.event_queue_bytes});
 
   // Every state change is logged from the one place they all pass through.
   auto events_log = GetLogger("events");
@@ -182,6 +190,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& config, std::functi
   }
   p->dispatcher = std::make_unique<Dispatcher>(&p->registry, AccessPolicy(admin_gid),
                                                DispatcherLimits{.max_reply_bytes = config.max_reply_bytes});
+  p->dispatcher->set_metrics(&p->requests);
 
   RaiseFileLimit(config.max_connections);
   ServerOptions so;
@@ -200,7 +209,12 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& config, std::functi
   }
   ServerHooks hooks;
   hooks.on_reload = std::move(on_reload);
-  hooks.on_stopping = [] { sd_notify(0, "STOPPING=1"); };
+  // The stop event is published before the sessions are stopped, so that
+  // subscribers get it before their streams close.
+  hooks.on_stopping = [events = &p->events] {
+    events->Publish({.kind = "daemon", .object = "pmemd", .from = "ready", .to = "stopping"});
+    sd_notify(0, "STOPPING=1");
+  };
   p->server = std::make_unique<Server>(so, p->dispatcher.get(), std::move(hooks));
   // Bind before opening the platform: a second daemon on the same socket is
   // refused before it touches any device.
@@ -256,6 +270,11 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& config, std::functi
   PMEMD_RETURN_IF_ERROR(RegisterNamespaceMethods(&p->registry, p->owner.get()));
   if (emulated) PMEMD_RETURN_IF_ERROR(RegisterEmulatedMethods(&p->registry, emulated));
   PMEMD_RETURN_IF_ERROR(RegisterPoolMethods(&p->registry, p->pools.get()));
+  PMEMD_RETURN_IF_ERROR(RegisterOpsMethods(&p->registry, {.platform_kind = std::string(p->owner->Kind()),
+                                                          .owner = p->owner.get(),
+                                                          .pools = p->pools.get(),
+                                                          .events = p->stream.get(),
+                                                          .requests = &p->requests}));
 
   return std::unique_ptr<Daemon>(new Daemon(std::move(p)));
 }

@@ -21,6 +21,7 @@
 
 #include <boost/asio.hpp>
 
+#include "pmemd/event_stream.h"
 #include "pmemd/fs.h"
 #include "pmemd/log.h"
 #include "pmemd/log_limiter.h"
@@ -138,6 +139,14 @@ class Session : public std::enable_shared_from_this<Session> {
         dispatcher_(dispatcher), lane_(lane), options_(options), scratch_(scratch), admin_(admin) {
     ctx_.peer = peer;
     ctx_.fds = &fds_;
+    // Called on the worker while this session waits for the answer (busy_):
+    // io-thread members are not touched until the answer is posted back.
+    ctx_.start_stream = [this](std::shared_ptr<EventSubscriber> sub) -> Status {
+      if (pending_stream_ || stream_)
+        return Status::FailedPrecondition("this connection is already subscribed; open another to subscribe again");
+      pending_stream_ = std::move(sub);
+      return Status::Ok();
+    };
   }
 
   void Start() {
@@ -150,6 +159,12 @@ class Session : public std::enable_shared_from_this<Session> {
   // writing its answer.
   void Stop() {
     stopping_ = true;
+    if (stream_) {
+      // Flush what is queued (the daemon's own "stopping" event among it),
+      // then close; a peer that does not read gets request_timeout for it.
+      if (writing_) ArmTimer(Clock::now() + options_->request_timeout, Deadline::kAnswerNotTaken);
+      return PumpStream();
+    }
     if (!busy_) Close();
   }
 
@@ -246,7 +261,7 @@ class Session : public std::enable_shared_from_this<Session> {
       std::string resp = dispatcher_->HandleLine(line, ctx_);
       asio::post(socket_.get_executor(), [this, self, resp = std::move(resp)]() mutable {
         busy_ = false;
-        if (resp.empty()) return ReadLine();  // notifications only
+        if (resp.empty()) return pending_stream_ && !closed_ ? StartStream() : ReadLine();  // notifications only
         Write(std::move(resp));
       });
     });
@@ -315,7 +330,69 @@ class Session : public std::enable_shared_from_this<Session> {
         return Close();
       }
       if (closing_after_write_) return Close();
+      if (pending_stream_) return StartStream();
       ReadLine();
+    });
+  }
+
+  // Event streaming (subscribe). From here on the connection carries only
+  // notifications: request lines are read and ignored (the peer ends the
+  // stream by closing), no idle timeout applies, and the publisher never
+  // waits for this peer: it queues into the subscriber's bounded queue, and
+  // the session is woken by a post to the io thread.
+  void StartStream() {
+    stream_ = std::move(pending_stream_);
+    SetBuffer({});
+    CancelTimer();
+    std::weak_ptr<Session> weak = shared_from_this();
+    auto exec = socket_.get_executor();
+    stream_->SetWake([weak, exec] {
+      asio::post(exec, [weak] {
+        if (auto s = weak.lock()) s->PumpStream();
+      });
+    });
+    WatchStreamPeer();
+    PumpStream();
+  }
+
+  // Reads and discards whatever the peer sends; its close ends the stream.
+  void WatchStreamPeer() {
+    auto self = shared_from_this();
+    socket_.async_wait(Stream::socket::wait_read, [this, self](boost::system::error_code ec) {
+      if (closed_) return;
+      if (ec) return Close();
+      boost::system::error_code rec;
+      size_t n = socket_.read_some(asio::buffer(scratch_->data(), scratch_->size()), rec);
+      if (rec == asio::error::would_block || rec == asio::error::try_again) return WatchStreamPeer();
+      if (rec || n == 0) return Close();
+      WatchStreamPeer();
+    });
+  }
+
+  void PumpStream() {
+    if (closed_ || writing_ || !stream_) return;
+    constexpr size_t kChunkBytes = 256 * 1024;
+    std::vector<std::string> lines = stream_->TakeLines(kChunkBytes);
+    if (lines.empty()) {
+      if (stopping_) Close();
+      return;  // woken when the next line is queued
+    }
+    out_.clear();
+    for (auto& l : lines) {
+      out_ += l;
+      out_ += '\n';
+    }
+    writing_ = true;
+    if (stopping_) ArmTimer(Clock::now() + options_->request_timeout, Deadline::kAnswerNotTaken);
+    auto self = shared_from_this();
+    asio::async_write(socket_, asio::buffer(out_), [this, self](boost::system::error_code ec, size_t) {
+      writing_ = false;
+      if (stopping_) CancelTimer();
+      if (ec) {
+        Log()->debug("uid {} pid {}: event stream write: {}", ctx_.peer.uid, ctx_.peer.pid, ec.message());
+        return Close();
+      }
+      PumpStream();
     });
   }
 
@@ -380,6 +457,7 @@ class Session : public std::enable_shared_from_this<Session> {
     CancelTimer();
     socket_.shutdown(Stream::socket::shutdown_both, ignored);
     socket_.close(ignored);
+    if (stream_) stream_->Close();  // pending_stream_ may still be the worker's: it goes with the session
     manager_->Remove(shared_from_this());
   }
 
@@ -398,6 +476,9 @@ class Session : public std::enable_shared_from_this<Session> {
   uint64_t deadline_gen_ = 0;        // bumped by every ArmTimer and CancelTimer
   std::string out_;
   std::vector<UniqueFd> fds_;      // passed with the next answer (CallContext::fds)
+  std::shared_ptr<EventSubscriber> pending_stream_;  // set by subscribe on the worker, taken after its answer
+  std::shared_ptr<EventSubscriber> stream_;          // streaming: the connection carries only these lines
+  bool writing_ = false;                             // a stream write is in flight
   bool busy_ = false;
   bool stopping_ = false;
   bool closing_after_write_ = false;

@@ -20,7 +20,9 @@
 
 #include <gtest/gtest.h>
 
+#include "pmemd/api.h"
 #include "pmemd/client.h"
+#include "pmemd/event_stream.h"
 #include "pmemd/fs.h"
 #include "pmemd/json_reader.h"
 #include "pmemd/log.h"
@@ -185,6 +187,8 @@ class ServerTest : public ::testing::Test {
   }
 
   std::string dir_, path_;
+  EventBus bus_;                          // for the stream tests; outlives the server
+  std::unique_ptr<EventStream> stream_;
   Registry registry_;
   Dispatcher dispatcher_{&registry_, AccessPolicy()};
   std::unique_ptr<Server> server_;
@@ -574,6 +578,62 @@ TEST_F(ServerTest, NonSocketFileIsNotDeleted) {
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("not a socket"), std::string::npos);
   EXPECT_TRUE(std::filesystem::is_regular_file(path_));
+}
+
+// A subscriber that never reads: publishing never waits for it, other
+// clients are answered, its queue overflows, and when it reads it is told
+// how many it lost; stopping the server closes its stream.
+TEST_F(ServerTest, AStalledSubscriberBlocksNoPublisherAndIsToldWhatWasDropped) {
+  stream_ = std::make_unique<EventStream>(&bus_, EventStreamOptions{.ring_size = 16, .queue_events = 4});
+  ASSERT_TRUE(RegisterOpsMethods(&registry_, {.events = stream_.get()}).ok());
+  StartServer();
+  UniqueFd stalled(RawConnect(path_));
+  WriteAll(stalled.get(), R"({"jsonrpc":"2.0","method":"subscribe","id":1})" "\n");
+  std::string reply = ReadOneLine(stalled.get());
+  ASSERT_NE(reply.find("\"subscribed\":true"), std::string::npos) << reply;
+  // Some 4 MiB of events: far more than the socket, the write buffer and
+  // the queue hold together. Publish returns each time.
+  const std::string pad(64 * 1024, 'x');
+  for (int i = 0; i < 64; ++i)
+    bus_.Publish({.kind = "pool", .object = "pool:p", .to = "x", .detail = {{"pad", pad}}});
+  EXPECT_GT(stream_->dropped_total(), 0u);
+  UniqueFd other(RawConnect(path_));
+  EXPECT_TRUE(Answers(other.get()));
+
+  // Now it reads: events, then the drops, then what comes next.
+  std::string buf;
+  auto next = [&]() -> json {
+    for (;;) {
+      if (auto nl = buf.find('\n'); nl != std::string::npos) {
+        json j = json::parse(buf.substr(0, nl));
+        buf.erase(0, nl + 1);
+        return j;
+      }
+      pollfd p{stalled.get(), POLLIN, 0};
+      if (::poll(&p, 1, 20'000) <= 0) return json();  // a bound for a broken server
+      char chunk[65536];
+      ssize_t n = ::read(stalled.get(), chunk, sizeof chunk);
+      if (n <= 0) return json();
+      buf.append(chunk, static_cast<size_t>(n));
+    }
+  };
+  uint64_t delivered = 0, told = 0;
+  for (json n = next(); !n.is_null(); n = next()) {
+    if (n["method"] == "dropped") {
+      told = n["params"]["dropped"];
+      break;
+    }
+    ASSERT_EQ(n["method"], "event") << n.dump().substr(0, 200);
+    ++delivered;
+  }
+  EXPECT_EQ(told, stream_->dropped_total());
+  EXPECT_EQ(delivered + told, 64u);
+  bus_.Publish({.kind = "daemon", .object = "pmemd", .to = "marker"});
+  json marker = next();
+  EXPECT_EQ(marker["params"]["to"], "marker") << marker.dump().substr(0, 200);
+  StopServer();
+  EXPECT_EQ(ReadUntilEof(stalled.get()), "");
+  EXPECT_EQ(stream_->subscribers(), 0u);
 }
 
 }  // namespace

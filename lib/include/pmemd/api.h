@@ -16,6 +16,18 @@
 namespace pmemd {
 
 class PoolManager;
+class EventStream;
+class RequestMetrics;
+
+// What subscribe and metrics read; every pointer borrowed, outliving the
+// registry; a null one leaves its families (or subscribe) out.
+struct OpsContext {
+  std::string platform_kind;
+  PlatformOwner* owner = nullptr;
+  const PoolManager* pools = nullptr;
+  EventStream* events = nullptr;
+  const RequestMetrics* requests = nullptr;
+};
 
 struct DaemonInfo {
   std::string version = PMEMD_VERSION;
@@ -40,5 +52,7 @@ Status RegisterEmulatedMethods(Registry* registry, EmulatedPlatform* platform);
 // create-pool, attach-pool, detach-pool, list-pools, online-blocks, offline-blocks,
 // create-lease, delete-lease, get-lease, list-leases (pool_manager.h)
 Status RegisterPoolMethods(Registry* registry, PoolManager* pools);
+// subscribe (docs/events.md), metrics (Prometheus text format 0.0.4)
+Status RegisterOpsMethods(Registry* registry, const OpsContext& context);
 
 }  // namespace pmemd

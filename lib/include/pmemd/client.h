@@ -8,6 +8,8 @@
 // Thread safety: one Client per thread.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +40,19 @@ class Client {
   const nlohmann::json& last_error() const { return last_error_; }
   // Sends one raw line, returns the raw answer line (without '\n').
   Result<std::string> RoundTrip(const std::string& line);
+
+  // Event stream (docs/events.md). Subscribe sends `subscribe` with params
+  // ({"kinds": [...], "objects": [...], "since": N}, all optional) and
+  // returns its result ({"subscribed": true, "seq": N}); from then on the
+  // connection carries only notifications, read with NextNotification.
+  Result<nlohmann::json> Subscribe(const nlohmann::json& params = nlohmann::json::object());
+  // The next notification ({"jsonrpc", "method": "event"|"missed"|"dropped",
+  // "params"}), or nullopt when none came within timeout_ms (-1: wait as
+  // long as it takes). kUnavailable when the daemon closed the stream.
+  Result<std::optional<nlohmann::json>> NextNotification(int timeout_ms);
+  // Calls `on_notification` for each notification until it returns false,
+  // or the stream ends (kUnavailable), or none came within timeout_ms.
+  Status ReadNotifications(const std::function<bool(const nlohmann::json&)>& on_notification, int timeout_ms = -1);
 
  private:
   Result<std::string> ReadLine();

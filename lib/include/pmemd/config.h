@@ -49,6 +49,11 @@ struct Config {
   // (pool_manager.h): a pool whose array would pass it is refused, so the
   // daemon is never the process the OOM killer picks for its pools.
   MemmapBudget memmap_budget;
+  // The event stream (event_stream.h): events kept for `subscribe` with
+  // `since`, and each subscriber's queue, in events and in bytes.
+  uint64_t event_ring_size = 4096;
+  uint64_t event_queue_events = 1024;
+  uint64_t event_queue_bytes = 1ull << 20;
   EmulatedConfig emulated;
 };
 

@@ -15,12 +15,41 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 namespace pmemd {
+
+// The request that caused an event: the JSON-RPC method and id and the
+// peer's SO_PEERCRED uid and pid. The dispatcher sets it for the thread that
+// runs a handler (ScopedRequestOrigin) and Publish copies it into every event
+// published on that thread meanwhile; events of background work (a watcher,
+// start-up) have none. A thread-local rather than a parameter threaded
+// through platform and pool: those layers know nothing of requests.
+struct RequestOrigin {
+  std::string method;
+  nlohmann::json id;  // as the caller sent it (string, number or null)
+  int64_t uid = -1;
+  int64_t pid = -1;
+};
+
+// Sets the calling thread's current request for its lifetime.
+class ScopedRequestOrigin {
+ public:
+  explicit ScopedRequestOrigin(RequestOrigin origin);
+  ~ScopedRequestOrigin();
+  ScopedRequestOrigin(const ScopedRequestOrigin&) = delete;
+  ScopedRequestOrigin& operator=(const ScopedRequestOrigin&) = delete;
+
+ private:
+  std::optional<RequestOrigin> saved_;
+};
+
+// The calling thread's current request, if any.
+const RequestOrigin* CurrentRequestOrigin();
 
 struct Event {
   uint64_t seq = 0;          // assigned by the bus, strictly increasing
@@ -30,9 +59,14 @@ struct Event {
   std::string from;          // previous state ("" when created)
   std::string to;            // new state ("" when destroyed)
   nlohmann::json detail = nlohmann::json::object();
+  std::optional<RequestOrigin> request;  // filled by Publish from the thread's current request
 };
 
+// {"seq", "time_ns", "time" (RFC 3339, UTC, ns), "kind", "object", "from",
+// "to", "detail", and "request": {"method", "id", "uid", "pid"} when known}.
 nlohmann::json ToJson(const Event& e);
+// "2026-12-04T18:44:29.123456789Z"
+std::string Rfc3339(uint64_t time_ns);
 
 class EventBus {
  public:
@@ -60,7 +94,8 @@ class EventBus {
   EventBus& operator=(const EventBus&) = delete;
 
   [[nodiscard]] Subscription Subscribe(Callback cb);
-  // Stamps seq and time_ns and delivers to every subscriber.
+  // Stamps seq and time_ns (and the request, from CurrentRequestOrigin,
+  // unless one is set) and delivers to every subscriber.
   void Publish(Event e);
   uint64_t last_seq() const;
 

@@ -28,6 +28,10 @@
 //     "did you mean" (the edit distance is quadratic in the name's length),
 //     and names echoed in messages are cut to that length.
 //
+// Every request that reaches a method is counted (set_metrics) and runs
+// with its origin (method, id, peer) as the thread's current request
+// (events.h), so the events it publishes name it.
+//
 // Thread safety: a Registry is filled before serving and then only read;
 // Dispatcher::HandleLine may be called from many threads at once.
 #pragma once
@@ -36,6 +40,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,6 +62,8 @@ struct PeerCred {
 };
 
 class AccessPolicy;
+class EventSubscriber;
+class RequestMetrics;
 
 struct CallContext {
   PeerCred peer;
@@ -68,6 +75,11 @@ struct CallContext {
   // the Unix socket, in the order they are added); null when the transport
   // cannot carry them. Borrowed from the session, valid during the call.
   std::vector<UniqueFd>* fds = nullptr;
+  // Set by a connection that can stream (the server's sessions): the
+  // subscribe method hands it the new subscriber, and once the answer is
+  // written the connection carries that subscriber's notifications and
+  // nothing else. Empty: the caller cannot stream (subscribe is refused).
+  std::function<Status(std::shared_ptr<EventSubscriber>)> start_stream;
 };
 
 enum class Access { kRead, kMutate };
@@ -148,6 +160,10 @@ class Dispatcher {
   const AccessPolicy& policy() const { return policy_; }
   const DispatcherLimits& limits() const { return limits_; }
 
+  // Counts every request by method and outcome, with its latency
+  // (metrics.h). Borrowed, outlives the dispatcher; set before serving.
+  void set_metrics(RequestMetrics* metrics) { metrics_ = metrics; }
+
  private:
   // HandleLine's work; may throw, which HandleLine turns into -32603.
   std::string HandleLineOrThrow(std::string_view line, const CallContext& ctx) const;
@@ -159,6 +175,7 @@ class Dispatcher {
   AccessPolicy policy_;
   DispatcherLimits limits_;
   mutable LogLimiter refusal_log_{std::chrono::seconds(10)};
+  RequestMetrics* metrics_ = nullptr;
 };
 
 }  // namespace pmemd

@@ -57,6 +57,16 @@
 //   - Refusals and drops are logged at warning, at most one line per uid per
 //     10 s with a count of those held back (LogLimiter); timeouts at debug.
 //
+// Event streams (subscribe, docs/events.md): each session offers the
+// dispatcher a CallContext::start_stream. A subscribe hands it its
+// EventSubscriber; once the answer is written the session only streams:
+// the subscriber's wake callback posts to the io thread, which writes what
+// is queued (up to 256 KiB at a time) while the peer takes it. Lines the
+// peer sends are read and ignored; no idle timeout applies; the peer's
+// close ends the stream. Publishers never wait for a session: a peer that
+// does not read fills its bounded queue and loses events (counted and told).
+// On shutdown a stream is flushed, within request_timeout, and closed.
+//
 // Shutdown (SIGTERM, SIGINT or Stop()): stop accepting, let in-flight
 // requests finish and their answers be written, close idle connections,
 // remove the socket file. SIGHUP calls the reload hook.

@@ -1,0 +1,222 @@
+#!/usr/bin/python3
+"""The metrics method parsed by a real Prometheus parser (prometheus_client,
+Debian's python3-prometheus-client): starts pmemd on the emulated platform,
+makes some state and some requests, and checks that every family is
+well-formed, has HELP and TYPE, and that the expected ones are there with
+the values the state implies.
+
+usage: metrics_test.py PMEMD_BIN
+"""
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+try:
+    from prometheus_client.parser import text_string_to_metric_families
+except ImportError:
+    sys.exit("metrics_test: prometheus_client is missing: apt-get install python3-prometheus-client (scripts/deps.sh)")
+
+G = 1 << 30
+M = 1 << 20
+
+
+class Conn:
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(30)
+        self.s.connect(path)
+        self.buf = b""
+        self.next_id = 1
+
+    def line(self):
+        while b"\n" not in self.buf:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise RuntimeError("pmemd closed the connection")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def call(self, method, params=None, ok=True):
+        req = {"jsonrpc": "2.0", "method": method, "id": self.next_id}
+        self.next_id += 1
+        if params is not None:
+            req["params"] = params
+        self.s.sendall(json.dumps(req).encode() + b"\n")
+        resp = self.line()
+        if ok and "error" in resp:
+            raise RuntimeError(f"{method}: {resp['error']}")
+        return resp
+
+
+def start_daemon(pmemd, tmp):
+    sock = os.path.join(tmp, "s.sock")
+    cfg = os.path.join(tmp, "pmemd.json")
+    with open(cfg, "w") as f:
+        json.dump({"admin_group": str(os.getgid()), "emulated": {"regions": [{"size": 8 * G}]}}, f)
+    log = open(os.path.join(tmp, "pmemd.log"), "w")
+    proc = subprocess.Popen([pmemd, "--socket", sock, "--state-dir", os.path.join(tmp, "state"),
+                             "--platform", "emulated", "--config", cfg], stdout=log, stderr=log,
+                            stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while True:
+        if proc.poll() is not None:
+            sys.exit("pmemd exited: " + open(log.name).read())
+        try:
+            c = Conn(sock)
+            c.call("version")
+            return proc, sock
+        except (OSError, RuntimeError):
+            if time.monotonic() > deadline:
+                proc.kill()
+                sys.exit("pmemd did not answer within 30 s")
+            time.sleep(0.05)  # polling for the socket to appear, not a synchronization of results
+
+
+def fail(msg):
+    print("FAIL:", msg)
+    sys.exit(1)
+
+
+def check(text):
+    # Every family has HELP and TYPE, before its samples, once.
+    helps, types, seen_sample = {}, {}, set()
+    for ln in text.splitlines():
+        if ln.startswith("# HELP "):
+            name = ln.split(" ")[2]
+            if name in helps:
+                fail(f"HELP twice for {name}")
+            helps[name] = ln
+        elif ln.startswith("# TYPE "):
+            _, _, name, typ = ln.split(" ")
+            if name in types:
+                fail(f"TYPE twice for {name}")
+            if name not in helps:
+                fail(f"TYPE before HELP for {name}")
+            types[name] = typ
+        elif ln.strip():
+            name = re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*", ln).group(0)
+            base = re.sub(r"_(bucket|sum|count)$", "", name) if types.get(re.sub(r"_(bucket|sum|count)$", "", name)) == "histogram" else name
+            if base not in types:
+                fail(f"sample {name} without a TYPE line for {base}")
+            seen_sample.add(base)
+    if set(helps) != set(types):
+        fail(f"HELP without TYPE or the other way: {set(helps) ^ set(types)}")
+    for name in types:
+        if not name.startswith("pmemd_"):
+            fail(f"{name} lacks the pmemd_ prefix")
+        if types[name] == "counter" and not name.endswith("_total"):
+            fail(f"counter {name} does not end in _total")
+
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    # The parser strips _total from counter names.
+    for name, typ in types.items():
+        key = name[:-len("_total")] if typ == "counter" else name
+        if key not in families:
+            fail(f"the parser did not return family {name}")
+        if families[key].type != typ:
+            fail(f"{name}: parser says {families[key].type}, TYPE says {typ}")
+        if not families[key].documentation:
+            fail(f"{name} has an empty HELP")
+    return families
+
+
+def value(families, name, **labels):
+    for fam in families.values():
+        for s in fam.samples:
+            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
+                return s.value
+    fail(f"no sample {name} {labels}")
+
+
+def main():
+    pmemd = sys.argv[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, sock = start_daemon(pmemd, tmp)
+        try:
+            c = Conn(sock)
+            c.call("create-namespace", {"region": "0", "mode": "devdax", "size": 2 * G})
+            c.call("create-namespace", {"region": "0", "mode": "fsdax", "size": 1 * G})
+            c.call("create-namespace", {"region": "0", "mode": "devdax", "size": 1 * G})
+            c.call("reconfigure-device", {"device": "dax0.2", "mode": "system-ram"})
+            c.call("create-pool", {"name": "p0", "device": "dax0.0", "block_size": 16 * M})
+            c.call("online-blocks", {"pool": "p0", "blocks": "0-3"})
+            c.call("create-lease", {"pool": "p0", "name": "a", "size": 16 * M})
+            bad = c.call("destroy-namespace", {"namespace": "namespace9.9"}, ok=False)
+            if "error" not in bad:
+                fail("destroying a namespace that does not exist succeeded")
+            resp = c.call("metrics")["result"]
+            if resp["content_type"] != "text/plain; version=0.0.4":
+                fail(f"content_type {resp['content_type']}")
+            text = resp["text"]
+            families = check(text)
+
+            expected = [
+                "pmemd_build_info", "pmemd_region_size_bytes", "pmemd_region_available_bytes",
+                "pmemd_region_max_available_extent_bytes", "pmemd_namespace_size_bytes",
+                "pmemd_namespaces_size_bytes", "pmemd_dax_memory_blocks", "pmemd_pool_total_bytes",
+                "pmemd_pool_online_bytes", "pmemd_pool_leased_bytes", "pmemd_pool_available_bytes",
+                "pmemd_pool_poisoned_bytes", "pmemd_pool_leases", "pmemd_requests",
+                "pmemd_request_duration_seconds", "pmemd_events_published", "pmemd_events_dropped",
+            ]
+            for name in expected:
+                if name not in families:
+                    fail(f"family {name} missing")
+
+            if value(families, "pmemd_region_size_bytes", region="region0") != 8 * G:
+                fail("region size")
+            if value(families, "pmemd_region_available_bytes", region="region0") != 4 * G:
+                fail("region available")
+            kmem_total = value(families, "pmemd_dax_memory_blocks", device="dax0.2", state="total")
+            if kmem_total < 1 or value(families, "pmemd_dax_memory_blocks", device="dax0.2", state="online") != kmem_total:
+                fail("kmem memory blocks online/total")
+            if value(families, "pmemd_namespaces_size_bytes", mode="raw") != 0:
+                fail("a mode without namespaces is 0")
+            if value(families, "pmemd_pool_online_bytes", pool="p0") != 64 * M:
+                fail("pool online bytes")
+            if value(families, "pmemd_pool_leased_bytes", pool="p0") != 16 * M:
+                fail("pool leased bytes")
+            if value(families, "pmemd_pool_leases", pool="p0") != 1:
+                fail("leases")
+            c.call("no-such-method", ok=False)
+            if value(check(c.call("metrics")["result"]["text"]), "pmemd_requests_total", method="unknown",
+                     outcome="method_not_found") != 1:
+                fail("unknown methods count under method=unknown")
+            if value(families, "pmemd_requests_total", method="create-namespace", outcome="ok") != 3:
+                fail("create-namespace ok count")
+            if value(families, "pmemd_requests_total", method="destroy-namespace", outcome="not_found") != 1:
+                fail("destroy-namespace not_found count")
+            if value(families, "pmemd_request_duration_seconds_count", method="create-pool") != 1:
+                fail("create-pool latency count")
+            if value(families, "pmemd_request_duration_seconds_bucket", method="create-pool", le="+Inf") != 1:
+                fail("create-pool +Inf bucket")
+            if value(families, "pmemd_events_published_total") < 5:
+                fail("events published")
+            if value(families, "pmemd_build_info") != 1:
+                fail("build_info")
+            # A second scrape counts the first.
+            again = check(c.call("metrics")["result"]["text"])
+            if value(again, "pmemd_requests_total", method="metrics", outcome="ok") != 2:
+                fail("metrics counts itself")
+            if os.environ.get("PMEMD_METRICS_PRINT"):
+                print(text)
+            print(f"ok: {len(families)} families parsed")
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                fail("pmemd did not stop on SIGTERM")
+            if proc.returncode != 0:
+                fail(f"pmemd exited {proc.returncode}: " + open(os.path.join(tmp, "pmemd.log")).read()[-2000:])
+
+
+if __name__ == "__main__":
+    main()
