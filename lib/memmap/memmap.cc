@@ -502,8 +502,8 @@ void MemMap::PublishSection(std::uint64_t section) {
     FinishInit();
     all_ready_.store(true, std::memory_order_release);
   }
-  { std::lock_guard lock(mu_); }  // a waiter is either before its check or in wait()
-  cv_.notify_all();
+  { MutexLock lock(mu_); }  // a waiter is either before its check or in wait()
+  cv_.NotifyAll();
 }
 
 void MemMap::EnsureSection(std::uint64_t section) {
@@ -513,7 +513,7 @@ void MemMap::EnsureSection(std::uint64_t section) {
 }
 
 void MemMap::GrowOnDemand(std::uint64_t section) {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   for (;;) {
     std::uint8_t state = section_state_[section].load(std::memory_order_acquire);
     if (state == kReady) return;
@@ -523,11 +523,11 @@ void MemMap::GrowOnDemand(std::uint64_t section) {
       // a time; the claim makes it idempotent against the background threads.
       InitSection(section);
       grown_on_demand_.fetch_add(1, std::memory_order_relaxed);
-      lock.unlock();
+      lock.Unlock();
       PublishSection(section);
       return;
     }
-    if (state == kClaimed) cv_.wait(lock);  // a background thread is on it
+    if (state == kClaimed) cv_.Wait(mu_);  // a background thread is on it
   }
 }
 
@@ -569,8 +569,8 @@ Status MemMap::WaitReady(std::uint64_t pfn, std::uint64_t count) {
 
 void MemMap::WaitComplete() {
   if (all_ready_.load(std::memory_order_acquire)) return;
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [this] { return all_ready_.load(std::memory_order_acquire); });
+  MutexLock lock(mu_);
+  while (!all_ready_.load(std::memory_order_acquire)) cv_.Wait(mu_);
 }
 
 void MemMap::SetRefCount(PageDesc* desc, std::int32_t v) {

@@ -6,10 +6,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <limits>
 #include <map>
-#include <mutex>
 #include <set>
 #include <thread>
 
@@ -23,6 +21,7 @@
 #include "pmemd/fs.h"
 #include "pmemd/json_reader.h"
 #include "pmemd/log.h"
+#include "pmemd/mutex.h"
 
 namespace pmemd {
 
@@ -85,17 +84,17 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
   std::string_view Kind() const override { return "emulated"; }
 
   Result<Inventory> List() override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return ListLocked();
   }
 
   Result<NamespacePlan> PlanCreateNamespace(const NamespaceSpec& spec) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return PlanCreate(spec);
   }
 
   Result<Namespace> CreateNamespace(const NamespaceSpec& spec) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     PMEMD_ASSIGN_OR_RETURN(NamespacePlan plan, PlanCreate(spec));
     Label l;
     l.uuid = plan.uuid;
@@ -117,7 +116,7 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
   }
 
   Status DestroyNamespace(const std::string& dev, bool force) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     PMEMD_ASSIGN_OR_RETURN(const Label* l, FindLabel(dev));
     const RegionState* rs = FindRegion(l->region);
     if (!rs->config.labels)
@@ -140,12 +139,12 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
   Status DisableNamespace(const std::string& dev) override { return SetEnabled(dev, false); }
 
   Result<NamespacePlan> PlanReconfigureNamespace(const std::string& dev, const NamespaceSpec& spec) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return PlanReconfigure(dev, spec);
   }
 
   Result<Namespace> ReconfigureNamespace(const std::string& dev, const NamespaceSpec& spec) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     PMEMD_ASSIGN_OR_RETURN(NamespacePlan plan, PlanReconfigure(dev, spec));
     auto labels = labels_.labels();
     std::string from;
@@ -176,7 +175,7 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
 
   Result<DaxDevice> ReconfigureDevice(const std::string& chardev, const std::string& mode, bool online,
                                       bool movable) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (mode != "system-ram" && mode != "devdax")
       return Status::InvalidArgument("mode '" + mode + "' is unknown; use system-ram or devdax");
     PMEMD_ASSIGN_OR_RETURN(const Label* l, FindDax(chardev));
@@ -225,7 +224,7 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
   }
 
   Result<DaxBacking> GetDaxBacking(const std::string& chardev) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     PMEMD_ASSIGN_OR_RETURN(const Label* l, FindDax(chardev));
     if (l->daxmode != "devdax")
       return Status::Busy(chardev + " is system-ram; reconfigure-device " + chardev + " --mode devdax first");
@@ -235,7 +234,7 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
   }
 
   Status InjectBusyBlock(uint64_t block, uint32_t attempts) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (attempts == 0)
       busy_blocks_.erase(block);
     else
@@ -245,18 +244,18 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
 
   Status InjectStuckBlock(uint64_t block, bool stuck) override {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (stuck)
         stuck_blocks_.insert(block);
       else
         stuck_blocks_.erase(block);
     }
-    unstuck_.notify_all();
+    unstuck_.NotifyAll();
     return Status::Ok();
   }
 
   Status InjectBadblocks(const std::string& region, uint64_t offset, uint64_t length, bool clear) override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     const RegionState* rs = FindRegion(region);
     if (!rs) return Status::NotFound("region '" + region + "' does not exist");
     if (offset % kSector || length % kSector || length == 0)
@@ -285,10 +284,11 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
   // until the deadline stops it (the kernel's EINTR: the block stays online)
   // or the injection is cleared. The wait does not hold mu_.
   Status WriteBlock(const BlockWrite& w) {
-    std::unique_lock lock(mu_);
+    MutexLock lock(mu_);
     if (w.to == KmemState::kOffline) {
-      if (!unstuck_.wait_until(lock, w.deadline, [&] { return !stuck_blocks_.count(w.id); }))
-        return Status(Code::kBusy,
+      while (stuck_blocks_.count(w.id))
+        if (!unstuck_.WaitUntil(mu_, w.deadline) && stuck_blocks_.count(w.id))
+          return Status(Code::kBusy,
                       "offline of memory block " + std::to_string(w.id) +
                           " was stopped at its deadline while migrating pages that stay pinned (EINTR)",
                       EINTR);
@@ -343,13 +343,13 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
   }
 
   Result<std::vector<MemoryBlock>> SystemRamBlocks(const std::string& chardev) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     PMEMD_ASSIGN_OR_RETURN(const Label* l, FindSystemRam(chardev));
     return MemoryBlocksOf(*l, *FindRegion(l->region));
   }
 
   Status SetEnabled(const std::string& dev, bool enabled) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     PMEMD_ASSIGN_OR_RETURN(const Label* l, FindLabel(dev));
     if (l->enabled == enabled) return Status::Ok();
     if (!enabled) PMEMD_RETURN_IF_ERROR(nsplan::CheckNotInUse(FactsOf(*l), "disable"));
@@ -363,7 +363,7 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
 
   // The planner's facts, gathered from the labels: everything else (sizes,
   // first fit, alignment, uuids, label slots, in-use) is the shared planner's.
-  nsplan::Facts GatherFacts() const {
+  nsplan::Facts GatherFacts() const REQUIRES(mu_) {
     nsplan::Facts f;
     for (const RegionState& rs : regions_) {
       nsplan::RegionFacts r;
@@ -412,13 +412,13 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
     return n;
   }
 
-  Result<NamespacePlan> PlanCreate(const NamespaceSpec& spec) const { return nsplan::PlanCreate(GatherFacts(), spec); }
+  Result<NamespacePlan> PlanCreate(const NamespaceSpec& spec) const REQUIRES(mu_) { return nsplan::PlanCreate(GatherFacts(), spec); }
 
-  Result<NamespacePlan> PlanReconfigure(const std::string& dev, const NamespaceSpec& spec) const {
+  Result<NamespacePlan> PlanReconfigure(const std::string& dev, const NamespaceSpec& spec) const REQUIRES(mu_) {
     return nsplan::PlanReconfigure(GatherFacts(), dev, spec);
   }
 
-  Result<Inventory> ListLocked() const {
+  Result<Inventory> ListLocked() const REQUIRES(mu_) {
     const nsplan::Facts facts = GatherFacts();
     Inventory inv;
     inv.buses.push_back({"pmemd_emulated", "ndbus0"});
@@ -467,7 +467,7 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
     return inv;
   }
 
-  Namespace ToNamespace(const Label& l, const RegionState& rs) const {
+  Namespace ToNamespace(const Label& l, const RegionState& rs) const REQUIRES(mu_) {
     Namespace n;
     n.dev = NamespaceDev(l);
     n.region = l.region;
@@ -530,7 +530,7 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
     return ids;
   }
 
-  Result<const Label*> FindLabel(const std::string& dev) const {
+  Result<const Label*> FindLabel(const std::string& dev) const REQUIRES(mu_) {
     for (const Label& l : labels_.labels())
       if (NamespaceDev(l) == dev) return &l;
     std::string known;
@@ -539,7 +539,7 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
                             (known.empty() ? "none" : known));
   }
 
-  Result<const Label*> FindDax(const std::string& chardev) const {
+  Result<const Label*> FindDax(const std::string& chardev) const REQUIRES(mu_) {
     for (const Label& l : labels_.labels())
       if (l.mode == "devdax" && DaxDev(l) == chardev) {
         if (!l.enabled) return Status::FailedPrecondition(chardev + "'s namespace " + NamespaceDev(l) + " is disabled; enable-namespace it first");
@@ -552,7 +552,7 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
                             (known.empty() ? "none" : known));
   }
 
-  Result<const Label*> FindSystemRam(const std::string& chardev) const {
+  Result<const Label*> FindSystemRam(const std::string& chardev) const REQUIRES(mu_) {
     PMEMD_ASSIGN_OR_RETURN(const Label* l, FindDax(chardev));
     if (l->daxmode != "system-ram")
       return Status::FailedPrecondition(chardev + " is in devdax mode; reconfigure-device " + chardev +
@@ -560,12 +560,12 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
     return l;
   }
 
-  Result<Namespace> FindNamespaceLocked(const std::string& dev) const {
+  Result<Namespace> FindNamespaceLocked(const std::string& dev) const REQUIRES(mu_) {
     PMEMD_ASSIGN_OR_RETURN(const Label* l, FindLabel(dev));
     return ToNamespace(*l, *FindRegion(l->region));
   }
 
-  Result<DaxDevice> FindDaxLocked(const std::string& chardev) const {
+  Result<DaxDevice> FindDaxLocked(const std::string& chardev) const REQUIRES(mu_) {
     PMEMD_ASSIGN_OR_RETURN(const Label* l, FindDax(chardev));
     return ToDax(*l, *FindRegion(l->region));
   }
@@ -577,7 +577,7 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
   }
 
   // The smallest namespace id not in use in the region, as the kernel's ida.
-  uint32_t FreeId(const std::string& region) const {
+  uint32_t FreeId(const std::string& region) const REQUIRES(mu_) {
     std::set<uint32_t> used;
     for (const Label& l : labels_.labels())
       if (l.region == region) used.insert(l.id);
@@ -602,16 +602,16 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
     events_->Publish({.kind = kind, .object = object, .from = from, .to = to, .detail = std::move(detail)});
   }
 
-  mutable std::mutex mu_;
-  EmulatedConfig config_;
-  std::vector<RegionState> regions_;
-  LabelStore labels_;                               // guarded by mu_
-  std::string badblocks_path_;
-  std::map<std::string, std::vector<BadRange>> badblocks_;  // guarded by mu_, in sectors
-  std::map<uint64_t, uint32_t> busy_blocks_;        // guarded by mu_
-  std::set<uint64_t> stuck_blocks_;                 // guarded by mu_
-  std::condition_variable unstuck_;                 // stuck_blocks_ shrank
-  EventBus* events_;
+  mutable Mutex mu_;
+  const EmulatedConfig config_;
+  const std::vector<RegionState> regions_;
+  LabelStore labels_ GUARDED_BY(mu_);
+  const std::string badblocks_path_;
+  std::map<std::string, std::vector<BadRange>> badblocks_ GUARDED_BY(mu_);  // in sectors
+  std::map<uint64_t, uint32_t> busy_blocks_ GUARDED_BY(mu_);
+  std::set<uint64_t> stuck_blocks_ GUARDED_BY(mu_);
+  CondVar unstuck_;  // stuck_blocks_ shrank
+  EventBus* const events_;  // borrowed, may be null (NewEmulatedPlatform)
 };
 
 // Creates the backing file sparse, or checks an existing one's size. A

@@ -87,6 +87,7 @@ Result<std::unique_ptr<PlatformOwner>> PlatformOwner::Open(std::unique_ptr<Platf
       r.Required("args", &in.args);
       if (Status s = r.Finish(); !s.ok())
         return Status::Corruption("intent journal " + o->journal_path_ + ": " + s.message());
+      MutexLock lock(o->journal_mu_);  // not shared yet; the analysis wants it all the same
       o->next_intent_ = std::max(o->next_intent_, in.id + 1);
       o->intents_[in.id] = std::move(in);
     }
@@ -103,7 +104,7 @@ Status PlatformOwner::SaveJournal() {
 }
 
 Result<uint64_t> PlatformOwner::Begin(const std::string& op, const std::string& region, json args) {
-  std::lock_guard lock(journal_mu_);
+  MutexLock lock(journal_mu_);
   uint64_t id = next_intent_++;
   intents_[id] = {id, op, region, std::move(args)};
   Status s = SaveJournal();
@@ -115,7 +116,7 @@ Result<uint64_t> PlatformOwner::Begin(const std::string& op, const std::string& 
 }
 
 void PlatformOwner::End(uint64_t id) {
-  std::lock_guard lock(journal_mu_);
+  MutexLock lock(journal_mu_);
   intents_.erase(id);
   // If this write fails the intent stays on disk and is reconciled, harmlessly,
   // at the next start: every reconciliation is idempotent.
@@ -125,7 +126,7 @@ void PlatformOwner::End(uint64_t id) {
 Status PlatformOwner::Reconcile() {
   std::vector<Intent> pending;
   {
-    std::lock_guard lock(journal_mu_);
+    MutexLock lock(journal_mu_);
     for (const auto& [id, in] : intents_) pending.push_back(in);
   }
   for (const Intent& in : pending) {
@@ -255,7 +256,7 @@ template <typename T>
 Result<T> PlatformOwner::Run(const char* op, const std::string& region, const Prepare& prepare,
                              const std::function<Result<T>()>& body) {
   const Operation* row = FindOperation(op);
-  std::lock_guard lock(RegionLock(region));
+  MutexLock lock(RegionLock(region));
   PMEMD_ASSIGN_OR_RETURN(json args, prepare());
   if (args.is_null()) return body();  // nothing a restart could find again: no intent
   PMEMD_ASSIGN_OR_RETURN(uint64_t id, Begin(op, region, std::move(args)));
@@ -264,7 +265,7 @@ Result<T> PlatformOwner::Run(const char* op, const std::string& region, const Pr
     // Leave nothing half made: the same clean-up a restart would do.
     Intent in;
     {
-      std::lock_guard jl(journal_mu_);
+      MutexLock jl(journal_mu_);
       in = intents_[id];
     }
     std::string action;
@@ -279,10 +280,10 @@ Result<T> PlatformOwner::Run(const char* op, const std::string& region, const Pr
   return r;
 }
 
-std::mutex& PlatformOwner::RegionLock(const std::string& region) {
-  std::lock_guard lock(locks_mu_);
+Mutex& PlatformOwner::RegionLock(const std::string& region) {
+  MutexLock lock(locks_mu_);
   auto& m = region_locks_[region];
-  if (!m) m = std::make_unique<std::mutex>();
+  if (!m) m = std::make_unique<Mutex>();
   return *m;
 }
 
@@ -296,12 +297,12 @@ Result<std::string> PlatformOwner::RegionOf(const std::string& dev) {
 }
 
 void PlatformOwner::SetInUseCheck(InUseCheck check) {
-  std::lock_guard lock(check_mu_);
+  MutexLock lock(check_mu_);
   in_use_ = std::move(check);
 }
 
 Status PlatformOwner::CheckInUse(const std::string& dev) {
-  std::lock_guard lock(check_mu_);
+  MutexLock lock(check_mu_);
   return in_use_ ? in_use_(dev) : Status::Ok();
 }
 

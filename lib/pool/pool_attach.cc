@@ -316,6 +316,7 @@ Status Pool::Impl::Load() {
   redo = std::make_unique<RedoLog>(media.get(), hdr.log_offset, hdr.log_size, seed, name);
   PMEMD_ASSIGN_OR_RETURN(const uint64_t replayed,
                          redo->Replay(seq, [this](const pf::RecordHeader& h, const uint8_t* p) -> Status {
+                           mu.AssertHeld();  // Load's, while Replay runs
                            PMEMD_RETURN_IF_ERROR(ApplyRecord(h, p));
                            ++seq;
                            return Status::Ok();
@@ -403,7 +404,10 @@ Status Pool::Impl::Load() {
   if (Dev()) memmap_dirty.assign((memmap->pages() + kSealSectionPages - 1) / kSealSectionPages, memmap_reused ? 0 : 1);
   if (!memmap_reused) {
     PageDesc* d = Pages(0, memmap->pages());
-    PMEMD_RETURN_IF_ERROR(OnPages("render the metadata array", [&] { Render(d); }));
+    PMEMD_RETURN_IF_ERROR(OnPages("render the metadata array", [&] {
+      mu.AssertHeld();  // Load's, while OnPages runs
+      Render(d);
+    }));
     if (options.hooks) options.hooks->Milestone("memmap-rendered");
   }
 
@@ -423,12 +427,17 @@ Result<std::unique_ptr<Pool>> Pool::Attach(const PoolBacking& backing, const Poo
   impl->backing = backing;
   impl->options = options;
   PMEMD_ASSIGN_OR_RETURN(impl->media, Media::Open(backing, options.hooks));
-  PMEMD_RETURN_IF_ERROR(impl->Load());
-  impl->attach_ns = NowNs() - start;
   auto& im = *impl;
+  // No other thread sees the pool yet; the lock is for the analysis (and
+  // costs one uncontended acquire per attach).
+  WriterLock lock(im.mu);
+  PMEMD_RETURN_IF_ERROR(im.Load());
+  im.attach_ns = NowNs() - start;
   MemMapStats ms = im.memmap->Stats();
   uint64_t online = 0;
   for (const auto& b : im.blocks) online += b.state == BlockState::kOnline;
+  const size_t blocks = im.blocks.size(), leases = im.by_name.size();
+  lock.Unlock();
   // One line per attach, like the kernel's memmap_init_zone_device.
   const std::string how =
       ms.adopted ? "memmap dev: " + std::to_string(ms.descriptors) + " pages reused as sealed at the last clean detach"
@@ -437,7 +446,7 @@ Result<std::unique_ptr<Pool>> Pool::Attach(const PoolBacking& backing, const Poo
                                InitStrategyName(ms.strategy),
                                ms.init_ns ? "" : ", ready; the rest in the background");
   im.log->info("pool {} attached on {}: {}, {}/{} blocks online, {} leases, granularity {}, attach {:.3f} ms", im.name,
-               Where(backing), how, online, im.blocks.size(), im.by_name.size(),
+               Where(backing), how, online, blocks, leases,
                GranularityName(im.media->granularity()), im.attach_ns / 1e6);
   im.Publish("pool", im.Object(), "", "attached",
              {{"uuid", im.uuid},
@@ -451,7 +460,7 @@ Result<std::unique_ptr<Pool>> Pool::Attach(const PoolBacking& backing, const Poo
 Pool::~Pool() {
   if (!impl_) return;
   auto& im = *impl_;
-  std::unique_lock lock(im.mu);
+  WriterLock lock(im.mu);
   if (im.media->failed()) {
     // Nothing is written to media that faulted; the log replays at the
     // next attach, if the media come back.
@@ -466,7 +475,7 @@ Pool::~Pool() {
     im.log->info("pool {} detached", im.name);
     im.Publish("pool", im.Object(), "attached", "detached");
   }
-  lock.unlock();
+  lock.Unlock();
   im.memmap.reset();
 }
 

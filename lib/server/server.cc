@@ -124,7 +124,10 @@ class ConnectionManager {
 
 // One connection: waits for bytes, frames lines, hands each to a worker
 // lane, writes the answer, reads on. Every member is touched only on the
-// io_context thread; the worker sees copies.
+// io_context thread; the worker sees copies. The pointers are borrowed from
+// Server::Impl (the dispatcher from its owner), which outlives every
+// session: Run() returns only after the io_context ran out of work (every
+// session closed) and both worker lanes were joined.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   using Clock = std::chrono::steady_clock;
