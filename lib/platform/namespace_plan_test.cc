@@ -10,6 +10,7 @@
 #include "platform/kernel_oracle_testing.h"
 #include "platform/namespace_rules.h"
 #include "pmemd/emulated_platform.h"
+#include "support/temp_dir.h"
 
 namespace pmemd::nsplan {
 namespace {
@@ -236,21 +237,18 @@ class NdctlFactsBackend : public Backend {
 class EmulatedBackend : public Backend {
  public:
   EmulatedBackend() {
-    char tmpl[] = "/tmp/pmemd-plan-test-XXXXXX";
-    dir_ = ::mkdtemp(tmpl) ? tmpl : "";
     EmulatedConfig config;
     config.regions = {EmulatedRegionConfig{.size = 2 * kGiB}};
-    auto p = NewEmulatedPlatform(config, dir_, nullptr);
+    auto p = NewEmulatedPlatform(config, dir_.path(), nullptr);
     EXPECT_TRUE(p.ok()) << p.status().ToString();
     if (p.ok()) p_ = std::move(*p);
   }
-  ~EmulatedBackend() override { std::filesystem::remove_all(dir_); }
   Result<NamespacePlan> Plan(const NamespaceSpec& spec) override { return p_->PlanCreateNamespace(spec); }
   Result<Namespace> Create(const NamespaceSpec& spec) override { return p_->CreateNamespace(spec); }
   Region Listed() override { return p_->List()->regions[0]; }
 
  private:
-  std::string dir_;
+  pmemd::testing::TempDir dir_{"pmemd-plan-test"};
   std::unique_ptr<EmulatedPlatform> p_;
 };
 

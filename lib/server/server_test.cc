@@ -24,6 +24,7 @@
 #include "pmemd/fs.h"
 #include "pmemd/json_reader.h"
 #include "pmemd/log.h"
+#include "support/temp_dir.h"
 
 namespace pmemd {
 namespace {
@@ -123,9 +124,6 @@ bool Answers(int fd) {
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/pmemd-srv-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     path_ = dir_ + "/s.sock";
     ASSERT_TRUE(registry_
                     .Add({"echo", "echo", Access::kRead,
@@ -151,7 +149,6 @@ class ServerTest : public ::testing::Test {
   void TearDown() override {
     Release();
     StopServer();
-    std::filesystem::remove_all(dir_);
   }
 
   void StartServer(size_t max_request = 4096, size_t max_conn = 1024) {
@@ -184,7 +181,9 @@ class ServerTest : public ::testing::Test {
     server_.reset();
   }
 
-  std::string dir_, path_;
+  pmemd::testing::TempDir tmp_{"pmemd-srv"};
+  const std::string dir_ = tmp_.path();
+  std::string path_;
   Registry registry_;
   Dispatcher dispatcher_{&registry_, AccessPolicy()};
   std::unique_ptr<Server> server_;
