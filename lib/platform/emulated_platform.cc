@@ -12,6 +12,7 @@
 #include "platform/namespace_rules.h"
 #include "pmemd/events.h"
 #include "pmemd/mutex.h"
+#include "pmemd/uuid.h"
 
 // The emulated platform's operations (emulated_layout.h says which file
 // holds what): one lock over the label store, the injected bad ranges and

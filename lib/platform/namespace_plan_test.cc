@@ -11,6 +11,7 @@
 #include "platform/namespace_rules.h"
 #include "pmemd/emulated_platform.h"
 #include "support/temp_dir.h"
+#include "pmemd/uuid.h"
 
 namespace pmemd::nsplan {
 namespace {
@@ -171,15 +172,6 @@ TEST(NamespacePlan, LabelLessReconfigureHasNoName) {
   EXPECT_EQ(plan->size, 1054867456u);  // measured on the 6.1 kernel (tests/vm/README.md)
   EXPECT_TRUE(IsUuid(plan->uuid));
   EXPECT_EQ(plan->name, "");
-}
-
-TEST(NamespacePlan, ParseUuid) {
-  unsigned char u[16];
-  ASSERT_TRUE(ParseUuid("01234567-89ab-cdef-0123-456789ABCDEF", u));
-  EXPECT_EQ(u[0], 0x01);
-  EXPECT_EQ(u[4], 0x89);
-  EXPECT_EQ(u[15], 0xef);
-  EXPECT_FALSE(ParseUuid("not-a-uuid", u));
 }
 
 // ---------------------------------------------------------------------------

@@ -1,8 +1,7 @@
 #include "platform/namespace_rules.h"
+#include "pmemd/uuid.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <random>
 
 namespace pmemd {
 
@@ -139,28 +138,6 @@ Result<ExtentChoice> ChooseExtent(const std::vector<std::pair<uint64_t, uint64_t
   why += "; the largest that fits is " + std::to_string(largest) + " (available in all: " + std::to_string(total) + ")";
   if (largest) why += "; ask for at most " + std::to_string(largest);
   return Status::NoSpace(why);
-}
-
-std::string NewUuid() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  uint64_t a = rng(), b = rng();
-  a = (a & ~0xf000ull) | 0x4000ull;                       // version 4
-  b = (b & 0x3fffffffffffffffull) | 0x8000000000000000ull;  // variant 10
-  char buf[37];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
-                static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xffffffffffffull));
-  return buf;
-}
-
-bool IsUuid(const std::string& s) {
-  if (s.size() != 36) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash != (s[i] == '-')) return false;
-    if (!dash && !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
-  }
-  return true;
 }
 
 }  // namespace pmemd

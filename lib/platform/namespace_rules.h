@@ -58,8 +58,4 @@ Result<ExtentChoice> ChooseExtent(const std::vector<std::pair<uint64_t, uint64_t
                                   uint64_t region_phys, std::optional<uint64_t> size,
                                   uint64_t size_align, uint64_t start_align, const std::string& region);
 
-// Random RFC 4122 version 4 uuid, lower case.
-std::string NewUuid();
-bool IsUuid(const std::string& s);
-
 }  // namespace pmemd

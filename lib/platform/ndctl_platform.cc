@@ -18,6 +18,7 @@
 #include "pmemd/events.h"
 #include "pmemd/log.h"
 #include "pmemd/mutex.h"
+#include "pmemd/uuid.h"
 
 // The coordination of the ndctl platform: which context each call reads,
 // the locks, the order of the steps and their undo, and the events. The
@@ -77,7 +78,7 @@ class NdctlPlatform final : public Platform {
     ndctl_namespace* ndns = FindNamespaceObj(ctx.get(), plan.dev);
     if (!region || !ndns) return Status::Unavailable(plan.dev + " disappeared while planning; retry");
     unsigned char uu[16];
-    if (!nsplan::ParseUuid(plan.uuid, uu)) return Status::Internal("planned uuid " + plan.uuid + " is malformed");
+    if (!ParseUuid(plan.uuid, uu)) return Status::Internal("planned uuid " + plan.uuid + " is malformed");
     PMEMD_ASSIGN_OR_RETURN(ndns, ClearStaleUuid(ctx.get(), ndns, plan.dev));
 
     // From the first write on, a failure must leave no half-made namespace:
@@ -185,7 +186,7 @@ class NdctlPlatform final : public Platform {
     };
     if (!label_less) {
       unsigned char uu[16];
-      if (!nsplan::ParseUuid(plan.uuid, uu)) return Status::Internal("planned uuid " + plan.uuid + " is malformed");
+      if (!ParseUuid(plan.uuid, uu)) return Status::Internal("planned uuid " + plan.uuid + " is malformed");
       if (Status st = UuidWriteStatus("setting its uuid", plan.uuid, ndctl_namespace_set_uuid(ndns, uu)); !st.ok())
         return left(st);
       if (int rc = ndctl_namespace_set_alt_name(ndns, plan.name.c_str()); rc < 0)

@@ -6,6 +6,7 @@
 #include "pmemd/fs.h"
 #include "pmemd/json_reader.h"
 #include "pmemd/log.h"
+#include "pmemd/uuid.h"
 
 namespace pmemd {
 

@@ -5,7 +5,6 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -166,9 +165,7 @@ Status Pool::Format(const PoolBacking& backing, const PoolFormatOptions& o, Pool
   std::memcpy(h.magic, pf::kHeaderMagic, 8);
   h.format_version = kPoolFormatVersion;
   h.header_size = sizeof h;
-  if (::getrandom(h.uuid, sizeof h.uuid, 0) != sizeof h.uuid) return Status::FromErrno(errno, "getrandom");
-  h.uuid[6] = (h.uuid[6] & 0x0f) | 0x40;
-  h.uuid[8] = (h.uuid[8] & 0x3f) | 0x80;
+  GenerateUuid(h.uuid);
   std::memcpy(h.name, o.name.data(), o.name.size());
   h.pool_size = size;
   h.block_size = o.block_size;
