@@ -22,6 +22,7 @@
 
 #include "memmap/store.h"
 #include "pmemd/log.h"
+#include "pmemd/size.h"
 
 namespace pmemd {
 
@@ -69,8 +70,6 @@ std::uint64_t NsSince(Clock::time_point start) {
   return static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count());
 }
-
-std::size_t RoundUp(std::size_t v, std::size_t to) { return (v + to - 1) / to * to; }
 
 }  // namespace
 
@@ -276,7 +275,7 @@ Status Validate(const MemMapOptions& o) {
 Status MapMemory(std::size_t bytes, bool want_huge, void** base,
                  std::size_t* len, bool* huge, const std::shared_ptr<spdlog::logger>& log) {
   const std::size_t align = want_huge ? kHugePageSize : kPageSize;
-  const std::size_t length = RoundUp(bytes, align);
+  const std::size_t length = AlignUp(bytes, align);
   const std::size_t reserve = length + (want_huge ? kHugePageSize : 0);
   void* raw = mmap(nullptr, reserve, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                    -1, 0);

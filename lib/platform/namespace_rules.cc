@@ -1,22 +1,18 @@
 #include "platform/namespace_rules.h"
-#include "pmemd/uuid.h"
 
 #include <algorithm>
+
+#include "pmemd/size.h"
+#include "pmemd/uuid.h"
 
 namespace pmemd {
 
 namespace {
 
-uint64_t AlignUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
-uint64_t AlignDown(uint64_t v, uint64_t a) { return v / a * a; }
-
+// "1073741824 (1G)", or just the digits when no unit divides it.
 std::string Bytes(uint64_t v) {
-  static const char* kUnits[] = {"", "K", "M", "G", "T"};
-  int u = 0;
-  uint64_t x = v;
-  while (x && x % 1024 == 0 && u < 4) x /= 1024, ++u;
-  if (u == 0) return std::to_string(v);
-  return std::to_string(v) + " (" + std::to_string(x) + kUnits[u] + ")";
+  std::string digits = std::to_string(v), unit = FormatSize(v);
+  return unit == digits ? digits : digits + " (" + unit + ")";
 }
 
 }  // namespace
