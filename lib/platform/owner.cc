@@ -6,6 +6,7 @@
 #include "pmemd/fs.h"
 #include "pmemd/json_reader.h"
 #include "pmemd/log.h"
+#include "pmemd/platform_json.h"
 #include "pmemd/uuid.h"
 
 namespace pmemd {
@@ -31,16 +32,7 @@ json SpecToJson(const NamespaceSpec& s) {
 Status SpecFromJson(const json& j, NamespaceSpec* s) {
   JsonReader r(j, "spec");
   r.Optional("region", &s->region);
-  r.Optional("mode", &s->mode);
-  r.Optional("name", &s->name);
-  r.Optional("uuid", &s->uuid);
-  uint64_t u = 0;
-  if (r.Optional("size", &u)) s->size = u;
-  if (r.Optional("align", &u)) s->align = u;
-  std::string map;
-  if (r.Optional("map", &map)) s->map = map;
-  uint32_t ss = 0;
-  if (r.Optional("sector_size", &ss)) s->sector_size = ss;
+  ReadNamespaceSpec(r, s);
   return r.Finish();
 }
 
