@@ -54,6 +54,20 @@ bool ParseU64(std::string_view s, std::uint64_t* out) {
 }
 }  // namespace
 
+Result<std::vector<std::string>> ParseChoiceList(std::string_view list, const std::vector<std::string>& allowed,
+                                                 std::string_view flag) {
+  std::vector<std::string> out;
+  for (std::string_view item : SplitCommas(list)) {
+    if (std::find(allowed.begin(), allowed.end(), item) == allowed.end()) {
+      std::string words;
+      for (const auto& a : allowed) words += (words.empty() ? "" : ", ") + a;
+      return Status::InvalidArgument(std::string(flag) + ": unknown '" + std::string(item) + "'; use " + words);
+    }
+    out.emplace_back(item);
+  }
+  return out;
+}
+
 Result<std::vector<std::uint64_t>> ParseSizeList(std::string_view list) {
   std::vector<std::uint64_t> sizes;
   for (std::string_view item : SplitCommas(list)) {
@@ -111,37 +125,34 @@ std::string HumanBytes(std::uint64_t bytes) {
   return buf;
 }
 
-bool FlagCursor::Next() {
-  if (started_) ++i_;
-  started_ = true;
-  if (i_ >= args_.size()) return false;
-  flag_ = args_[i_];
-  inline_value_.reset();
-  if (std::size_t eq = flag_.find('='); eq != std::string::npos) {
-    inline_value_ = flag_.substr(eq + 1);
-    flag_.resize(eq);
-  }
-  return true;
+namespace {
+const OptionSpec kHelp = {'h', "help", "help", ArgKind::kNone, "show this help"};
+}  // namespace
+
+Result<Flags> Flags::Parse(std::span<const OptionSpec> specs, const std::vector<std::string>& args) {
+  std::vector<OptionSpec> all(specs.begin(), specs.end());
+  all.push_back(kHelp);
+  PMEMD_ASSIGN_OR_RETURN(ParsedOptions p, ParseOptions(all, args));
+  if (!p.positional.empty()) return Status::InvalidArgument("unexpected argument '" + p.positional[0] + "'");
+  return Flags(std::move(p));
 }
 
-Result<std::string> FlagCursor::Value() {
-  if (inline_value_) return *inline_value_;
-  if (i_ + 1 >= args_.size()) return Status::InvalidArgument(flag_ + " needs a value");
-  return args_[++i_];
-}
-
-Result<std::uint64_t> FlagCursor::Size() {
-  PMEMD_ASSIGN_OR_RETURN(std::string v, Value());
-  PMEMD_ASSIGN_OR_RETURN(auto l, ParseSizeList(v));
-  if (l.size() != 1) return Status::InvalidArgument(flag_ + " takes one size");
+Result<std::uint64_t> Flags::Size(const std::string& key) const {
+  PMEMD_ASSIGN_OR_RETURN(auto l, ParseSizeList(Value(key)));
+  if (l.size() != 1) return Status::InvalidArgument("--" + key + " takes one size, got '" + Value(key) + "'");
   return l[0];
 }
 
-Result<unsigned> FlagCursor::Count() {
-  PMEMD_ASSIGN_OR_RETURN(std::string v, Value());
-  PMEMD_ASSIGN_OR_RETURN(auto l, ParseCountList(v));
-  if (l.size() != 1) return Status::InvalidArgument(flag_ + " takes one number");
+Result<unsigned> Flags::Count(const std::string& key) const {
+  PMEMD_ASSIGN_OR_RETURN(auto l, ParseCountList(Value(key)));
+  if (l.size() != 1) return Status::InvalidArgument("--" + key + " takes one number, got '" + Value(key) + "'");
   return l[0];
+}
+
+std::string FlagUsage(const std::string& synopsis, std::span<const OptionSpec> specs) {
+  std::vector<OptionSpec> all(specs.begin(), specs.end());
+  all.push_back(kHelp);
+  return "usage: pmemd-bench " + synopsis + "\n" + OptionHelp(all);
 }
 
 double Median(std::vector<double> values) {

@@ -19,10 +19,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "pmemd/options.h"
 #include "pmemd/status.h"
 
 namespace pmemd::bench {
@@ -44,6 +46,10 @@ std::vector<Command> Commands();
 // "256M,1G,4G" -> bytes (K, M, G, T are powers of 1024; plain numbers are
 // bytes). Empty items or unknown suffixes are InvalidArgument.
 Result<std::vector<std::uint64_t>> ParseSizeList(std::string_view list);
+// "idle,batch" -> {"idle", "batch"}, each one of `allowed`; anything else is
+// InvalidArgument naming `flag` and the allowed words.
+Result<std::vector<std::string>> ParseChoiceList(std::string_view list, const std::vector<std::string>& allowed,
+                                                 std::string_view flag);
 // "1,2" -> {1, 2}; at least 1 each.
 Result<std::vector<unsigned>> ParseCountList(std::string_view list);
 // 268435456 -> "256 MiB".
@@ -51,29 +57,34 @@ std::string HumanBytes(std::uint64_t bytes);
 
 double Median(std::vector<double> values);
 
-// Walks a command's flags, "--flag value" and "--flag=value" alike:
+// A command's flags, parsed from its table by the parser pmemctl and pmemd
+// use (pmemd/options.h: --flag value, --flag=value, abbreviations):
 //
-//   for (FlagCursor f(args); f.Next();)
-//     if (f.flag() == "--repeats") PMEMD_ASSIGN_OR_RETURN(cfg->repeats, f.Count());
-class FlagCursor {
+//   const std::vector<OptionSpec> kFlags = {
+//       {0, "repeats", "repeats", ArgKind::kNumber, "rounds per size (default 7)"}, ...};
+//   PMEMD_ASSIGN_OR_RETURN(Flags f, Flags::Parse(kFlags, args));
+//   if (f.Has("repeats")) { PMEMD_ASSIGN_OR_RETURN(cfg->repeats, f.Count("repeats")); }
+//
+// --help/-h is added to every table; positional arguments are refused.
+class Flags {
  public:
-  explicit FlagCursor(const std::vector<std::string>& args) : args_(args) {}
-  // Moves to the next argument; false past the last.
-  bool Next();
-  const std::string& flag() const { return flag_; }  // "--sizes", without "=value"
-  const std::string& arg() const { return args_[i_]; }  // as given, for messages
-  // The flag's value: after '=', else the next argument (consumed).
-  Result<std::string> Value();
-  Result<std::uint64_t> Size();  // one size ("2M")
-  Result<unsigned> Count();      // one count ("16")
+  static Result<Flags> Parse(std::span<const OptionSpec> specs, const std::vector<std::string>& args);
+  bool help() const { return p_.switches.count("help") > 0; }
+  bool Has(const std::string& key) const { return p_.Has(key); }
+  std::string Value(const std::string& key) const { return p_.Get(key); }
+  Result<std::uint64_t> Size(const std::string& key) const;  // one size ("2M")
+  Result<unsigned> Count(const std::string& key) const;      // one count ("16")
+  // A comma-separated list, each item through `one` ("a,b" -> {one("a"), one("b")}).
+  template <typename T, typename Fn>
+  Result<std::vector<T>> List(const std::string& key, Fn one) const;
 
  private:
-  const std::vector<std::string>& args_;
-  std::size_t i_ = 0;
-  bool started_ = false;
-  std::string flag_;
-  std::optional<std::string> inline_value_;
+  explicit Flags(ParsedOptions p) : p_(std::move(p)) {}
+  ParsedOptions p_;
 };
+
+// "usage: pmemd-bench <synopsis>\n" and a line per flag of `specs` (and --help).
+std::string FlagUsage(const std::string& synopsis, std::span<const OptionSpec> specs);
 
 inline std::uint64_t NowNs() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -131,6 +142,20 @@ std::uint64_t TimeSplit(std::size_t bytes, unsigned threads, Fn fn) {
   part(0);
   for (auto& h : helpers) h.join();
   return NowNs() - start;
+}
+
+template <typename T, typename Fn>
+Result<std::vector<T>> Flags::List(const std::string& key, Fn one) const {
+  const std::string v = Value(key);
+  std::vector<T> out;
+  for (std::size_t pos = 0;;) {
+    const std::size_t comma = v.find(',', pos);
+    PMEMD_ASSIGN_OR_RETURN(T item, one(v.substr(pos, comma - pos)));
+    out.push_back(std::move(item));
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out;
 }
 
 }  // namespace pmemd::bench

@@ -49,6 +49,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench.h"
+#include "daemon.h"
 #include "pmemd/client.h"
 #include "pmemd/fs.h"
 #include "pmemd/rpc.h"
@@ -58,21 +59,26 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-const char kUsage[] =
-    "usage: pmemd-bench load (--socket PATH [--pid PID] | --pmemd BIN) [flags]\n"
-    "  --socket PATH      a running daemon's socket\n"
-    "  --pid PID          its pid, for RSS (default: from the socket's SO_PEERCRED)\n"
-    "  --pmemd BIN        start this pmemd on a temporary socket and state dir, emulated platform,\n"
-    "                     socket group 65534 so that the other uids can connect; stopped at the end\n"
-    "  --hostile N        hostile connections, a third idle, partial and batch (default 1000)\n"
-    "  --hostile-uids N   spread over this many uids from 60000 (default 20)\n"
-    "  --partial-bytes S  bytes of each partial line (default 1023K, under max_request_bytes)\n"
-    "  --batch N          reads per hostile batch (default 16)\n"
-    "  --kinds LIST       hostile kinds, shared out evenly (default idle,partial,batch)\n"
-    "  --normal M         non-admin clients calling version (default 4)\n"
-    "  --duration S       seconds of measurement (default 10)\n"
-    "  --quick            smoke run: --hostile 60 --hostile-uids 3 --normal 2 --duration 1\n"
-    "  --json             one JSON object instead of the table\n";
+const std::vector<OptionSpec> kFlags = {
+    {0, "socket", "socket", ArgKind::kPath, "a running daemon's socket"},
+    {0, "pid", "pid", ArgKind::kNumber, "its pid, for RSS (default: from the socket's SO_PEERCRED)", "PID"},
+    {0, "pmemd", "pmemd", ArgKind::kPath,
+     "start this pmemd on a temporary socket and state dir, emulated platform, socket group 65534 so that "
+     "the other uids can connect; stopped at the end", "BIN"},
+    {0, "hostile", "hostile", ArgKind::kNumber, "hostile connections, a third idle, partial and batch (default 1000)"},
+    {0, "hostile-uids", "hostile-uids", ArgKind::kNumber, "spread over this many uids from 60000 (default 20)"},
+    {0, "partial-bytes", "partial-bytes", ArgKind::kSize,
+     "bytes of each partial line (default 1023K, under max_request_bytes)"},
+    {0, "batch", "batch", ArgKind::kNumber, "reads per hostile batch (default 16)"},
+    {0, "kinds", "kinds", ArgKind::kText, "hostile kinds, shared out evenly (default idle,partial,batch)", "LIST"},
+    {0, "normal", "normal", ArgKind::kNumber, "non-admin clients calling version (default 4)", "M"},
+    {0, "duration", "duration", ArgKind::kNumber, "seconds of measurement (default 10)", "S"},
+    {0, "quick", "quick", ArgKind::kNone,
+     "smoke run: --hostile 60 --hostile-uids 3 --normal 2 --duration 1 (flags given win)"},
+    {0, "json", "json", ArgKind::kNone, "one JSON object instead of the table"},
+};
+
+std::string Usage() { return FlagUsage("load (--socket PATH [--pid PID] | --pmemd BIN) [flags]", kFlags); }
 
 struct Config {
   std::string socket, pmemd;
@@ -84,52 +90,34 @@ struct Config {
 };
 
 Status Parse(const std::vector<std::string>& args, Config* c, bool* help) {
-  for (FlagCursor f(args); f.Next();) {
-    const std::string& flag = f.flag();
-    if (flag == "--help" || flag == "-h") {
-      *help = true;
-    } else if (flag == "--socket") {
-      PMEMD_ASSIGN_OR_RETURN(c->socket, f.Value());
-    } else if (flag == "--pmemd") {
-      PMEMD_ASSIGN_OR_RETURN(c->pmemd, f.Value());
-    } else if (flag == "--pid") {
-      PMEMD_ASSIGN_OR_RETURN(std::string v, f.Value());
-      c->pid = static_cast<pid_t>(std::strtol(v.c_str(), nullptr, 10));
-      if (c->pid <= 0) return Status::InvalidArgument("--pid takes a process id, got '" + v + "'");
-    } else if (flag == "--hostile") {
-      PMEMD_ASSIGN_OR_RETURN(c->hostile, f.Count());
-    } else if (flag == "--hostile-uids") {
-      PMEMD_ASSIGN_OR_RETURN(c->hostile_uids, f.Count());
-    } else if (flag == "--partial-bytes") {
-      PMEMD_ASSIGN_OR_RETURN(c->partial_bytes, f.Size());
-    } else if (flag == "--batch") {
-      PMEMD_ASSIGN_OR_RETURN(c->batch, f.Count());
-    } else if (flag == "--kinds") {
-      PMEMD_ASSIGN_OR_RETURN(std::string v, f.Value());
-      c->kinds.clear();
-      for (std::size_t pos = 0; pos <= v.size();) {
-        std::size_t comma = std::min(v.find(',', pos), v.size());
-        std::string k = v.substr(pos, comma - pos);
-        if (k != "idle" && k != "partial" && k != "batch")
-          return Status::InvalidArgument("--kinds: unknown kind '" + k + "'; use idle, partial, batch");
-        c->kinds.push_back(k);
-        pos = comma + 1;
-      }
-    } else if (flag == "--normal") {
-      PMEMD_ASSIGN_OR_RETURN(c->normal, f.Count());
-    } else if (flag == "--duration") {
-      PMEMD_ASSIGN_OR_RETURN(c->duration_s, f.Count());
-    } else if (flag == "--quick") {
-      c->hostile = 60;
-      c->hostile_uids = 3;
-      c->normal = 2;
-      c->duration_s = 1;
-    } else if (flag == "--json") {
-      c->json = true;
-    } else {
-      return Status::InvalidArgument("unknown flag '" + f.arg() + "'; see pmemd-bench load --help");
-    }
+  PMEMD_ASSIGN_OR_RETURN(Flags f, Flags::Parse(kFlags, args));
+  *help = f.help();
+  if (f.Has("quick")) {
+    c->hostile = 60;
+    c->hostile_uids = 3;
+    c->normal = 2;
+    c->duration_s = 1;
   }
+  c->socket = f.Value("socket");
+  c->pmemd = f.Value("pmemd");
+  c->json = f.Has("json");
+  if (f.Has("pid")) {
+    const std::string v = f.Value("pid");
+    c->pid = static_cast<pid_t>(std::strtol(v.c_str(), nullptr, 10));
+    if (c->pid <= 0) return Status::InvalidArgument("--pid takes a process id, got '" + v + "'");
+  }
+  for (auto [key, field] : {std::pair{"hostile", &c->hostile}, {"hostile-uids", &c->hostile_uids},
+                            {"batch", &c->batch}, {"normal", &c->normal}, {"duration", &c->duration_s}})
+    if (f.Has(key)) {
+      PMEMD_ASSIGN_OR_RETURN(*field, f.Count(key));
+    }
+  if (f.Has("partial-bytes")) {
+    PMEMD_ASSIGN_OR_RETURN(c->partial_bytes, f.Size("partial-bytes"));
+  }
+  if (f.Has("kinds")) {
+    PMEMD_ASSIGN_OR_RETURN(c->kinds, ParseChoiceList(f.Value("kinds"), {"idle", "partial", "batch"}, "--kinds"));
+  }
+  if (*help) return Status::Ok();
   if (c->socket.empty() == c->pmemd.empty())
     return Status::InvalidArgument("give either --socket PATH (a running daemon) or --pmemd BIN (start one)");
   return Status::Ok();
@@ -319,70 +307,6 @@ std::string ReadReportLine(int fd, int timeout_ms) {
 
 // ---- the daemon ----
 
-std::uint64_t ProcStatusKb(pid_t pid, const char* field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);)
-    if (line.starts_with(field)) return std::strtoull(line.c_str() + std::strlen(field) + 1, nullptr, 10);
-  return 0;
-}
-
-pid_t PeerPid(const std::string& socket) {
-  sockaddr_un addr = Address(socket);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return -1;
-  struct ucred uc{};
-  socklen_t len = sizeof uc;
-  return ::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &uc, &len) == 0 ? uc.pid : -1;
-}
-
-// pmemd on a temporary socket that the hostile uids may open (group 65534).
-struct SpawnedDaemon {
-  std::string dir, socket;
-  pid_t pid = -1;
-  ~SpawnedDaemon() {
-    if (pid > 0) {
-      ::kill(pid, SIGTERM);
-      ::waitpid(pid, nullptr, 0);
-    }
-    if (!dir.empty()) std::filesystem::remove_all(dir);
-  }
-};
-
-Status Spawn(const std::string& bin, SpawnedDaemon* d) {
-  char tmpl[] = "/tmp/pmemd-load-XXXXXX";
-  if (::mkdtemp(tmpl) == nullptr) return Status::FromErrno(errno, "mkdtemp");
-  d->dir = tmpl;
-  ::chmod(tmpl, 0755);
-  d->socket = d->dir + "/pmemd.sock";
-  PMEMD_RETURN_IF_ERROR(WriteFileAtomic(
-      d->dir + "/pmemd.json",
-      R"({"socket_group":"65534","log_level":"warn","emulated":{"regions":[{"size":1073741824}]}})"));
-  std::string log = d->dir + "/pmemd.log";
-  d->pid = ::fork();
-  if (d->pid == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(fd, 2);
-    ::execl(bin.c_str(), bin.c_str(), "--config", (d->dir + "/pmemd.json").c_str(), "--socket",
-            d->socket.c_str(), "--state-dir", (d->dir + "/state").c_str(), "--platform", "emulated", nullptr);
-    ::_exit(127);
-  }
-  for (int i = 0; i < 3000; ++i) {
-    if (Client::Connect(d->socket, 1000).ok()) return Status::Ok();
-    if (::waitpid(d->pid, nullptr, WNOHANG) == d->pid) {
-      d->pid = -1;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return Status::Unavailable(bin + " did not start serving " + d->socket + "; see " + log);
-}
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(static_cast<double>(v.size()) * p))];
-}
-
 int Run(const std::vector<std::string>& args) {
   Config cfg;
   bool help = false;
@@ -391,7 +315,7 @@ int Run(const std::vector<std::string>& args) {
     return 2;
   }
   if (help) {
-    std::fputs(kUsage, stdout);
+    std::fputs(Usage().c_str(), stdout);
     return 0;
   }
   auto fail = [](const Status& s) {
@@ -401,7 +325,11 @@ int Run(const std::vector<std::string>& args) {
   ::signal(SIGPIPE, SIG_IGN);
   SpawnedDaemon spawned;
   if (!cfg.pmemd.empty()) {
-    if (Status s = Spawn(cfg.pmemd, &spawned); !s.ok()) return fail(s);
+    if (Status s = SpawnDaemon(cfg.pmemd, "load",
+                                R"({"socket_group":"65534","log_level":"warn","emulated":{"regions":[{"size":1073741824}]}})",
+                                &spawned);
+        !s.ok())
+      return fail(s);
     cfg.socket = spawned.socket;
     cfg.pid = spawned.pid;
   }

@@ -35,21 +35,24 @@ using Json = nlohmann::ordered_json;
 constexpr std::uint64_t kDescBytes = sizeof(PageDesc);
 constexpr std::uint64_t kDevicePerDesc = 4096;
 
-const char kUsage[] =
-    "usage: pmemd-bench memmap [flags]\n"
-    "  --sizes LIST       descriptor-array sizes (default 256M,1G,4G = 16, 64, 256 GiB of device)\n"
-    "  --repeats N        rounds per size; medians are reported (default 7)\n"
-    "  --threads LIST     thread counts (default 1,<CPUs>)\n"
-    "  --strategies LIST  init strategies (default all: per-field, per-field-nonatomic,\n"
-    "                     template, template-stream, deferred)\n"
-    "  --no-e2e           skip the end-to-end rows on fresh memory\n"
-    "  --e2e-repeats N    rounds of the end-to-end rows (default 3)\n"
-    "  --no-warm          do not touch and free the memory before each end-to-end row\n"
-    "  --verify           check every array against per-field byte for byte\n"
-    "  --quick            smoke run: --sizes 4M --repeats 1 --verify\n"
-    "  --check            exit 1 when a target is missed\n"
-    "  --json             one JSON object instead of the tables\n"
-    "  --verbose          keep the memmap logger's info lines\n";
+const std::vector<OptionSpec> kFlags = {
+    {0, "sizes", "sizes", ArgKind::kText, "descriptor-array sizes (default 256M,1G,4G = 16, 64, 256 GiB of device)",
+     "LIST"},
+    {0, "repeats", "repeats", ArgKind::kNumber, "rounds per size; medians are reported (default 7)"},
+    {0, "threads", "threads", ArgKind::kText, "thread counts (default 1,<CPUs>)", "LIST"},
+    {0, "strategies", "strategies", ArgKind::kText,
+     "init strategies (default all: per-field, per-field-nonatomic, template, template-stream, deferred)", "LIST"},
+    {0, "no-e2e", "no-e2e", ArgKind::kNone, "skip the end-to-end rows on fresh memory"},
+    {0, "e2e-repeats", "e2e-repeats", ArgKind::kNumber, "rounds of the end-to-end rows (default 3)"},
+    {0, "no-warm", "no-warm", ArgKind::kNone, "do not touch and free the memory before each end-to-end row"},
+    {0, "verify", "verify", ArgKind::kNone, "check every array against per-field byte for byte"},
+    {0, "quick", "quick", ArgKind::kNone, "smoke run: --sizes 4M --repeats 1 --e2e-repeats 1 --verify (flags given win)"},
+    {0, "check", "check", ArgKind::kNone, "exit 1 when a target is missed"},
+    {0, "json", "json", ArgKind::kNone, "one JSON object instead of the tables"},
+    {0, "verbose", "verbose", ArgKind::kNone, "keep the memmap logger's info lines"},
+};
+
+std::string Usage() { return FlagUsage("memmap [flags]", kFlags); }
 
 struct Config {
   std::vector<std::uint64_t> sizes{256ull << 20, 1ull << 30, 4ull << 30};
@@ -104,69 +107,31 @@ double Gbps(std::uint64_t bytes, double ns) { return ns > 0 ? static_cast<double
 Status ParseArgs(const std::vector<std::string>& args, Config* cfg, bool* help) {
   const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
   cfg->threads = cpus > 1 ? std::vector<unsigned>{1, cpus} : std::vector<unsigned>{1};
-  bool sizes_set = false, repeats_set = false, e2e_repeats_set = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string flag = args[i], value;
-    const std::size_t eq = flag.find('=');
-    if (eq != std::string::npos) {
-      value = flag.substr(eq + 1);
-      flag.resize(eq);
-    }
-    auto take_value = [&]() -> Result<std::string> {
-      if (eq != std::string::npos) return value;
-      if (i + 1 >= args.size()) return Status::InvalidArgument(flag + " needs a value");
-      return args[++i];
-    };
-    if (flag == "--help" || flag == "-h") {
-      *help = true;
-    } else if (flag == "--sizes") {
-      PMEMD_ASSIGN_OR_RETURN(std::string v, take_value());
-      PMEMD_ASSIGN_OR_RETURN(cfg->sizes, ParseSizeList(v));
-      sizes_set = true;
-    } else if (flag == "--repeats") {
-      PMEMD_ASSIGN_OR_RETURN(std::string v, take_value());
-      PMEMD_ASSIGN_OR_RETURN(std::vector<unsigned> r, ParseCountList(v));
-      if (r.size() != 1) return Status::InvalidArgument("--repeats takes one number, got '" + v + "'");
-      cfg->repeats = r[0];
-      repeats_set = true;
-    } else if (flag == "--threads") {
-      PMEMD_ASSIGN_OR_RETURN(std::string v, take_value());
-      PMEMD_ASSIGN_OR_RETURN(cfg->threads, ParseCountList(v));
-    } else if (flag == "--strategies") {
-      PMEMD_ASSIGN_OR_RETURN(std::string v, take_value());
-      cfg->strategies.clear();
-      std::size_t pos = 0;
-      while (true) {
-        const std::size_t comma = v.find(',', pos);
-        PMEMD_ASSIGN_OR_RETURN(InitStrategy s, ParseInitStrategy(v.substr(pos, comma - pos)));
-        cfg->strategies.push_back(s);
-        if (comma == std::string::npos) break;
-        pos = comma + 1;
-      }
-    } else if (flag == "--e2e-repeats") {
-      PMEMD_ASSIGN_OR_RETURN(std::string v, take_value());
-      PMEMD_ASSIGN_OR_RETURN(std::vector<unsigned> r, ParseCountList(v));
-      if (r.size() != 1) return Status::InvalidArgument("--e2e-repeats takes one number, got '" + v + "'");
-      cfg->e2e_repeats = r[0];
-      e2e_repeats_set = true;
-    } else if (flag == "--no-warm") {
-      cfg->warm = false;
-    } else if (flag == "--no-e2e") {
-      cfg->e2e = false;
-    } else if (flag == "--verify") {
-      cfg->verify = true;
-    } else if (flag == "--quick") {
-      cfg->quick = true;
-    } else if (flag == "--check") {
-      cfg->check = true;
-    } else if (flag == "--json") {
-      cfg->json = true;
-    } else if (flag == "--verbose") {
-      cfg->verbose = true;
-    } else {
-      return Status::InvalidArgument("unknown flag '" + args[i] + "'; see pmemd-bench memmap --help");
-    }
+  PMEMD_ASSIGN_OR_RETURN(Flags f, Flags::Parse(kFlags, args));
+  *help = f.help();
+  const bool sizes_set = f.Has("sizes"), repeats_set = f.Has("repeats"), e2e_repeats_set = f.Has("e2e-repeats");
+  if (sizes_set) {
+    PMEMD_ASSIGN_OR_RETURN(cfg->sizes, ParseSizeList(f.Value("sizes")));
   }
+  if (repeats_set) {
+    PMEMD_ASSIGN_OR_RETURN(cfg->repeats, f.Count("repeats"));
+  }
+  if (e2e_repeats_set) {
+    PMEMD_ASSIGN_OR_RETURN(cfg->e2e_repeats, f.Count("e2e-repeats"));
+  }
+  if (f.Has("threads")) {
+    PMEMD_ASSIGN_OR_RETURN(cfg->threads, ParseCountList(f.Value("threads")));
+  }
+  if (f.Has("strategies")) {
+    PMEMD_ASSIGN_OR_RETURN(cfg->strategies, f.List<InitStrategy>("strategies", ParseInitStrategy));
+  }
+  cfg->warm = !f.Has("no-warm");
+  cfg->e2e = !f.Has("no-e2e");
+  cfg->verify = f.Has("verify");
+  cfg->quick = f.Has("quick");
+  cfg->check = f.Has("check");
+  cfg->json = f.Has("json");
+  cfg->verbose = f.Has("verbose");
   if (cfg->quick) {
     if (!sizes_set) cfg->sizes = {4ull << 20};
     if (!repeats_set) cfg->repeats = 1;
@@ -542,11 +507,11 @@ int RunMemMapBench(const std::vector<std::string>& args) {
   Config cfg;
   bool help = false;
   if (Status s = ParseArgs(args, &cfg, &help); !s.ok()) {
-    std::fprintf(stderr, "pmemd-bench memmap: %s\n%s", s.message().c_str(), kUsage);
+    std::fprintf(stderr, "pmemd-bench memmap: %s\n%s", s.message().c_str(), Usage().c_str());
     return 2;
   }
   if (help) {
-    std::printf("%s", kUsage);
+    std::fputs(Usage().c_str(), stdout);
     return 0;
   }
   if (!cfg.verbose) GetLogger("memmap")->set_level(spdlog::level::warn);

@@ -49,24 +49,29 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-const char kUsage[] =
-    "usage: pmemd-bench pool [flags]\n"
-    "  --sizes LIST       pool sizes for the attach rows (default 16G,64G,256G; sparse files)\n"
-    "  --strategies LIST  init strategies (default all)\n"
-    "  --repeats N        rounds; medians are reported (default 3)\n"
-    "  --block-size S     block size (default 128M)\n"
-    "  --pairs N          lease create+delete pairs (default 20000)\n"
-    "  --lease-size S     size of each lease (default 2M)\n"
-    "  --dir DIR          where the pool files go (default /dev/shm if writable, else /tmp);\n"
-    "                     on a non-DAX file system persist is msync\n"
-    "  --no-warm          do not touch and free the metadata array's memory before each attach\n"
-    "                     (on a VM that reports free pages to the host, memory freed a moment\n"
-    "                     ago costs a host fault per page on its next touch; see memmap)\n"
-    "  --lifecycle-sizes LIST  pool sizes for the lifecycle rows (default 16G,64G,256G)\n"
-    "  --placements LIST  memmap placements for the lifecycle rows (default mem,dev)\n"
-    "  --no-lifecycle     skip the lifecycle rows\n"
-    "  --quick            smoke run: --sizes 1G --lifecycle-sizes 1G --repeats 1 --pairs 200 --block-size 2M\n"
-    "  --json             one JSON object instead of the tables\n";
+const std::vector<OptionSpec> kFlags = {
+    {0, "sizes", "sizes", ArgKind::kText, "pool sizes for the attach rows (default 16G,64G,256G; sparse files)", "LIST"},
+    {0, "strategies", "strategies", ArgKind::kText, "init strategies (default all)", "LIST"},
+    {0, "repeats", "repeats", ArgKind::kNumber, "rounds; medians are reported (default 3)"},
+    {0, "block-size", "block-size", ArgKind::kSize, "block size (default 128M)"},
+    {0, "pairs", "pairs", ArgKind::kNumber, "lease create+delete pairs (default 20000)"},
+    {0, "lease-size", "lease-size", ArgKind::kSize, "size of each lease (default 2M)"},
+    {0, "dir", "dir", ArgKind::kPath,
+     "where the pool files go (default /dev/shm if writable, else /tmp); on a non-DAX file system persist is msync",
+     "DIR"},
+    {0, "no-warm", "no-warm", ArgKind::kNone,
+     "do not touch and free the metadata array's memory before each attach (on a VM that reports free pages to "
+     "the host, memory freed a moment ago costs a host fault per page on its next touch; see memmap)"},
+    {0, "lifecycle-sizes", "lifecycle-sizes", ArgKind::kText, "pool sizes for the lifecycle rows (default 16G,64G,256G)",
+     "LIST"},
+    {0, "placements", "placements", ArgKind::kText, "memmap placements for the lifecycle rows (default mem,dev)", "LIST"},
+    {0, "no-lifecycle", "no-lifecycle", ArgKind::kNone, "skip the lifecycle rows"},
+    {0, "quick", "quick", ArgKind::kNone,
+     "smoke run: --sizes 1G --lifecycle-sizes 1G --repeats 1 --pairs 200 --block-size 2M (flags given win)"},
+    {0, "json", "json", ArgKind::kNone, "one JSON object instead of the tables"},
+};
+
+std::string Usage() { return FlagUsage("pool [flags]", kFlags); }
 
 struct Config {
   std::vector<std::uint64_t> sizes{16ull << 30, 64ull << 30, 256ull << 30};
@@ -94,67 +99,47 @@ void Warm(std::uint64_t bytes) {
 }
 
 Status Parse(const std::vector<std::string>& args, Config* c, bool* help) {
-  for (FlagCursor f(args); f.Next();) {
-    const std::string& flag = f.flag();
-    if (flag == "--help" || flag == "-h") {
-      *help = true;
-    } else if (flag == "--sizes") {
-      PMEMD_ASSIGN_OR_RETURN(std::string v, f.Value());
-      PMEMD_ASSIGN_OR_RETURN(c->sizes, ParseSizeList(v));
-    } else if (flag == "--strategies") {
-      PMEMD_ASSIGN_OR_RETURN(std::string v, f.Value());
-      c->strategies.clear();
-      std::size_t pos = 0;
-      for (;;) {
-        const std::size_t comma = v.find(',', pos);
-        PMEMD_ASSIGN_OR_RETURN(InitStrategy s, ParseInitStrategy(v.substr(pos, comma - pos)));
-        c->strategies.push_back(s);
-        if (comma == std::string::npos) break;
-        pos = comma + 1;
-      }
-    } else if (flag == "--repeats") {
-      PMEMD_ASSIGN_OR_RETURN(c->repeats, f.Count());
-    } else if (flag == "--pairs") {
-      PMEMD_ASSIGN_OR_RETURN(std::string v, f.Value());
-      char* end = nullptr;
-      unsigned long n = std::strtoul(v.c_str(), &end, 10);
-      if (v.empty() || *end || n == 0 || n > 100000000) return Status::InvalidArgument("--pairs takes a positive number");
-      c->pairs = static_cast<unsigned>(n);
-    } else if (flag == "--block-size") {
-      PMEMD_ASSIGN_OR_RETURN(c->block_size, f.Size());
-    } else if (flag == "--lease-size") {
-      PMEMD_ASSIGN_OR_RETURN(c->lease_size, f.Size());
-    } else if (flag == "--dir") {
-      PMEMD_ASSIGN_OR_RETURN(c->dir, f.Value());
-    } else if (flag == "--lifecycle-sizes") {
-      PMEMD_ASSIGN_OR_RETURN(std::string v, f.Value());
-      PMEMD_ASSIGN_OR_RETURN(c->lifecycle_sizes, ParseSizeList(v));
-    } else if (flag == "--placements") {
-      PMEMD_ASSIGN_OR_RETURN(std::string v, f.Value());
-      c->placements.clear();
-      for (std::size_t pos = 0;;) {
-        const std::size_t comma = v.find(',', pos);
-        PMEMD_ASSIGN_OR_RETURN(PoolMemmap m, ParsePoolMemmap(v.substr(pos, comma - pos)));
-        c->placements.push_back(m);
-        if (comma == std::string::npos) break;
-        pos = comma + 1;
-      }
-    } else if (flag == "--no-lifecycle") {
-      c->lifecycle = false;
-    } else if (flag == "--quick") {
-      c->sizes = {1ull << 30};
-      c->lifecycle_sizes = {1ull << 30};
-      c->repeats = 1;
-      c->pairs = 200;
-      c->block_size = 2ull << 20;
-    } else if (flag == "--json") {
-      c->json = true;
-    } else if (flag == "--no-warm") {
-      c->warm = false;
-    } else {
-      return Status::InvalidArgument("unknown flag '" + f.arg() + "'; see pmemd-bench pool --help");
-    }
+  PMEMD_ASSIGN_OR_RETURN(Flags f, Flags::Parse(kFlags, args));
+  *help = f.help();
+  if (f.Has("quick")) {  // first: the flags given win
+    c->sizes = {1ull << 30};
+    c->lifecycle_sizes = {1ull << 30};
+    c->repeats = 1;
+    c->pairs = 200;
+    c->block_size = 2ull << 20;
   }
+  if (f.Has("sizes")) {
+    PMEMD_ASSIGN_OR_RETURN(c->sizes, ParseSizeList(f.Value("sizes")));
+  }
+  if (f.Has("lifecycle-sizes")) {
+    PMEMD_ASSIGN_OR_RETURN(c->lifecycle_sizes, ParseSizeList(f.Value("lifecycle-sizes")));
+  }
+  if (f.Has("strategies")) {
+    PMEMD_ASSIGN_OR_RETURN(c->strategies, f.List<InitStrategy>("strategies", ParseInitStrategy));
+  }
+  if (f.Has("placements")) {
+    PMEMD_ASSIGN_OR_RETURN(c->placements, f.List<PoolMemmap>("placements", ParsePoolMemmap));
+  }
+  if (f.Has("repeats")) {
+    PMEMD_ASSIGN_OR_RETURN(c->repeats, f.Count("repeats"));
+  }
+  if (f.Has("pairs")) {
+    const std::string v = f.Value("pairs");
+    char* end = nullptr;
+    unsigned long n = std::strtoul(v.c_str(), &end, 10);
+    if (v.empty() || *end || n == 0 || n > 100000000) return Status::InvalidArgument("--pairs takes a positive number");
+    c->pairs = static_cast<unsigned>(n);
+  }
+  if (f.Has("block-size")) {
+    PMEMD_ASSIGN_OR_RETURN(c->block_size, f.Size("block-size"));
+  }
+  if (f.Has("lease-size")) {
+    PMEMD_ASSIGN_OR_RETURN(c->lease_size, f.Size("lease-size"));
+  }
+  if (f.Has("dir")) c->dir = f.Value("dir");
+  c->lifecycle = !f.Has("no-lifecycle");
+  c->json = f.Has("json");
+  c->warm = !f.Has("no-warm");
   return Status::Ok();
 }
 
@@ -371,7 +356,7 @@ int Run(const std::vector<std::string>& args) {
     return 2;
   }
   if (help) {
-    std::fputs(kUsage, stdout);
+    std::fputs(Usage().c_str(), stdout);
     return 0;
   }
   GetLogger("pool")->set_level(spdlog::level::warn);

@@ -9,24 +9,11 @@ using nlohmann::json;
 namespace {
 
 int List(Invocation& inv) {
+  if (!inv.opts.positional.empty()) return UsageError("list", "unexpected argument '" + inv.opts.positional[0] + "'");
   json params = json::object();
-  for (size_t i = 0; i < inv.args.size(); ++i) {
-    const std::string& a = inv.args[i];
-    if (a == "--buses" || a == "-B") params["buses"] = true;
-    else if (a == "--dimms" || a == "-D") params["dimms"] = true;
-    else if (a == "--regions" || a == "-R") params["regions"] = true;
-    else if (a == "--namespaces" || a == "-N") params["namespaces"] = true;
-    else if (a == "--devices" || a == "-X") params["devices"] = true;
-    else if (a == "--memory-blocks" || a == "-M") params["memory_blocks"] = true;
-    else if (a == "--region" || a == "-r") {
-      if (i + 1 >= inv.args.size()) return UsageError("list", "--region needs a region name, e.g. --region region0");
-      params["region"] = inv.args[++i];
-    } else if (a.starts_with("--region=")) {
-      params["region"] = a.substr(9);
-    } else {
-      return UsageError("list", "unknown option '" + a + "'");
-    }
-  }
+  for (const char* k : {"buses", "dimms", "regions", "namespaces", "devices", "memory_blocks"})
+    if (inv.opts.switches.count(k)) params[k] = true;
+  if (inv.opts.Has("region")) params["region"] = inv.opts.Get("region");
   auto r = inv.call("list", params);
   if (!r.ok()) return -1;
   Print(inv, *r, RenderList);
@@ -34,7 +21,7 @@ int List(Invocation& inv) {
 }
 
 int Version(Invocation& inv) {
-  if (!inv.args.empty()) return UsageError("version", "takes no arguments");
+  if (!inv.opts.positional.empty()) return UsageError("version", "takes no arguments");
   auto r = inv.call("version", json::object());
   if (!r.ok()) return -1;
   Print(inv, *r, RenderVersion);
@@ -42,7 +29,7 @@ int Version(Invocation& inv) {
 }
 
 int ListMethods(Invocation& inv) {
-  if (!inv.args.empty()) return UsageError("list-methods", "takes no arguments");
+  if (!inv.opts.positional.empty()) return UsageError("list-methods", "takes no arguments");
   auto r = inv.call("list-methods", json::object());
   if (!r.ok()) return -1;
   Print(inv, *r, [](const json& j) {
@@ -57,12 +44,22 @@ int ListMethods(Invocation& inv) {
 }  // namespace
 
 std::vector<Command> ListCommands() {
+  using pmemd::ArgKind;
   return {
-      {"list",
-       "[--buses] [--dimms] [--regions] [--namespaces] [--devices] [--memory-blocks] [--region R]",
-       "List pmem objects (default: regions, namespaces, devices, memory blocks)", List},
-      {"version", "", "Show the daemon's version, API version and platform", Version},
-      {"list-methods", "", "List the daemon's JSON-RPC methods", ListMethods},
+      {"list", "List pmem objects (default: regions, namespaces, devices, memory blocks)", {},
+       {{'B', "buses", "buses", ArgKind::kNone, "list the nvdimm buses"},
+        {'D', "dimms", "dimms", ArgKind::kNone, "list the DIMMs (nmems)"},
+        {'R', "regions", "regions", ArgKind::kNone, "list the regions"},
+        {'N', "namespaces", "namespaces", ArgKind::kNone, "list the namespaces"},
+        {'X', "devices", "devices", ArgKind::kNone, "list the dax devices"},
+        {'M', "memory-blocks", "memory_blocks", ArgKind::kNone, "list the memory blocks of system-ram dax devices"},
+        {'r', "region", "region", ArgKind::kRegion, "only this region's objects (region0 or 0)"}},
+       List,
+       "Lists the objects pmemd manages, as ndctl list and daxctl list do. With no selection it lists "
+       "regions, namespaces, dax devices and memory blocks; with one or more of -B, -D, -R, -N, -X, -M "
+       "only those kinds."},
+      {"version", "Show the daemon's version, API version and platform", {}, {}, Version},
+      {"list-methods", "List the daemon's JSON-RPC methods", {}, {}, ListMethods},
   };
 }
 

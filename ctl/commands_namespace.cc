@@ -1,4 +1,6 @@
 // Namespace and memory verbs, named as ndctl and daxctl name them.
+#include <algorithm>
+
 #include "args.h"
 #include "cli.h"
 #include "render.h"
@@ -9,15 +11,35 @@ using nlohmann::json;
 
 namespace {
 
-const std::map<std::string, std::string> kLayoutFlags = {
-    {"-m", "mode"},  {"--mode", "mode"},   {"-s", "size"}, {"--size", "size"},
-    {"-a", "align"}, {"--align", "align"}, {"-M", "map"},  {"--map", "map"},
-    {"-n", "name"},  {"--name", "name"},   {"-u", "uuid"}, {"--uuid", "uuid"},
-    {"-l", "sector_size"}, {"--sector-size", "sector_size"}, {"-r", "region"}, {"--region", "region"}};
+using pmemd::ArgKind;
+using pmemd::OptionSpec;
 
-// Turns parsed layout flags into params; sizes accept K/M/G/T.
-int LayoutParams(const std::string& verb, const ParsedArgs& p, json* params) {
-  for (const auto& [k, v] : p.values) {
+// The namespace layout options create-namespace and reconfigure-namespace
+// share, as ndctl spells them.
+std::vector<OptionSpec> LayoutOptions(bool region_required) {
+  return {
+      {'r', "region", "region", ArgKind::kRegion, "the region to create it in (region0 or 0)", "R", {},
+       region_required},
+      {'m', "mode", "mode", ArgKind::kText, "fsdax (default), devdax, sector or raw", "MODE",
+       {"fsdax", "devdax", "sector", "raw"}},
+      {'s', "size", "size", ArgKind::kSize, "usable size (K/M/G/T suffixes); default: the largest free extent"},
+      {'a', "align", "align", ArgKind::kSize, "alignment of a devdax or fsdax namespace: 4K, 2M or 1G"},
+      {'M', "map", "map", ArgKind::kText, "where fsdax/devdax page metadata lives: dev (default) or mem", "dev|mem",
+       {"dev", "mem"}},
+      {'n', "name", "name", ArgKind::kText, "the namespace's name (its label's name)", "NAME"},
+      {'u', "uuid", "uuid", ArgKind::kText, "the namespace's uuid (default: a new one)", "UUID"},
+      {'l', "sector-size", "sector_size", ArgKind::kSize, "the sector size of a sector namespace: 512 or 4096",
+       "BYTES"},
+  };
+}
+
+OptionSpec DryRun() { return {0, "dry-run", "dry_run", ArgKind::kNone, "print the exact plan and change nothing"}; }
+OptionSpec Force(const char* what) { return {'f', "force", "force", ArgKind::kNone, what}; }
+
+// Turns parsed layout options into params; sizes accept K/M/G/T.
+int LayoutParams(const std::string& verb, const pmemd::ParsedOptions& p, json* params) {
+  for (const auto& [k, values] : p.values) {
+    const std::string v = values.back();
     if (k == "size" || k == "align") {
       auto n = ParseSize(v);
       if (!n.ok()) return UsageError(verb, "--" + k + ": " + n.status().message());
@@ -55,13 +77,12 @@ std::string RenderNamespace(const json& n) {
 }
 
 int CreateNamespace(Invocation& inv) {
-  auto p = ParseArgs(inv.args, kLayoutFlags, {{"--dry-run", "dry_run"}});
-  if (!p.ok()) return UsageError("create-namespace", p.status().message());
-  if (!p->positional.empty()) return UsageError("create-namespace", "unexpected argument '" + p->positional[0] + "'");
-  if (!p->values.count("region")) return UsageError("create-namespace", "--region R is required");
+  const auto& p = inv.opts;
+  if (!p.positional.empty()) return UsageError("create-namespace", "unexpected argument '" + p.positional[0] + "'");
+  if (!p.Has("region")) return UsageError("create-namespace", "--region R is required");
   json params = json::object();
-  if (int rc = LayoutParams("create-namespace", *p, &params)) return rc;
-  if (p->switches.count("dry_run")) params["dry_run"] = true;
+  if (int rc = LayoutParams("create-namespace", p, &params)) return rc;
+  if (p.switches.count("dry_run")) params["dry_run"] = true;
   auto r = inv.call("create-namespace", params);
   if (!r.ok()) return -1;
   Print(inv, *r, [](const json& j) { return j.contains("plan") ? RenderPlan(j) : RenderNamespace(j); });
@@ -69,37 +90,84 @@ int CreateNamespace(Invocation& inv) {
 }
 
 int ReconfigureNamespace(Invocation& inv) {
-  auto p = ParseArgs(inv.args, kLayoutFlags, {{"--dry-run", "dry_run"}, {"-f", "force"}, {"--force", "force"}});
-  if (!p.ok()) return UsageError("reconfigure-namespace", p.status().message());
-  if (p->positional.size() != 1) return UsageError("reconfigure-namespace", "name one namespace, e.g. namespace0.0");
-  if (!p->values.count("mode")) return UsageError("reconfigure-namespace", "--mode is required");
-  json params = {{"namespace", p->positional[0]}};
-  if (int rc = LayoutParams("reconfigure-namespace", *p, &params)) return rc;
-  if (p->switches.count("dry_run")) params["dry_run"] = true;
-  if (p->switches.count("force")) params["force"] = true;
+  const auto& p = inv.opts;
+  if (p.positional.size() != 1) return UsageError("reconfigure-namespace", "name one namespace, e.g. namespace0.0");
+  if (!p.Has("mode")) return UsageError("reconfigure-namespace", "--mode is required");
+  json params = {{"namespace", p.positional[0]}};
+  if (int rc = LayoutParams("reconfigure-namespace", p, &params)) return rc;
+  if (p.switches.count("dry_run")) params["dry_run"] = true;
+  if (p.switches.count("force")) params["force"] = true;
   auto r = inv.call("reconfigure-namespace", params);
   if (!r.ok()) return -1;
   Print(inv, *r, [](const json& j) { return j.contains("plan") ? RenderPlan(j) : RenderNamespace(j); });
   return kExitOk;
 }
 
-// destroy-namespace, enable-namespace, disable-namespace: one namespace.
-std::function<int(Invocation&)> OneNamespace(std::string verb, bool takes_force) {
-  return [verb, takes_force](Invocation& inv) {
-    std::map<std::string, std::string> sw;
-    if (takes_force) sw = {{"-f", "force"}, {"--force", "force"}};
-    auto p = ParseArgs(inv.args, {}, sw);
-    if (!p.ok()) return UsageError(verb, p.status().message());
-    if (p->positional.size() != 1) return UsageError(verb, "name one namespace, e.g. namespace0.0");
-    json params = {{"namespace", p->positional[0]}};
-    if (p->switches.count("force")) params["force"] = true;
-    auto r = inv.call(verb, params);
-    if (!r.ok()) return -1;
-    Print(inv, *r, [verb](const json& j) {
-      if (!j.is_object() || j.empty()) return j.dump() + "\n";
-      return j.begin().key() + " " + j.begin().value().get<std::string>() + "\n";
-    });
-    return static_cast<int>(kExitOk);
+// destroy-namespace, enable-namespace, disable-namespace: several
+// namespaces, or `all` (of --region R), one call each, as ndctl does: a
+// failure does not stop the others, each is reported, and the last line
+// counts what was done ("destroyed 2 namespaces").
+std::function<int(Invocation&)> NamespaceTargets(std::string verb, std::string done) {
+  return [verb, done](Invocation& inv) {
+    const auto& p = inv.opts;
+    if (p.positional.empty())
+      return UsageError(verb, "name one or more namespaces, e.g. namespace0.0, or all");
+    std::vector<std::string> targets;
+    bool all = false;
+    for (const auto& t : p.positional) {
+      if (t == "all") all = true;
+      else targets.push_back(t);
+    }
+    std::string region = p.Get("region");
+    if (!region.empty() && !region.starts_with("region")) region = "region" + region;
+    if (all) {
+      json params = {{"namespaces", true}};
+      if (!region.empty()) params["region"] = region;
+      auto l = inv.call("list", params);
+      if (!l.ok()) return -1;
+      for (const auto& n : Field(*l, "namespaces")) {
+        const json& dev = Field(n, "dev");
+        // A region's seed namespace (size 0) is not a namespace to act on.
+        if (!dev.is_string() || (Field(n, "size").is_number() && Field(n, "size") == 0))
+          continue;
+        if (std::find(targets.begin(), targets.end(), dev.get<std::string>()) == targets.end())
+          targets.push_back(dev.get<std::string>());
+      }
+    }
+    // One target named (not `all`): the daemon's answer as it is, and its
+    // error reported by the caller, as for every other command.
+    const bool single = !all && targets.size() == 1;
+    json results = json::array();
+    size_t ok = 0;
+    int rc = kExitOk;
+    for (const auto& t : targets) {
+      json params = {{"namespace", t}};
+      if (p.switches.count("force")) params["force"] = true;
+      auto r = inv.call(verb, params);
+      if (single) {
+        if (!r.ok()) return -1;
+        Print(inv, *r, [](const json& j) {
+          if (!j.is_object() || j.empty()) return j.dump() + "\n";
+          return j.begin().key() + " " + j.begin().value().get<std::string>() + "\n";
+        });
+      } else if (r.ok()) {
+        ++ok;
+        results.push_back({{"namespace", t}, {"result", *r}});
+        if (!inv.global.json) std::printf("%s %s\n", done.c_str(), t.c_str());
+      } else {
+        results.push_back({{"namespace", t}, {"error", inv.error}});
+        std::fprintf(stderr, "pmemctl %s: %s: %s\n", verb.c_str(), t.c_str(),
+                     inv.error.value("message", std::string("failed")).c_str());
+        rc = std::max(rc, inv.failure);
+      }
+    }
+    if (single) ok = 1;
+    if (!single && inv.global.json) {
+      json out = {{done, ok}, {"failed", targets.size() - ok}, {"results", results}};
+      Print(inv, out, [](const json&) { return std::string(); });
+    }
+    std::fprintf(stderr, "%s %zu namespace%s\n", done.c_str(), ok, ok == 1 ? "" : "s");
+    return rc;
   };
 }
 
@@ -115,13 +183,11 @@ std::string RenderBlocks(const json& j) {
 }
 
 int ReconfigureDevice(Invocation& inv) {
-  auto p = ParseArgs(inv.args, {{"-m", "mode"}, {"--mode", "mode"}},
-                     {{"--no-online", "no_online"}, {"-N", "no_online"}, {"--no-movable", "no_movable"}});
-  if (!p.ok()) return UsageError("reconfigure-device", p.status().message());
-  if (p->positional.size() != 1) return UsageError("reconfigure-device", "name one dax device, e.g. dax0.0");
-  if (!p->values.count("mode")) return UsageError("reconfigure-device", "--mode system-ram|devdax is required");
-  json params = {{"device", p->positional[0]}, {"mode", p->values["mode"]},
-                 {"online", !p->switches.count("no_online")}, {"movable", !p->switches.count("no_movable")}};
+  const auto& p = inv.opts;
+  if (p.positional.size() != 1) return UsageError("reconfigure-device", "name one dax device, e.g. dax0.0");
+  if (!p.Has("mode")) return UsageError("reconfigure-device", "--mode system-ram|devdax is required");
+  json params = {{"device", p.positional[0]}, {"mode", p.Get("mode")},
+                 {"online", !p.switches.count("no_online")}, {"movable", !p.switches.count("no_movable")}};
   auto r = inv.call("reconfigure-device", params);
   if (!r.ok()) return -1;
   Print(inv, *r, [](const json& d) { return RenderList({{"devices", json::array({d})}}); });
@@ -130,13 +196,10 @@ int ReconfigureDevice(Invocation& inv) {
 
 std::function<int(Invocation&)> MemoryVerb(std::string verb) {
   return [verb](Invocation& inv) {
-    std::map<std::string, std::string> sw;
-    if (verb == "online-memory") sw = {{"--no-movable", "no_movable"}};
-    auto p = ParseArgs(inv.args, {}, sw);
-    if (!p.ok()) return UsageError(verb, p.status().message());
-    if (p->positional.size() != 1) return UsageError(verb, "name one dax device, e.g. dax0.0");
-    json params = {{"device", p->positional[0]}};
-    if (verb == "online-memory") params["movable"] = !p->switches.count("no_movable");
+    const auto& p = inv.opts;
+    if (p.positional.size() != 1) return UsageError(verb, "name one dax device, e.g. dax0.0");
+    json params = {{"device", p.positional[0]}};
+    if (verb == "online-memory") params["movable"] = !p.switches.count("no_movable");
     auto r = inv.call(verb, params);
     if (!r.ok()) return -1;
     Print(inv, *r, RenderBlocks);
@@ -145,23 +208,20 @@ std::function<int(Invocation&)> MemoryVerb(std::string verb) {
 }
 
 int InjectError(Invocation& inv) {
-  auto p = ParseArgs(inv.args,
-                     {{"--memory-block", "memory_block"}, {"--busy-attempts", "busy_attempts"},
-                      {"--region", "region"}, {"--offset", "offset"}, {"--length", "length"}},
-                     {{"--clear", "clear"}, {"--stuck", "stuck"}});
-  if (!p.ok()) return UsageError("inject-error", p.status().message());
+  const auto& p = inv.opts;
+  if (!p.positional.empty()) return UsageError("inject-error", "unexpected argument '" + p.positional[0] + "'");
   json params = json::object();
-  for (const auto& [k, v] : p->values) {
+  for (const auto& [k, values] : p.values) {
     if (k == "region") {
-      params[k] = v;
+      params[k] = values.back();
       continue;
     }
-    auto n = ParseSize(v);
+    auto n = ParseSize(values.back());
     if (!n.ok()) return UsageError("inject-error", "--" + k + ": " + n.status().message());
     params[k] = *n;
   }
-  if (p->switches.count("clear")) params["clear"] = true;
-  if (p->switches.count("stuck")) params["stuck"] = true;
+  if (p.switches.count("clear")) params["clear"] = true;
+  if (p.switches.count("stuck")) params["stuck"] = true;
   auto r = inv.call("inject-error", params);
   if (!r.ok()) return -1;
   Print(inv, *r, [](const json& j) { return j.dump() + "\n"; });
@@ -171,25 +231,58 @@ int InjectError(Invocation& inv) {
 }  // namespace
 
 std::vector<Command> NamespaceCommands() {
+  const pmemd::PositionalSpec namespaces = {"NAMESPACE", ArgKind::kNamespace,
+                                            "namespaces to act on (namespace0.0), or all", false, true};
+  const pmemd::PositionalSpec one_namespace = {"NAMESPACE", ArgKind::kNamespace, "the namespace (namespace0.0)"};
+  const pmemd::PositionalSpec dax = {"DAX", ArgKind::kDaxDevice, "the dax device (dax0.0)"};
+  const OptionSpec region_filter = {'r', "region", "region", ArgKind::kRegion,
+                                    "with all: only this region's namespaces", "R"};
+  std::vector<OptionSpec> reconfigure = LayoutOptions(false);
+  reconfigure.erase(reconfigure.begin());  // the namespace names its region
+  reconfigure.push_back(Force("reconfigure although the namespace is enabled (destroys its data)"));
+  reconfigure.push_back(DryRun());
+  std::vector<OptionSpec> create = LayoutOptions(true);
+  create.push_back(DryRun());
   return {
-      {"create-namespace",
-       "--region R [--mode fsdax|devdax|sector|raw] [--size S] [--align A] [--map dev|mem] [--name N] "
-       "[--uuid U] [--sector-size B] [--dry-run]",
-       "Create a namespace; --dry-run prints the exact plan", CreateNamespace},
-      {"destroy-namespace", "NAMESPACE [--force]", "Destroy a namespace (--force: also if enabled)",
-       OneNamespace("destroy-namespace", true)},
-      {"enable-namespace", "NAMESPACE", "Enable a namespace", OneNamespace("enable-namespace", false)},
-      {"disable-namespace", "NAMESPACE", "Disable a namespace", OneNamespace("disable-namespace", false)},
-      {"reconfigure-namespace", "NAMESPACE --mode M [--map] [--align] [--sector-size] [--force] [--dry-run]",
-       "Change a namespace's mode in place (destroys data: --force)", ReconfigureNamespace},
-      {"reconfigure-device", "DAX --mode system-ram|devdax [--no-online] [--no-movable]",
-       "Move a dax device into system RAM (kmem) or back", ReconfigureDevice},
-      {"online-memory", "DAX [--no-movable]", "Online every memory block of a system-ram device",
+      {"create-namespace", "Create a namespace; --dry-run prints the exact plan", {}, create, CreateNamespace,
+       "Creates a namespace in a region, as ndctl create-namespace does. --dry-run prints the exact plan "
+       "(device name, extent, usable and raw size, metadata) and changes nothing."},
+      {"destroy-namespace", "Destroy namespaces (--force: also if enabled)", {namespaces},
+       {Force("destroy also an enabled namespace"), region_filter}, NamespaceTargets("destroy-namespace", "destroyed"),
+       "Destroys each namespace named, or all of them (of --region R), one at a time: a failure is reported "
+       "and the others go on. The last line, on stderr, counts them (destroyed N namespaces); the exit code is "
+       "1 when any failed. With one namespace named, --json prints the daemon's answer; with several or all, "
+       "{\"destroyed\": N, \"failed\": M, \"results\": [{\"namespace\", \"result\" or \"error\"}]}."},
+      {"enable-namespace", "Enable namespaces", {namespaces}, {region_filter},
+       NamespaceTargets("enable-namespace", "enabled"),
+       "Enables each namespace named, or all of them (of --region R), as destroy-namespace goes through its "
+       "targets: each reported, the count last (enabled N namespaces), exit code 1 when any failed."},
+      {"disable-namespace", "Disable namespaces", {namespaces}, {region_filter},
+       NamespaceTargets("disable-namespace", "disabled"),
+       "Disables each namespace named, or all of them (of --region R), as destroy-namespace goes through its "
+       "targets: each reported, the count last (disabled N namespaces), exit code 1 when any failed."},
+      {"reconfigure-namespace", "Change a namespace's mode in place (destroys data: --force)", {one_namespace},
+       reconfigure, ReconfigureNamespace},
+      {"reconfigure-device", "Move a dax device into system RAM (kmem) or back", {dax},
+       {{'m', "mode", "mode", ArgKind::kText, "system-ram (kmem) or devdax", "MODE", {"system-ram", "devdax"}, true},
+        {'N', "no-online", "no_online", ArgKind::kNone, "system-ram: leave the memory blocks offline"},
+        {0, "no-movable", "no_movable", ArgKind::kNone, "system-ram: online into ZONE_NORMAL, not ZONE_MOVABLE"}},
+       ReconfigureDevice},
+      {"online-memory", "Online every memory block of a system-ram device", {dax},
+       {{0, "no-movable", "no_movable", ArgKind::kNone, "online into ZONE_NORMAL, not ZONE_MOVABLE"}},
        MemoryVerb("online-memory")},
-      {"offline-memory", "DAX", "Offline every memory block (all or nothing)", MemoryVerb("offline-memory")},
-      {"inject-error",
-       "--memory-block N [--busy-attempts K | --stuck] | --region R --offset O --length L [--clear]",
-       "Emulated platform: inject a busy or stuck memory block, or bad media", InjectError},
+      {"offline-memory", "Offline every memory block (all or nothing)", {dax}, {}, MemoryVerb("offline-memory")},
+      {"inject-error", "Emulated platform: inject a busy or stuck memory block, or bad media", {},
+       {{0, "memory-block", "memory_block", ArgKind::kNumber, "the memory block to make busy or stuck"},
+        {0, "busy-attempts", "busy_attempts", ArgKind::kNumber, "the block refuses this many offline attempts", "K"},
+        {0, "stuck", "stuck", ArgKind::kNone, "the block never goes offline"},
+        {0, "region", "region", ArgKind::kRegion, "bad media: the region", "R"},
+        {0, "offset", "offset", ArgKind::kSize, "bad media: the offset in the region"},
+        {0, "length", "length", ArgKind::kSize, "bad media: the length"},
+        {0, "clear", "clear", ArgKind::kNone, "clear the injected errors"}},
+       InjectError,
+       "Emulated platform only: --memory-block N with --busy-attempts K or --stuck makes a memory block "
+       "refuse to go offline; --region R --offset O --length L marks bad media; --clear undoes them."},
   };
 }
 

@@ -2,6 +2,9 @@
 // list-pools, online-blocks, offline-blocks, create-lease, delete-lease,
 // get-lease, list-leases. JSON is the daemon's answer as is; the tables are
 // a view of it.
+#include <cerrno>
+#include <cstdlib>
+
 #include "args.h"
 #include "cli.h"
 #include "render.h"
@@ -71,9 +74,9 @@ std::string RenderBlockOp(const json& j) {
 
 // --device D, --path P, or one positional that is a path (starts with '/')
 // or a device name.
-int Target(const std::string& verb, ParsedArgs& p, size_t positional_at, json* params) {
-  if (p.values.count("device")) (*params)["device"] = p.values["device"];
-  if (p.values.count("path")) (*params)["path"] = p.values["path"];
+int Target(const std::string& verb, const pmemd::ParsedOptions& p, size_t positional_at, json* params) {
+  if (p.Has("device")) (*params)["device"] = p.Get("device");
+  if (p.Has("path")) (*params)["path"] = p.Get("path");
   if (p.positional.size() > positional_at) {
     const std::string& t = p.positional[positional_at];
     (*params)[t.starts_with("/") ? "path" : "device"] = t;
@@ -83,24 +86,37 @@ int Target(const std::string& verb, ParsedArgs& p, size_t positional_at, json* p
   return kExitOk;
 }
 
-int CreatePool(Invocation& inv) {
-  auto p = ParseArgs(inv.args,
-                     {{"-d", "device"}, {"--device", "device"}, {"-p", "path"}, {"--path", "path"}, {"-s", "size"},
-                      {"--size", "size"}, {"-b", "block_size"}, {"--block-size", "block_size"},
-                      {"--max-leases", "max_leases"}, {"-M", "memmap"}, {"--memmap", "memmap"}},
-                     {{"-f", "force"}, {"--force", "force"}});
-  if (!p.ok()) return UsageError("create-pool", p.status().message());
-  if (p->positional.size() != 1) return UsageError("create-pool", "name the pool, e.g. create-pool p0 --device dax0.0");
-  json params = {{"name", p->positional[0]}};
-  if (int rc = Target("create-pool", *p, 1, &params)) return rc;
-  for (const char* k : {"size", "block_size", "max_leases"}) {
-    if (!p->values.count(k)) continue;
-    auto n = ParseSize(p->values[k]);
-    if (!n.ok()) return UsageError("create-pool", std::string("--") + k + ": " + n.status().message());
-    params[k] = *n;
+// The named options that are sizes (K/M/G/T) into params.
+int Sizes(const std::string& verb, const pmemd::ParsedOptions& p, std::initializer_list<const char*> keys, json* params) {
+  for (const char* k : keys) {
+    if (!p.Has(k)) continue;
+    auto n = ParseSize(p.Get(k));
+    if (!n.ok()) return UsageError(verb, std::string("--") + k + ": " + n.status().message());
+    (*params)[k] = *n;
   }
-  if (p->values.count("memmap")) params["memmap"] = p->values["memmap"];
-  if (p->switches.count("force")) params["force"] = true;
+  return kExitOk;
+}
+
+int CreatePool(Invocation& inv) {
+  const auto& p = inv.opts;
+  if (p.positional.empty() || p.positional.size() > 2)
+    return UsageError("create-pool", "name the pool, e.g. create-pool p0 --device dax0.0");
+  json params = {{"name", p.positional[0]}};
+  if (int rc = Target("create-pool", p, 1, &params)) return rc;
+  if (int rc = Sizes("create-pool", p, {"size", "block_size", "max_leases"}, &params)) return rc;
+  if (p.Has("memmap")) params["memmap"] = p.Get("memmap");
+  if (p.switches.count("force")) params["force"] = true;
+  for (const char* k : {"owner_uid", "owner_gid"}) {
+    if (!p.Has(k)) continue;
+    const std::string& v = p.Get(k);
+    char* end = nullptr;
+    errno = 0;
+    unsigned long id = std::strtoul(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || errno != 0 || id > 0xfffffffful || v[0] == '-')
+      return UsageError("create-pool", std::string("--") + (k[6] == 'u' ? "owner-uid" : "owner-gid") + ": '" + v +
+                                           "' is not a numeric id; give a uid or gid number (id -u USER)");
+    params[k] = id;
+  }
   auto r = inv.call("create-pool", params);
   if (!r.ok()) return -1;
   Print(inv, *r, [](const json& j) { return RenderPools({{"pools", json::array({j})}}); });
@@ -108,10 +124,10 @@ int CreatePool(Invocation& inv) {
 }
 
 int AttachPool(Invocation& inv) {
-  auto p = ParseArgs(inv.args, {{"-d", "device"}, {"--device", "device"}, {"-p", "path"}, {"--path", "path"}}, {});
-  if (!p.ok()) return UsageError("attach-pool", p.status().message());
+  const auto& p = inv.opts;
+  if (p.positional.size() > 1) return UsageError("attach-pool", "name one place: --device DAX or --path FILE");
   json params = json::object();
-  if (int rc = Target("attach-pool", *p, 0, &params)) return rc;
+  if (int rc = Target("attach-pool", p, 0, &params)) return rc;
   auto r = inv.call("attach-pool", params);
   if (!r.ok()) return -1;
   Print(inv, *r, [](const json& j) { return RenderPools({{"pools", json::array({j})}}); });
@@ -119,20 +135,18 @@ int AttachPool(Invocation& inv) {
 }
 
 int DetachPool(Invocation& inv) {
-  auto p = ParseArgs(inv.args, {}, {});
-  if (!p.ok()) return UsageError("detach-pool", p.status().message());
-  if (p->positional.size() != 1) return UsageError("detach-pool", "name one pool");
-  auto r = inv.call("detach-pool", {{"pool", p->positional[0]}});
+  const auto& p = inv.opts;
+  if (p.positional.size() != 1) return UsageError("detach-pool", "name one pool");
+  auto r = inv.call("detach-pool", {{"pool", p.positional[0]}});
   if (!r.ok()) return -1;
   Print(inv, *r, [](const json& j) { return "detached " + Str(j, "detached") + "\n"; });
   return kExitOk;
 }
 
 int CheckPool(Invocation& inv) {
-  auto p = ParseArgs(inv.args, {}, {});
-  if (!p.ok()) return UsageError("check-pool", p.status().message());
-  if (p->positional.size() != 1) return UsageError("check-pool", "name one pool");
-  auto r = inv.call("check-pool", {{"pool", p->positional[0]}});
+  const auto& p = inv.opts;
+  if (p.positional.size() != 1) return UsageError("check-pool", "name one pool");
+  auto r = inv.call("check-pool", {{"pool", p.positional[0]}});
   if (!r.ok()) return -1;
   Print(inv, *r, [](const json& j) {
     return Str(j, "pool") + ": " + std::to_string(Num(j, "pages")) + " descriptors (memmap " + Str(j, "memmap") +
@@ -142,12 +156,11 @@ int CheckPool(Invocation& inv) {
 }
 
 int ListPools(Invocation& inv) {
-  auto p = ParseArgs(inv.args, {}, {{"-B", "blocks"}, {"--blocks", "blocks"}});
-  if (!p.ok()) return UsageError("list-pools", p.status().message());
-  if (p->positional.size() > 1) return UsageError("list-pools", "name at most one pool");
+  const auto& p = inv.opts;
+  if (p.positional.size() > 1) return UsageError("list-pools", "name at most one pool");
   json params = json::object();
-  if (!p->positional.empty()) params["pool"] = p->positional[0];
-  if (p->switches.count("blocks")) params["blocks"] = true;
+  if (!p.positional.empty()) params["pool"] = p.positional[0];
+  if (p.switches.count("blocks")) params["blocks"] = true;
   auto r = inv.call("list-pools", params);
   if (!r.ok()) return -1;
   Print(inv, *r, RenderPools);
@@ -156,12 +169,11 @@ int ListPools(Invocation& inv) {
 
 std::function<int(Invocation&)> BlockVerb(std::string verb) {
   return [verb](Invocation& inv) {
-    auto p = ParseArgs(inv.args, {}, {});
-    if (!p.ok()) return UsageError(verb, p.status().message());
-    if (p->positional.empty() || p->positional.size() > 2)
+    const auto& p = inv.opts;
+    if (p.positional.empty() || p.positional.size() > 2)
       return UsageError(verb, "name a pool and optionally blocks, e.g. " + verb + " p0 0-15");
-    json params = {{"pool", p->positional[0]}};
-    if (p->positional.size() == 2) params["blocks"] = p->positional[1];
+    json params = {{"pool", p.positional[0]}};
+    if (p.positional.size() == 2) params["blocks"] = p.positional[1];
     auto r = inv.call(verb, params);
     if (!r.ok()) return -1;
     Print(inv, *r, RenderBlockOp);
@@ -170,38 +182,21 @@ std::function<int(Invocation&)> BlockVerb(std::string verb) {
 }
 
 int CreateLease(Invocation& inv) {
-  // --label k=v may repeat: collected before the common parser sees them.
+  const auto& p = inv.opts;
   json labels = json::object();
-  std::vector<std::string> rest;
-  for (size_t i = 0; i < inv.args.size(); ++i) {
-    std::string a = inv.args[i], v;
-    if (a == "--label" || a == "-l") {
-      if (i + 1 >= inv.args.size()) return UsageError("create-lease", "--label needs KEY=VALUE");
-      v = inv.args[++i];
-    } else if (a.starts_with("--label=")) {
-      v = a.substr(8);
-    } else {
-      rest.push_back(a);
-      continue;
+  if (auto it = p.values.find("label"); it != p.values.end())
+    for (const auto& v : it->second) {
+      auto eq = v.find('=');
+      if (eq == std::string::npos || eq == 0)
+        return UsageError("create-lease", "--label takes KEY=VALUE, not '" + v + "'");
+      labels[v.substr(0, eq)] = v.substr(eq + 1);
     }
-    auto eq = v.find('=');
-    if (eq == std::string::npos || eq == 0) return UsageError("create-lease", "--label takes KEY=VALUE, not '" + v + "'");
-    labels[v.substr(0, eq)] = v.substr(eq + 1);
-  }
-  auto p = ParseArgs(rest, {{"-s", "size"}, {"--size", "size"}, {"-a", "align"}, {"--align", "align"},
-                            {"-o", "owner"}, {"--owner", "owner"}},
-                     {});
-  if (!p.ok()) return UsageError("create-lease", p.status().message());
-  if (p->positional.size() != 2) return UsageError("create-lease", "name the pool and the lease, e.g. create-lease p0 vm1-mem --size 1G");
-  if (!p->values.count("size")) return UsageError("create-lease", "--size is required");
-  json params = {{"pool", p->positional[0]}, {"name", p->positional[1]}};
-  for (const char* k : {"size", "align"}) {
-    if (!p->values.count(k)) continue;
-    auto n = ParseSize(p->values[k]);
-    if (!n.ok()) return UsageError("create-lease", std::string("--") + k + ": " + n.status().message());
-    params[k] = *n;
-  }
-  if (p->values.count("owner")) params["owner"] = p->values["owner"];
+  if (p.positional.size() != 2)
+    return UsageError("create-lease", "name the pool and the lease, e.g. create-lease p0 vm1-mem --size 1G");
+  if (!p.Has("size")) return UsageError("create-lease", "--size is required");
+  json params = {{"pool", p.positional[0]}, {"name", p.positional[1]}};
+  if (int rc = Sizes("create-lease", p, {"size", "align"}, &params)) return rc;
+  if (p.Has("owner")) params["owner"] = p.Get("owner");
   if (!labels.empty()) params["labels"] = labels;
   auto r = inv.call("create-lease", params);
   if (!r.ok()) return -1;
@@ -211,10 +206,9 @@ int CreateLease(Invocation& inv) {
 
 std::function<int(Invocation&)> OneLease(std::string verb) {
   return [verb](Invocation& inv) {
-    auto p = ParseArgs(inv.args, {}, {});
-    if (!p.ok()) return UsageError(verb, p.status().message());
-    if (p->positional.size() != 2) return UsageError(verb, "name the pool and the lease, e.g. " + verb + " p0 vm1-mem");
-    auto r = inv.call(verb, {{"pool", p->positional[0]}, {"name", p->positional[1]}});
+    const auto& p = inv.opts;
+    if (p.positional.size() != 2) return UsageError(verb, "name the pool and the lease, e.g. " + verb + " p0 vm1-mem");
+    auto r = inv.call(verb, {{"pool", p.positional[0]}, {"name", p.positional[1]}});
     if (!r.ok()) return -1;
     Print(inv, *r, [verb](const json& j) {
       return verb == "get-lease" ? RenderLease(j) : "deleted lease " + Str(j, "deleted") + "\n";
@@ -224,12 +218,11 @@ std::function<int(Invocation&)> OneLease(std::string verb) {
 }
 
 int ListLeases(Invocation& inv) {
-  auto p = ParseArgs(inv.args, {{"-o", "owner"}, {"--owner", "owner"}}, {});
-  if (!p.ok()) return UsageError("list-leases", p.status().message());
-  if (p->positional.size() > 1) return UsageError("list-leases", "name at most one pool");
+  const auto& p = inv.opts;
+  if (p.positional.size() > 1) return UsageError("list-leases", "name at most one pool");
   json params = json::object();
-  if (!p->positional.empty()) params["pool"] = p->positional[0];
-  if (p->values.count("owner")) params["owner"] = p->values["owner"];
+  if (!p.positional.empty()) params["pool"] = p.positional[0];
+  if (p.Has("owner")) params["owner"] = p.Get("owner");
   auto r = inv.call("list-leases", params);
   if (!r.ok()) return -1;
   Print(inv, *r, RenderLeases);
@@ -239,23 +232,48 @@ int ListLeases(Invocation& inv) {
 }  // namespace
 
 std::vector<Command> PoolCommands() {
+  using pmemd::ArgKind;
+  using pmemd::OptionSpec;
+  const pmemd::PositionalSpec pool = {"POOL", ArgKind::kPool, "the pool's name"};
+  const pmemd::PositionalSpec lease = {"LEASE", ArgKind::kLease, "the lease's name"};
+  const OptionSpec device = {'d', "device", "device", ArgKind::kDaxDevice, "the pool is on this dax device (dax0.0)"};
+  const OptionSpec path = {'p', "path", "path", ArgKind::kPath, "the pool is this file (an absolute path)", "FILE"};
+  const pmemd::PositionalSpec blocks = {"BLOCKS", ArgKind::kText, "N, N-M or all (default: all)", true};
   return {
-      {"create-pool", "NAME (--device DAX | --path FILE --size S) [--block-size B] [--max-leases N] [--memmap dev|mem] [--force]",
-       "Format a dax device or a file as a pool and attach it", CreatePool},
-      {"attach-pool", "--device DAX | --path FILE", "Attach an existing pool (it comes back after restarts)",
-       AttachPool},
-      {"detach-pool", "POOL", "Detach a pool (leases stay on the media)", DetachPool},
-      {"list-pools", "[POOL] [--blocks]", "Pools, capacity per alignment, and block states", ListPools},
-      {"check-pool", "POOL", "Compare the pool's metadata array with a rebuild from its tables", CheckPool},
-      {"online-blocks", "POOL [N|N-M|all]", "Online a pool's memory blocks (all or nothing)",
-       BlockVerb("online-blocks")},
-      {"offline-blocks", "POOL [N|N-M|all]", "Offline a pool's memory blocks (busy if leased; rolls back)",
+      {"create-pool", "Format a dax device or a file as a pool and attach it",
+       {{"NAME", ArgKind::kText, "the new pool's name"},
+        {"PLACE", ArgKind::kText, "instead of --device/--path: a dax device, or a path starting with /", true}},
+       {device, path,
+        {'s', "size", "size", ArgKind::kSize, "with --path: the file's size"},
+        {'b', "block-size", "block_size", ArgKind::kSize, "the pool's memory block size (a power of two)"},
+        {0, "max-leases", "max_leases", ArgKind::kNumber, "room for this many leases in the pool's tables"},
+        {'M', "memmap", "memmap", ArgKind::kText, "where the per-page metadata array lives: dev (on the media) or mem",
+         "dev|mem", {"dev", "mem"}},
+        {'f', "force", "force", ArgKind::kNone, "format over an existing pool or data"},
+        {0, "owner-uid", "owner_uid", ArgKind::kNumber, "besides admins, this uid may open the pool's leases (open-lease)"},
+        {0, "owner-gid", "owner_gid", ArgKind::kNumber, "besides admins, members of this gid may open the pool's leases"}},
+       CreatePool},
+      {"attach-pool", "Attach an existing pool (it comes back after restarts)",
+       {{"PLACE", ArgKind::kText, "instead of --device/--path: a dax device, or a path starting with /", true}},
+       {device, path}, AttachPool},
+      {"detach-pool", "Detach a pool (leases stay on the media)", {pool}, {}, DetachPool},
+      {"list-pools", "Pools, capacity per alignment, and block states", {{"POOL", ArgKind::kPool, "only this pool", true}},
+       {{'B', "blocks", "blocks", ArgKind::kNone, "show every block's state and leased and bad pages"}}, ListPools},
+      {"check-pool", "Compare the pool's metadata array with a rebuild from its tables", {pool}, {}, CheckPool},
+      {"online-blocks", "Online a pool's memory blocks (all or nothing)", {pool, blocks}, {}, BlockVerb("online-blocks")},
+      {"offline-blocks", "Offline a pool's memory blocks (busy if leased; rolls back)", {pool, blocks}, {},
        BlockVerb("offline-blocks")},
-      {"create-lease", "POOL NAME --size S [--align 4K|2M|1G] [--owner O] [--label K=V]...",
-       "Lease an extent of a pool; prints the path and offset to map", CreateLease},
-      {"delete-lease", "POOL NAME", "Delete a lease", OneLease("delete-lease")},
-      {"get-lease", "POOL NAME", "Show one lease", OneLease("get-lease")},
-      {"list-leases", "[POOL] [--owner O]", "Leases of one pool or all", ListLeases},
+      {"create-lease", "Lease an extent of a pool; prints the path and offset to map",
+       {pool, {"NAME", ArgKind::kText, "the new lease's name"}},
+       {{'s', "size", "size", ArgKind::kSize, "the lease's size", "", {}, true},
+        {'a', "align", "align", ArgKind::kSize, "its alignment: 4K, 2M or 1G"},
+        {'o', "owner", "owner", ArgKind::kText, "a free-form owner recorded with it", "OWNER"},
+        {'l', "label", "label", ArgKind::kText, "a label KEY=VALUE; may be given several times", "KEY=VALUE"}},
+       CreateLease},
+      {"delete-lease", "Delete a lease", {pool, lease}, {}, OneLease("delete-lease")},
+      {"get-lease", "Show one lease", {pool, lease}, {}, OneLease("get-lease")},
+      {"list-leases", "Leases of one pool or all", {{"POOL", ArgKind::kPool, "only this pool's leases", true}},
+       {{'o', "owner", "owner", ArgKind::kText, "only leases with this owner", "OWNER"}}, ListLeases},
   };
 }
 

@@ -4,95 +4,142 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <iostream>
 
 #include "cli.h"
-#include "pmemd/paths.h"
+#include "pmemd/text.h"
 
 namespace pmemctl {
 
 namespace {
 
+using nlohmann::json;
+
 void Usage(FILE* out) {
   std::fprintf(out,
-               "usage: pmemctl [--socket PATH] [--json|--human] <command> [args]\n\n"
-               "The socket defaults to $PMEMD_SOCKET, else %s.\n"
-               "Output is a table on a terminal and JSON otherwise; --json/--human choose.\n\n"
-               "commands:\n",
-               pmemd::DefaultSocketPath().c_str());
-  for (const auto& c : Commands()) std::fprintf(out, "  %-14s %s\n  %-14s   %s\n", c.name, c.usage, "", c.summary);
+               "usage: pmemctl [options] <command> [arguments] [command options]\n"
+               "       pmemctl <command> --help     (a command's arguments and options)\n\n"
+               "Output is a table on a terminal and JSON otherwise; --json/--human choose.\n"
+               "Options may come before or after a command's arguments; -r0, -r 0,\n"
+               "--region=0 and --region 0 are the same, and -- ends the options.\n\n"
+               "options:\n%s\ncommands:\n",
+               pmemd::OptionHelp(GlobalOptionSpecs()).c_str());
+  for (const auto& c : Commands()) std::fprintf(out, "  %-22s %s\n", c.name, c.summary);
+  std::fprintf(out, "\nexit codes:\n");
+  for (const auto& e : kExitCodes) std::fprintf(out, "  %d  %s\n", e.code, e.meaning);
+  std::fprintf(out, "\nSee pmemctl(8).\n");
+}
+
+// The sockets to try: --socket alone when given.
+std::vector<SocketCandidate> Candidates(const GlobalOptions& g) {
+  if (!g.socket.empty()) return {{g.socket, "--socket"}};
+  return SocketCandidates();
+}
+
+// pmemctl --version: the client's version, and the daemon's when it answers.
+int Version(const GlobalOptions& g) {
+  std::string used;
+  auto client = ConnectAny(Candidates(g), &used);
+  pmemd::Result<json> daemon = client.ok() ? client->Call("version") : pmemd::Result<json>(client.status());
+  if (g.json) {
+    json out = {{"pmemctl", {{"version", PMEMD_VERSION}, {"api_version", PMEMD_API_VERSION}}}};
+    if (daemon.ok())
+      out["pmemd"] = *daemon;
+    else
+      out["pmemd_error"] = ErrorObject(daemon.status());
+    std::cout << pmemd::DumpJson(out, 2) << "\n";
+    return kExitOk;
+  }
+  std::printf("pmemctl %s (API %s)\n", PMEMD_VERSION, PMEMD_API_VERSION);
+  if (daemon.ok())
+    std::printf("pmemd %s (API %s) at %s\n", daemon->value("version", std::string("?")).c_str(),
+                daemon->value("api_version", std::string("?")).c_str(), used.c_str());
+  else
+    std::printf("pmemd: not reachable: %s\n", daemon.status().message().c_str());
+  return kExitOk;
+}
+
+// pmemctl --complete-names KIND [POOL]: live names for the bash completion,
+// one per line; nothing (and 0) when the daemon does not answer.
+int CompleteNames(const GlobalOptions& g, const std::string& kind, const std::vector<std::string>& rest) {
+  std::string used;
+  auto client = ConnectAny(Candidates(g), &used);
+  if (!client.ok()) return kExitOk;
+  auto names = [](const json& items, const char* key) {
+    if (!items.is_array()) return;
+    for (const auto& i : items)
+      if (i.is_object() && i.contains(key) && i[key].is_string()) std::printf("%s\n", i[key].get<std::string>().c_str());
+  };
+  if (kind == "region" || kind == "namespace" || kind == "dax") {
+    auto r = client->Call("list", json::object());
+    if (!r.ok()) return kExitOk;
+    if (kind == "region") names((*r)["regions"], "dev");
+    if (kind == "namespace") names((*r)["namespaces"], "dev");
+    if (kind == "dax") names((*r)["devices"], "chardev");
+  } else if (kind == "pool") {
+    auto r = client->Call("list-pools", json::object());
+    if (r.ok()) names((*r)["pools"], "name");
+  } else if (kind == "lease") {
+    json params = json::object();
+    if (!rest.empty()) params["pool"] = rest[0];
+    auto r = client->Call("list-leases", params);
+    if (r.ok()) names((*r)["leases"], "name");
+  } else {
+    return UsageError("", "--complete-names takes region, namespace, dax, pool or lease");
+  }
+  return kExitOk;
 }
 
 int Main(int argc, char** argv) {
   GlobalOptions g;
   g.json = !::isatty(STDOUT_FILENO);
-  if (const char* s = std::getenv("PMEMD_SOCKET"); s && *s) g.socket = s;
-  int i = 1;
-  for (; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--help" || a == "-h") {
-      Usage(stdout);
-      return kExitOk;
-    } else if (a == "--json") {
-      g.json = true;
-    } else if (a == "--human") {
-      g.json = false;
-    } else if (a == "--socket") {
-      if (i + 1 >= argc) return UsageError("", "--socket needs a path");
-      g.socket = argv[++i];
-    } else if (a.starts_with("--socket=")) {
-      g.socket = a.substr(9);
-    } else if (a.starts_with("-")) {
-      return UsageError("", "unknown option '" + a + "'");
-    } else {
-      break;
-    }
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  auto p = pmemd::ParseOptions(GlobalOptionSpecs(), args, pmemd::PositionalMode::kStopAtFirst);
+  if (!p.ok()) return UsageError("", p.status().message(), JsonAfter(args, g.json));
+  g.json = JsonAfter(*p, args, g.json);
+  g.socket = p->Get("socket");
+  if (p->switches.count("help")) {
+    Usage(stdout);
+    return kExitOk;
   }
-  if (i >= argc) {
+  if (p->switches.count("version")) return Version(g);
+  if (p->Has("complete_names")) return CompleteNames(g, p->Get("complete_names"), p->positional);
+  if (p->positional.empty()) {
     Usage(stderr);
     return kExitUsage;
   }
-  std::string verb = argv[i++];
-  const Command* cmd = nullptr;
-  for (const auto& c : Commands())
-    if (verb == c.name) cmd = &c;
-  if (cmd == nullptr) return UsageError(verb, "unknown command");
-  if (g.socket.empty()) g.socket = pmemd::DefaultSocketPath();
+  std::string verb = p->positional[0];
+  const Command* cmd = FindCommand(verb);
+  if (cmd == nullptr) return UsageError(verb, "unknown command", JsonAfter(p->positional, g.json));
 
   Invocation inv;
   inv.global = g;
-  // Arguments may also carry --json/--human after the verb.
-  for (; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--json") inv.global.json = true;
-    else if (a == "--human") inv.global.json = false;
-    else inv.args.push_back(a);
-  }
-  for (const auto& a : inv.args)
-    if (a == "--help" || a == "-h") {
-      std::printf("usage: pmemctl %s %s\n  %s\n", cmd->name, cmd->usage, cmd->summary);
-      return kExitOk;
-    }
-  int failure = kExitOk;
+  inv.args.assign(p->positional.begin() + 1, p->positional.end());
   std::optional<pmemd::Client> client;
-  inv.call = [&](const std::string& method, const nlohmann::json& params) -> pmemd::Result<nlohmann::json> {
+  std::vector<SocketCandidate> candidates = Candidates(g);
+  inv.call = [&](const std::string& method, const json& params) -> pmemd::Result<json> {
+    inv.error = nullptr;
     if (!client) {
-      auto c = pmemd::Client::Connect(inv.global.socket);
+      std::string used;
+      auto c = ConnectAny(candidates, &used);
       if (!c.ok()) {
-        std::fprintf(stderr, "pmemctl: %s\n", c.status().message().c_str());
-        failure = kExitUnreachable;
+        inv.error = ErrorObject(c.status());
+        inv.failure = kExitUnreachable;
         return c.status();
       }
       client.emplace(std::move(*c));
     }
     auto r = client->Call(method, params);
     if (!r.ok()) {
-      std::fprintf(stderr, "pmemctl %s: %s\n", verb.c_str(), r.status().message().c_str());
-      failure = r.status().code() == pmemd::Code::kUnavailable ? kExitUnreachable : kExitFailed;
+      inv.error = client->last_error().is_object() ? client->last_error() : ErrorObject(r.status());
+      inv.failure = r.status().code() == pmemd::Code::kUnavailable ? kExitUnreachable : kExitFailed;
     }
     return r;
   };
-  int rc = cmd->run(inv);
-  return rc < 0 ? failure : rc;
+  int rc = cmd->Run(inv);
+  if (rc >= 0) return rc;
+  Report(inv, verb);
+  return inv.failure;
 }
 
 }  // namespace

@@ -44,6 +44,13 @@ void InstallLogging(spdlog::level::level_enum level) {
   sink->set_formatter(std::move(formatter));
 }
 
+// A start-up error, before the log sinks exist: one line on stderr, with the
+// error priority "<3>" under systemd so that journalctl -p err shows it.
+void StartupError(const std::string& message, const std::string& usage = "") {
+  const char* prefix = std::getenv("JOURNAL_STREAM") != nullptr ? "<3>" : "";
+  std::fprintf(stderr, "%spmemd: %s\n%s", prefix, message.c_str(), usage.c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -51,7 +58,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     auto flags = pmemd::ParseDaemonFlags(args);
     if (!flags.ok()) {
-      std::fprintf(stderr, "pmemd: %s\n%s", flags.status().message().c_str(), pmemd::DaemonUsage().c_str());
+      StartupError(flags.status().message(), pmemd::DaemonUsage());
       return 2;
     }
     if (flags->help) {
@@ -64,7 +71,7 @@ int main(int argc, char** argv) {
     }
     auto config = pmemd::ResolveConfig(*flags);
     if (!config.ok()) {
-      std::fprintf(stderr, "pmemd: %s\n", config.status().message().c_str());
+      StartupError(config.status().message());
       return 2;
     }
     InstallLogging(spdlog::level::from_str(config->log_level));

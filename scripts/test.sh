@@ -2,9 +2,9 @@
 # README command 2 (and what CI runs): install what is missing, build, and
 # run every test through CTest:
 #   1. debug build, Clang's thread-safety analysis over lib/
-#      (scripts/thread-safety.sh), then unit, integration and benchmark
-#      smoke tests (not the mutation check, label mutation:
-#      scripts/mutate-persist.sh);
+#      (scripts/thread-safety.sh), then unit, integration, package (the
+#      .deb and lintian) and benchmark smoke tests (not the mutation check,
+#      label mutation: scripts/mutate-persist.sh);
 #   2. the QEMU real-kernel tests (label vm) against the debug binaries,
 #      then against release binaries (a verdict must not depend on how
 #      fast the build is: a release pmemd finishes operations a debug one
@@ -65,7 +65,7 @@ cmake --build --preset debug -j"$jobs"
 step "thread-safety analysis (clang-14 -Wthread-safety over lib/)"
 PMEMD_TSA_JOBS=$jobs scripts/thread-safety.sh build/debug
 
-step "unit, integration and benchmark smoke tests"
+step "unit, integration, package and benchmark smoke tests"
 run_ctest --preset debug -LE 'vm|mutation' -j"$jobs"
 
 if [[ ${PMEMD_SKIP_VM:-0} != 1 ]]; then
@@ -73,7 +73,7 @@ if [[ ${PMEMD_SKIP_VM:-0} != 1 ]]; then
   run_ctest --preset debug -L vm
   step "real-kernel tests in QEMU, release binaries"
   cmake --preset release >/dev/null
-  cmake --build --preset release -j"$jobs" --target pmemd pmemctl
+  cmake --build --preset release -j"$jobs" --target pmemd pmemctl pmemd_docs
   run_ctest --test-dir build/release -L vm
 fi
 

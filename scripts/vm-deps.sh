@@ -18,6 +18,10 @@ declare -A kProvides=(
   [cpio]=/usr/bin/cpio
   [jq]=/usr/bin/jq
   [xz-utils]=/usr/bin/xz
+  # the systemd guest's root disk (tests/vm/build-rootfs.sh)
+  [mmdebstrap]=/usr/bin/mmdebstrap
+  [genext2fs]=/usr/bin/genext2fs
+  [e2fsprogs]=/sbin/resize2fs
 )
 
 check_only=0

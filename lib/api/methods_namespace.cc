@@ -64,11 +64,16 @@ Status RegisterNamespaceMethods(Registry* reg, PlatformOwner* owner) {
          r.Optional("dry_run", &dry_run);
          PMEMD_RETURN_IF_ERROR(r.Finish());
          if (dry_run) {
+           PMEMD_ASSIGN_OR_RETURN(std::optional<Namespace> existing, owner->FindCreateRetry(spec));
+           if (existing) return json{{"dry_run", true}, {"created", false}, {"namespace", ToJson(*existing)}};
            PMEMD_ASSIGN_OR_RETURN(NamespacePlan plan, owner->PlanCreateNamespace(spec));
            return json{{"dry_run", true}, {"plan", PlanJson(plan)}};
          }
-         PMEMD_ASSIGN_OR_RETURN(Namespace n, owner->CreateNamespace(spec));
-         return ToJson(n);
+         bool created = false;
+         PMEMD_ASSIGN_OR_RETURN(Namespace n, owner->CreateNamespace(spec, &created));
+         json out = ToJson(n);
+         out["created"] = created;
+         return out;
        }}));
   PMEMD_RETURN_IF_ERROR(reg->Add(
       {"destroy-namespace", "Destroy a namespace; force also disables an enabled one", Access::kMutate,

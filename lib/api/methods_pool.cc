@@ -7,6 +7,8 @@
 
 #include "pmemd/api.h"
 #include "pmemd/json_reader.h"
+#include "pmemd/log.h"
+#include "pmemd/log_limiter.h"
 #include "pmemd/pool_manager.h"
 
 namespace pmemd {
@@ -65,6 +67,8 @@ json PoolJson(const PoolStatus& s, const Status& backing = Status::Ok()) {
   j["max_leases"] = s.max_leases;
   j["badblock_count"] = s.badblock_count;
   j["format_version"] = s.format_version;
+  if (s.owner_uid) j["owner_uid"] = *s.owner_uid;
+  if (s.owner_gid) j["owner_gid"] = *s.owner_gid;
   j["granularity"] = s.granularity;
   j["init_strategy"] = s.init_strategy;
   j["memmap"] = PoolMemmapName(s.memmap);
@@ -108,6 +112,28 @@ json LeaseJson(const Pool& pool, const Lease& l) {
   j["labels"] = std::move(labels);
   j["created_ns"] = l.created_ns;
   return j;
+}
+
+// The kernel passes at most 253 descriptors per message (SCM_MAX_FD).
+constexpr size_t kMaxFdsPerAnswer = 64;
+
+// open-lease: admins, the pool's owner uid, members of its owner gid.
+Status CheckMayOpen(const Pool& pool, const CallContext& ctx) {
+  const PoolStatus s = pool.Describe();
+  if (ctx.policy && ctx.policy->IsAdmin(ctx.peer)) return Status::Ok();
+  if (ctx.peer.known && s.owner_uid && ctx.peer.uid == *s.owner_uid) return Status::Ok();
+  if (s.owner_gid && AccessPolicy::InGroup(ctx.peer, *s.owner_gid)) return Status::Ok();
+  static LogLimiter refusals(std::chrono::seconds(10));
+  if (auto suppressed = refusals.Admit(ctx.peer.uid))
+    GetLogger("api")->warn("refused open-lease of pool {} to uid {} pid {}{}", pool.name(), ctx.peer.uid,
+                           ctx.peer.pid, SuppressedNote(*suppressed, refusals.interval()));
+  std::string owners;
+  if (s.owner_uid) owners = "uid " + std::to_string(*s.owner_uid);
+  if (s.owner_gid) owners += (owners.empty() ? "" : " and ") + std::string("members of gid ") + std::to_string(*s.owner_gid);
+  return Status::PermissionDenied(
+      "uid " + std::to_string(ctx.peer.uid) + " may not open leases of pool " + pool.name() + ": only admins" +
+      (owners.empty() ? "" : " and " + owners) +
+      " may (a descriptor reaches the whole pool); an admin sets the owner with create-pool owner_uid/owner_gid");
 }
 
 // "all", "7", "0-15" -> [first, first+count); a missing range is all blocks.
@@ -194,6 +220,9 @@ Status RegisterPoolMethods(Registry* reg, PoolManager* pools) {
            PMEMD_ASSIGN_OR_RETURN(spec.memmap, ParsePoolMemmap(memmap));
          }
          r.Optional("force", &spec.force);
+         uint32_t owner_uid = 0, owner_gid = 0;
+         if (r.Optional("owner_uid", &owner_uid)) spec.owner_uid = owner_uid;
+         if (r.Optional("owner_gid", &owner_gid)) spec.owner_gid = owner_gid;
          PMEMD_RETURN_IF_ERROR(r.Finish());
          PMEMD_ASSIGN_OR_RETURN(PoolStatus s, pools->CreatePool(spec));
          return PoolJson(s);
@@ -312,6 +341,32 @@ Status RegisterPoolMethods(Registry* reg, PoolManager* pools) {
          PMEMD_ASSIGN_OR_RETURN(LeaseRef ref, ReadLeaseRef(params, *pools));
          PMEMD_ASSIGN_OR_RETURN(Lease l, ref.pool->GetLease(ref.lease));
          return LeaseJson(*ref.pool, l);
+       }}));
+  // A read: any client that may connect asks, and the pool's owner decides
+  // (the refusal is logged, rate-limited per uid).
+  PMEMD_RETURN_IF_ERROR(reg->Add(
+      {"open-lease",
+       "A lease and a read-write descriptor of its pool's backing (SCM_RIGHTS), for the pool's owner or an admin",
+       Access::kRead, [pools](const json& params, const CallContext& ctx) -> Result<json> {
+         JsonReader r(params, "params");
+         std::string name, lease;
+         r.Required("pool", &name);
+         r.Required("name", &lease);
+         PMEMD_RETURN_IF_ERROR(r.Finish());
+         if (ctx.fds == nullptr)
+           return Status::FailedPrecondition(
+               "open-lease passes a file descriptor, which only pmemd's Unix socket can carry; call it there");
+         if (ctx.fds->size() >= kMaxFdsPerAnswer)
+           return Status::ResourceExhausted("at most " + std::to_string(kMaxFdsPerAnswer) +
+                                            " open-lease calls fit in one batch (one descriptor each)");
+         PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> p, pools->FindUsable(name));
+         PMEMD_RETURN_IF_ERROR(CheckMayOpen(*p, ctx));
+         UniqueFd fd;
+         PMEMD_ASSIGN_OR_RETURN(Lease l, p->OpenLease(lease, &fd));
+         json j = LeaseJson(*p, l);
+         j["fd"] = ctx.fds->size();  // its index among the descriptors passed with the answer
+         ctx.fds->push_back(std::move(fd));
+         return j;
        }}));
   return reg->Add(
       {"list-leases", "Leases of one pool or of every pool, optionally only one owner's", Access::kRead,

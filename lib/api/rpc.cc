@@ -99,7 +99,11 @@ bool AccessPolicy::IsAdmin(const PeerCred& peer) const {
   // pmemd's own user owns the process anyway: a per-user pmemd on the
   // emulated platform serves the user who started it.
   if (peer.uid == 0 || peer.uid == ::geteuid()) return true;
-  return admin_gid_ && InGroup(peer.uid, peer.gid, *admin_gid_);
+  return admin_gid_ && pmemd::InGroup(peer.uid, peer.gid, *admin_gid_);
+}
+
+bool AccessPolicy::InGroup(const PeerCred& peer, gid_t group) {
+  return peer.known && pmemd::InGroup(peer.uid, peer.gid, group);
 }
 
 Status AccessPolicy::Check(const Method& m, const PeerCred& peer) const {
@@ -183,7 +187,9 @@ json Dispatcher::HandleRequest(const json& req, const CallContext& ctx) const {
 
   Result<json> r = [&]() -> Result<json> {
     try {
-      return m->handler(params, ctx);
+      CallContext call = ctx;
+      call.policy = &policy_;
+      return m->handler(params, call);
     } catch (const std::exception& e) {  // the one catch-all per request
       log->error("method '{}' threw: {}", name, e.what());
       return Status::Internal(std::string("method '") + name + "' failed unexpectedly: " + e.what());

@@ -70,7 +70,26 @@ Result<std::string> Client::ReadLine() {
       return answer;
     }
     char buf[65536];
-    ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
+    // recvmsg: an answer may carry descriptors (SCM_RIGHTS, open-lease);
+    // they arrive with its first bytes and are kept for the caller.
+    alignas(struct cmsghdr) char control[CMSG_SPACE(64 * sizeof(int))];
+    struct iovec iov{buf, sizeof buf};
+    struct msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = ::recvmsg(fd_.get(), &msg, MSG_CMSG_CLOEXEC);
+    if (n >= 0)
+      for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; ++i) {
+          int received = -1;
+          std::memcpy(&received, CMSG_DATA(c) + i * sizeof(int), sizeof received);
+          received_.emplace_back(received);
+        }
+      }
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -83,8 +102,17 @@ Result<std::string> Client::ReadLine() {
   }
 }
 
+Result<json> Client::Call(const std::string& method, const json& params, std::vector<UniqueFd>* fds) {
+  Result<json> r = Call(method, params);
+  if (fds) *fds = std::move(received_);
+  received_.clear();
+  return r;
+}
+
 Result<json> Client::Call(const std::string& method, const json& params) {
+  received_.clear();  // nobody asked for descriptors of an earlier answer
   uint64_t id = next_id_++;
+  last_error_ = nullptr;
   json req = {{"jsonrpc", "2.0"}, {"method", method}, {"params", params}, {"id", id}};
   PMEMD_ASSIGN_OR_RETURN(std::string line, RoundTrip(req.dump()));
   Result<json> resp = ParseJson(line);
@@ -103,6 +131,7 @@ Result<json> Client::Call(const std::string& method, const json& params) {
         if (RpcErrorCode(static_cast<Code>(k)) == rpc) code = static_cast<Code>(k);
     }
     std::string msg = err->value("message", std::string("unknown error"));
+    last_error_ = *err;
     return Status(code, msg, sys_errno);
   }
   if (!resp->contains("result") || (*resp)["id"] != id)

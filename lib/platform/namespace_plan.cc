@@ -4,6 +4,8 @@
 #include <cctype>
 
 #include "platform/namespace_rules.h"
+#include "pmemd/retry.h"
+#include "pmemd/text.h"
 #include "pmemd/uuid.h"
 
 namespace pmemd::nsplan {
@@ -127,6 +129,29 @@ Status CheckNotInUse(const NamespaceFacts& n, const std::string& op) {
     return Status::Busy("cannot " + op + " " + n.dev + ": " + n.system_ram +
                         " is system-ram; run offline-memory and reconfigure-device --mode devdax first");
   return Status::Ok();
+}
+
+Result<std::optional<Namespace>> FindCreateRetry(const Inventory& inv, NamespaceSpec spec) {
+  if (spec.name.empty()) return std::optional<Namespace>();
+  const Namespace* n = nullptr;
+  for (const auto& ns : inv.namespaces)
+    if (ns.name && *ns.name == spec.name) n = &ns;
+  if (n == nullptr) return std::optional<Namespace>();
+  PMEMD_RETURN_IF_ERROR(NormalizeSpec(&spec));
+  RetryMatch m;
+  m.Compare("region", RegionName(spec.region), n->region);
+  m.Compare("mode", spec.mode, n->mode);
+  m.Compare("map", spec.map, n->map);
+  m.Compare("align", spec.align, n->align);
+  m.Compare("sector_size", spec.sector_size ? std::optional<uint64_t>(*spec.sector_size) : std::nullopt,
+            n->sector_size ? std::optional<uint64_t>(*n->sector_size) : std::nullopt);
+  m.Compare("size", spec.size, n->raw_size);
+  if (!spec.uuid.empty() && spec.uuid != n->uuid.value_or("") && spec.uuid != n->raw_uuid.value_or(""))
+    m.Compare("uuid", spec.uuid, n->uuid.value_or(n->raw_uuid.value_or("")));
+  if (!m.matches())
+    return m.Conflict("namespace " + Quote(spec.name) + " (" + n->dev + ")",
+                      "destroy-namespace " + n->dev + " first, or choose another name");
+  return std::optional<Namespace>(*n);
 }
 
 Result<NamespacePlan> PlanCreate(const Facts& f, NamespaceSpec spec) {

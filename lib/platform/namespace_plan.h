@@ -106,6 +106,14 @@ Status UnknownNamespace(const Facts& f, const std::string& dev);
 Status CheckNotInUse(const NamespaceFacts& n, const std::string& op);
 
 Result<NamespacePlan> PlanCreate(const Facts& f, NamespaceSpec spec);
+
+// Creates by name (pmemd/retry.h): when spec.name names an existing
+// namespace, that namespace if the request (normalized, as PlanCreate
+// would) matches it: region, mode, map, align, sector_size, size (its
+// raw_size) and uuid (either of its uuids), each when given; already_exists
+// naming every difference otherwise. nullopt when the name is empty or no
+// namespace has it.
+Result<std::optional<Namespace>> FindCreateRetry(const Inventory& inv, NamespaceSpec spec);
 Result<NamespacePlan> PlanReconfigure(const Facts& f, const std::string& dev, NamespaceSpec spec);
 
 }  // namespace pmemd::nsplan

@@ -1,7 +1,10 @@
 #include "platform/ndctl_kmem.h"
 
+#include <sys/sysmacros.h>
+
 #include <climits>
 
+#include "platform/device_users.h"
 #include "platform/ndctl_lib.h"
 #include "platform/sysfs_memory.h"
 
@@ -54,6 +57,8 @@ Status ToSystemRam(daxctl_dev* dev, const std::string& chardev, bool online, boo
     return Status::FailedPrecondition(chardev + " holds no whole, aligned memory block of " +
                                       std::to_string(block_size) +
                                       " bytes; create a devdax namespace of at least 1 GiB");
+  PMEMD_RETURN_IF_ERROR(CheckCharDeviceUnused(makedev(daxctl_dev_get_major(dev), daxctl_dev_get_minor(dev)),
+                                              chardev, "reconfigure " + chardev + " to system-ram"));
   if (int rc = daxctl_dev_disable(dev); rc < 0)
     return Status(Code::kBusy, "cannot reconfigure " + chardev + ": disabling it failed (" + Errno(rc) +
                                    "); close what maps it, then retry", -rc);

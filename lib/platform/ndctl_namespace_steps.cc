@@ -1,12 +1,14 @@
 #include "platform/ndctl_namespace_steps.h"
 
 #include <fcntl.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
+#include "platform/device_users.h"
 #include "platform/namespace_plan.h"
 #include "platform/namespace_rules.h"
 #include "platform/ndctl_lib.h"
@@ -65,13 +67,31 @@ std::string ActiveBlockDevice(ndctl_namespace* ndns) {
   return bdev ? bdev : "";
 }
 
+// Busy when another process holds one of a devdax namespace's character
+// devices open or mapped: the kernel would unbind it under them
+// (platform/device_users.h).
+Status CheckDaxDevicesFree(ndctl_namespace* ndns, const std::string& ns, const std::string& op) {
+  ndctl_dax* dax = ndctl_namespace_get_dax(ndns);
+  daxctl_region* region = dax && ndctl_dax_is_enabled(dax) ? ndctl_dax_get_daxctl_region(dax) : nullptr;
+  if (region == nullptr) return Status::Ok();
+  daxctl_dev* dev;
+  daxctl_dev_foreach(region, dev) {
+    if (!daxctl_dev_is_enabled(dev)) continue;
+    PMEMD_RETURN_IF_ERROR(CheckCharDeviceUnused(makedev(daxctl_dev_get_major(dev), daxctl_dev_get_minor(dev)),
+                                                Str(daxctl_dev_get_devname(dev)), op + " " + ns));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
-// Disables a namespace the safe way (nothing mounted, not system-ram) and
-// releases its pfn/dax/btt claim, so its personality can be changed.
+// Disables a namespace the safe way (nothing mounted or held open, no
+// process mapping its dax device, not system-ram) and releases its
+// pfn/dax/btt claim, so its personality can be changed.
 Status DisableAndRelease(ndctl_namespace* ndns, const std::string& op) {
   const std::string dev = Str(ndctl_namespace_get_devname(ndns));
   PMEMD_RETURN_IF_ERROR(CheckBlockDeviceFree(ActiveBlockDevice(ndns), dev, op));
+  PMEMD_RETURN_IF_ERROR(CheckDaxDevicesFree(ndns, dev, op));
   int rc = ndctl_namespace_disable_invalidate(ndns);
   if (rc < 0 || ndctl_namespace_is_active(ndns))
     return Status(Code::kBusy,

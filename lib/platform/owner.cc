@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "platform/namespace_plan.h"
 #include "platform/namespace_rules.h"
 #include "pmemd/fs.h"
 #include "pmemd/json_reader.h"
@@ -303,17 +304,33 @@ Result<NamespacePlan> PlatformOwner::PlanCreateNamespace(const NamespaceSpec& sp
   return platform_->PlanCreateNamespace(spec);
 }
 
-Result<Namespace> PlatformOwner::CreateNamespace(NamespaceSpec spec) {
+Result<std::optional<Namespace>> PlatformOwner::FindCreateRetry(const NamespaceSpec& spec) {
+  if (spec.name.empty()) return std::optional<Namespace>();
+  PMEMD_ASSIGN_OR_RETURN(Inventory inv, platform_->List());
+  return nsplan::FindCreateRetry(inv, spec);
+}
+
+Result<Namespace> PlatformOwner::CreateNamespace(NamespaceSpec spec, bool* created) {
   spec.region = NormalizeRegion(spec.region);
-  // The uuid is chosen here so that the journal can find the namespace again.
-  if (spec.uuid.empty()) spec.uuid = NewUuid();
-  return Run<Namespace>(
+  std::optional<Namespace> existing;
+  Result<Namespace> r = Run<Namespace>(
       "create-namespace", spec.region,
       [&]() -> Result<json> {
+        // Under the region lock, so that two identical requests make one
+        // namespace (the second finds the first's).
+        PMEMD_ASSIGN_OR_RETURN(existing, FindCreateRetry(spec));
+        if (existing) return json();  // a retry: nothing to do, no intent
+        // The uuid is chosen here so that the journal can find the namespace again.
+        if (spec.uuid.empty()) spec.uuid = NewUuid();
         PMEMD_RETURN_IF_ERROR(platform_->PlanCreateNamespace(spec).status());
         return json{{"uuid", spec.uuid}, {"mode", spec.mode}, {"spec", SpecToJson(spec)}};
       },
-      [&] { return platform_->CreateNamespace(spec); });
+      [&]() -> Result<Namespace> {
+        if (existing) return *existing;
+        return platform_->CreateNamespace(spec);
+      });
+  if (created) *created = r.ok() && !existing;
+  return r;
 }
 
 Status PlatformOwner::DestroyNamespace(const std::string& dev, bool force) {

@@ -46,6 +46,9 @@ inline constexpr uint64_t kDescSize = 64;  // sizeof(PageDesc)
 inline constexpr uint32_t kMemmapMem = 0;
 inline constexpr uint32_t kMemmapDev = 1;
 inline constexpr uint64_t kLeaseSlotSize = 512;
+// Header::owner_flags.
+inline constexpr uint32_t kOwnerUid = 1;
+inline constexpr uint32_t kOwnerGid = 2;
 inline constexpr uint64_t kRecordAlign = 64;
 inline constexpr uint64_t kMinLogSize = 64 * 1024;
 
@@ -78,7 +81,14 @@ struct Header {
   uint32_t reserved0;
   uint64_t memmap_offset;  // dev: the memmap area (0 for mem)
   uint64_t memmap_size;    // dev: its bytes, pool_size / 4096 * 64 rounded up to 2 MiB
-  uint8_t reserved[32];
+  // Who may open the pool's leases besides admins (open-lease): the uid
+  // when owner_flags has kOwnerUid, members of the gid when kOwnerGid. Zero
+  // in pools made before owners existed: admins only.
+  uint32_t owner_flags;
+  uint32_t owner_uid;
+  uint32_t owner_gid;
+  uint32_t reserved1;
+  uint8_t reserved[16];
   uint64_t checksum;  // Checksum(bytes [0, 248))
 };
 static_assert(sizeof(Header) == 256);

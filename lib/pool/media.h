@@ -118,6 +118,7 @@ class Media {
     return Status::Ok();
   }
   uint64_t steps() const { return steps_; }
+  int fd() const { return fd_.get(); }
   Status Crashed() const {
     return Status::Internal("simulated crash after persist step " + std::to_string(steps_) +
                             ": the pool writes nothing more");

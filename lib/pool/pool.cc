@@ -3,10 +3,13 @@
 // listed in pool_impl.h.
 #include "pmemd/pool.h"
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <cstring>
 
 #include "pmemd/json_reader.h"
+#include "pmemd/retry.h"
 #include "pmemd/text.h"
 #include "pool_impl.h"
 
@@ -107,6 +110,8 @@ PoolStatus Pool::Describe(bool with_blocks) const {
   s.uuid = im.uuid;
   s.backing = im.backing;
   s.format_version = im.hdr.format_version;
+  if (im.hdr.owner_flags & pf::kOwnerUid) s.owner_uid = im.hdr.owner_uid;
+  if (im.hdr.owner_flags & pf::kOwnerGid) s.owner_gid = im.hdr.owner_gid;
   s.size = im.hdr.pool_size;
   s.data_offset = im.hdr.data_offset;
   s.block_size = im.hdr.block_size;
@@ -284,11 +289,18 @@ Result<Lease> Pool::CreateLease(const LeaseSpec& spec) {
   PMEMD_RETURN_IF_ERROR(im.media->Usable());
   if (auto it = im.by_name.find(spec.name); it != im.by_name.end()) {
     Lease l = im.LeaseAt(it->second);
-    if (l.size == spec.size && l.align == spec.align && l.owner == spec.owner && l.labels == spec.labels) return l;
-    return Status::AlreadyExists("pool " + im.name + " already has a lease '" + spec.name + "' (size " +
-                                 std::to_string(l.size) + ", align " + std::to_string(l.align) +
-                                 (l.owner.empty() ? "" : ", owner " + l.owner) +
-                                 ") with different parameters; delete it first or choose another name");
+    RetryMatch m;
+    m.Compare("size", spec.size, l.size);
+    m.Compare("align", spec.align, l.align);
+    m.Compare("owner", spec.owner, l.owner);
+    if (spec.labels != l.labels) {
+      json have = json::object();
+      for (const auto& [k, v] : l.labels) have[k] = v;
+      m.Compare("labels", labels.empty() ? std::string("{}") : labels, have.dump());
+    }
+    if (m.matches()) return l;  // a retry
+    return m.Conflict("lease " + Quote(spec.name) + " of pool " + im.name,
+                      "delete-lease it first or choose another name");
   }
   const uint64_t total = im.blocks.size() * im.hdr.block_size;
   if (spec.size > total)
@@ -365,6 +377,21 @@ Result<Lease> Pool::GetLease(const std::string& lease) const {
   ReaderLock lock(im.mu);
   auto it = im.by_name.find(lease);
   if (it == im.by_name.end()) return Status::NotFound("pool " + im.name + " has no lease '" + lease + "'");
+  return im.LeaseAt(it->second);
+}
+
+Result<Lease> Pool::OpenLease(const std::string& lease, UniqueFd* fd) const {
+  auto& im = *impl_;
+  ReaderLock lock(im.mu);
+  PMEMD_RETURN_IF_ERROR(im.media->Usable());
+  auto it = im.by_name.find(lease);
+  if (it == im.by_name.end()) return Status::NotFound("pool " + im.name + " has no lease '" + lease + "'");
+  // Reopened through /proc rather than dup()ed: the client's descriptor
+  // shares no file offset or status flags with the pool's own.
+  const std::string self = "/proc/self/fd/" + std::to_string(im.media->fd());
+  UniqueFd reopened(::open(self.c_str(), O_RDWR | O_CLOEXEC));
+  if (!reopened.valid()) return Status::FromErrno(errno, "reopen the backing of pool " + im.name + " for a client");
+  *fd = std::move(reopened);
   return im.LeaseAt(it->second);
 }
 

@@ -182,6 +182,14 @@ Status Pool::Format(const PoolBacking& backing, const PoolFormatOptions& o, Pool
   h.memmap_mode = o.memmap == PoolMemmap::kDev ? pf::kMemmapDev : pf::kMemmapMem;
   h.memmap_offset = g.memmap_offset;
   h.memmap_size = g.memmap_size;
+  if (o.owner_uid) {
+    h.owner_flags |= pf::kOwnerUid;
+    h.owner_uid = *o.owner_uid;
+  }
+  if (o.owner_gid) {
+    h.owner_flags |= pf::kOwnerGid;
+    h.owner_gid = *o.owner_gid;
+  }
   h.checksum = pf::Checksum(&h, offsetof(pf::Header, checksum));
   PMEMD_RETURN_IF_ERROR(m->Write(pf::kHeaderBOffset, &h, sizeof h, "format-header-b"));
   PMEMD_RETURN_IF_ERROR(m->Write(pf::kHeaderAOffset, &h, sizeof h, "format-header-a"));

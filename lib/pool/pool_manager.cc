@@ -15,6 +15,7 @@
 #include "pmemd/json_reader.h"
 #include "pmemd/log.h"
 #include "pmemd/owner.h"
+#include "pmemd/retry.h"
 #include "pmemd/text.h"
 
 namespace pmemd {
@@ -292,9 +293,19 @@ void RemoveCreated(const PoolBacking& b) {
     ::unlink(b.path.c_str());
 }
 
-bool SameGeometry(const PoolStatus& s, const CreatePoolSpec& spec) {
-  return s.block_size == spec.block_size && s.max_leases == spec.max_leases && s.memmap == spec.memmap &&
-         (spec.size == 0 || s.size == spec.size);
+// A create of a pool that exists under that name is a retry when it asks for
+// the same target and geometry (pmemd/retry.h).
+RetryMatch CompareCreate(const PoolStatus& s, const CreatePoolSpec& spec, const std::string& target_now,
+                         const std::string& target_asked) {
+  RetryMatch m;
+  m.Compare("target", target_asked, target_now);
+  m.Compare("block_size", spec.block_size, s.block_size);
+  m.Compare("max_leases", spec.max_leases, s.max_leases);
+  m.Compare("memmap", std::string(PoolMemmapName(spec.memmap)), std::string(PoolMemmapName(s.memmap)));
+  if (spec.size != 0) m.Compare("size", spec.size, s.size);
+  m.Compare("owner_uid", spec.owner_uid, s.owner_uid);
+  m.Compare("owner_gid", spec.owner_gid, s.owner_gid);
+  return m;
 }
 
 }  // namespace
@@ -307,6 +318,8 @@ Result<PoolStatus> PoolManager::CreatePool(const CreatePoolSpec& spec) {
   fo.max_leases = spec.max_leases;
   fo.memmap = spec.memmap;
   fo.force = spec.force;
+  fo.owner_uid = spec.owner_uid;
+  fo.owner_gid = spec.owner_gid;
   const bool on_file = !spec.target.path.empty();
   if (on_file) {
     PMEMD_RETURN_IF_ERROR(CheckPoolPath(spec.target.path));
@@ -348,14 +361,14 @@ Result<PoolStatus> PoolManager::CreatePool(const CreatePoolSpec& spec) {
   const std::string attached = AttachedOn(r.backing);
   if (same_name) {
     PoolStatus s = same_name->Describe();
-    if (attached == spec.name && SameGeometry(s, spec)) return s;  // a retry of a create that succeeded
-    PoolTarget on;
+    std::string on;
     {
       ReaderLock lock(map_mu_);
-      on = targets_.at(spec.name);
+      on = Describe(targets_.at(spec.name));
     }
-    return Status::AlreadyExists("pool " + Quote(spec.name) + " already exists (on " + Describe(on) +
-                                 "); choose another name or detach-pool it first");
+    RetryMatch m = CompareCreate(s, spec, on, attached == spec.name ? on : Describe(spec.target));
+    if (m.matches()) return s;  // a retry of a create that succeeded
+    return m.Conflict("pool " + Quote(spec.name), "choose another name, or detach-pool " + spec.name + " first");
   }
   if (!attached.empty())
     return Status(Code::kBusy, Describe(spec.target) + " holds attached pool " + Quote(attached) + "; detach-pool " +
@@ -376,9 +389,10 @@ Result<PoolStatus> PoolManager::CreatePool(const CreatePoolSpec& spec) {
           PMEMD_RETURN_IF_ERROR(CheckMemmapBudget(spec.name, info->pool_size, true));
         PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> pool, AttachResolved(r));
         PoolStatus ps = pool->Describe();
-        if (!SameGeometry(ps, spec))
-          return Status::AlreadyExists(spec.target.path + " already holds pool " + Quote(info->name) +
-                                       " with other geometry; attach-pool it, or pass force to overwrite it");
+        const std::string here = Describe(spec.target);
+        if (RetryMatch m = CompareCreate(ps, spec, here, here); !m.matches())
+          return m.Conflict("pool " + Quote(info->name) + " on " + spec.target.path,
+                            "attach-pool it, or pass force to overwrite it");
         PMEMD_RETURN_IF_ERROR(Save(std::make_pair(spec.name, spec.target)));
         Publish(pool, spec.target);
         return ps;

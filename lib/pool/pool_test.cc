@@ -138,6 +138,11 @@ TEST(PoolTest, ARetryThatDiffersInAnyFieldIsAlreadyExistsAndChangesNothing) {
   for (const auto& [what, spec] : variants) {
     auto r = pool->CreateLease(spec);
     EXPECT_EQ(r.status().code(), Code::kAlreadyExists) << what;
+    // The message names the parameter that differs (pmemd/retry.h).
+    const std::string field = what.find("label") != std::string::npos ? "labels"
+                              : what.find("owner") != std::string::npos ? "owner"
+                                                                        : what;
+    EXPECT_NE(r.status().message().find(field + ": asked "), std::string::npos) << what << ": " << r.status().message();
     auto got = pool->GetLease("a");
     ASSERT_TRUE(got.ok());
     EXPECT_EQ(got->id, a->id) << what;

@@ -112,6 +112,8 @@ Status CheckHeaderGeometry(const Header& h, uint64_t backing_size, const std::st
                N(kMaxLogSize));
   // pool_size <= backing_size < 2^64 and the rest are bounded above: no
   // term of the geometry can wrap.
+  if (h.owner_flags & ~(kOwnerUid | kOwnerGid))
+    return bad("owner flags " + N(h.owner_flags) + " has bits other than uid (1) and gid (2)");
   if (h.memmap_mode != kMemmapMem && h.memmap_mode != kMemmapDev)
     return bad("memmap mode " + N(h.memmap_mode) + " is neither mem (0) nor dev (1)");
   if (h.format_version < 2 && h.memmap_mode != kMemmapMem)

@@ -142,8 +142,8 @@ TEST(ConfigTest, FileThenFlagsOverride) {
 }
 
 TEST(ConfigTest, FlagErrors) {
-  EXPECT_NE(ParseDaemonFlags({"--socket"}).status().message().find("--socket needs a value"), std::string::npos);
-  EXPECT_NE(ParseDaemonFlags({"--frobnicate"}).status().message().find("unknown argument '--frobnicate'"),
+  EXPECT_NE(ParseDaemonFlags({"--socket"}).status().message().find("option '--socket' needs a value"), std::string::npos);
+  EXPECT_NE(ParseDaemonFlags({"--frobnicate"}).status().message().find("unknown option '--frobnicate'"),
             std::string::npos);
   EXPECT_TRUE(ParseDaemonFlags({"--help"})->help);
 }

@@ -16,9 +16,11 @@
 #include "pmemd/fs.h"
 #include "pmemd/log.h"
 #include "pmemd/ndctl_platform.h"
+#include "pmemd/options.h"
 #include "pmemd/pool_manager.h"
 #include "pmemd/rpc.h"
 #include "pmemd/server.h"
+#include "pmemd/text.h"
 
 namespace pmemd {
 
@@ -78,48 +80,47 @@ void RaiseFileLimit(size_t max_connections) {
 
 }  // namespace
 
+const std::vector<OptionSpec>& DaemonOptions() {
+  static const std::vector<OptionSpec> options = {
+      {'c', "config", "config", ArgKind::kPath, "read this JSON configuration file (pmemd.json(5))", "FILE"},
+      {0, "socket", "socket", ArgKind::kPath, "listen on this Unix socket (the config's socket)"},
+      {0, "state-dir", "state_dir", ArgKind::kPath, "keep journals, labels and emulated regions here (state_dir)",
+       "DIR"},
+      {0, "platform", "platform", ArgKind::kText, "auto, emulated or ndctl (platform)", "PLATFORM",
+       {"auto", "emulated", "ndctl"}},
+      {0, "log-level", "log_level", ArgKind::kText, "trace, debug, info, warn, error, critical or off (log_level)",
+       "LEVEL", {"trace", "debug", "info", "warn", "error", "critical", "off"}},
+      {0, "version", "version", ArgKind::kNone, "print the version and the API version, and exit"},
+      {'h', "help", "help", ArgKind::kNone, "print this help and exit"},
+  };
+  return options;
+}
+
 std::string DaemonUsage() {
-  return "usage: pmemd [--config FILE] [--socket PATH] [--state-dir DIR]\n"
-         "             [--platform auto|emulated|ndctl] [--log-level LEVEL] [--version]\n"
+  return "usage: pmemd [options]\n"
          "\n"
          "With no flags pmemd runs on its embedded defaults: platform auto (the real\n"
          "one as root or under systemd, never emulated regions there; the emulated one\n"
          "for an ordinary user), a per-user socket and state directory. Flags override\n"
-         "the config file's keys.\n";
+         "the config file's keys.\n\noptions:\n" +
+         OptionHelp(DaemonOptions());
 }
 
 Result<DaemonFlags> ParseDaemonFlags(const std::vector<std::string>& args) {
+  PMEMD_ASSIGN_OR_RETURN(ParsedOptions p, ParseOptions(DaemonOptions(), args));
+  if (!p.positional.empty())
+    return Status::InvalidArgument("unexpected argument " + Quote(p.positional[0]) + "; see pmemd --help");
   DaemonFlags f;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string a = args[i];
-    std::optional<std::string> inline_value;
-    if (auto eq = a.find('='); a.starts_with("--") && eq != std::string::npos) {
-      inline_value = a.substr(eq + 1);
-      a = a.substr(0, eq);
-    }
-    auto value = [&]() -> Result<std::string> {
-      if (inline_value) return *inline_value;
-      if (i + 1 >= args.size()) return Status::InvalidArgument(a + " needs a value");
-      return args[++i];
-    };
-    if (a == "--help" || a == "-h") {
-      f.help = true;
-    } else if (a == "--version") {
-      f.version = true;
-    } else if (a == "--config") {
-      PMEMD_ASSIGN_OR_RETURN(f.config_file, value());
-    } else if (a == "--socket") {
-      PMEMD_ASSIGN_OR_RETURN(f.socket, value());
-    } else if (a == "--state-dir") {
-      PMEMD_ASSIGN_OR_RETURN(f.state_dir, value());
-    } else if (a == "--platform") {
-      PMEMD_ASSIGN_OR_RETURN(f.platform, value());
-    } else if (a == "--log-level") {
-      PMEMD_ASSIGN_OR_RETURN(f.log_level, value());
-    } else {
-      return Status::InvalidArgument("unknown argument '" + args[i] + "'; see pmemd --help");
-    }
-  }
+  f.help = p.switches.count("help") > 0;
+  f.version = p.switches.count("version") > 0;
+  f.config_file = p.Get("config");
+  auto optional = [&](const char* key, std::optional<std::string>* out) {
+    if (p.values.count(key)) *out = p.Get(key);
+  };
+  optional("socket", &f.socket);
+  optional("state_dir", &f.state_dir);
+  optional("platform", &f.platform);
+  optional("log_level", &f.log_level);
   return f;
 }
 

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -138,6 +140,7 @@ class Session : public std::enable_shared_from_this<Session> {
       : socket_(std::move(socket)), timer_(socket_.get_executor()), manager_(manager),
         dispatcher_(dispatcher), lane_(lane), options_(options), scratch_(scratch), admin_(admin) {
     ctx_.peer = peer;
+    ctx_.fds = &fds_;
   }
 
   void Start() {
@@ -259,11 +262,53 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Write(std::string resp) {
     if (closed_) return;
-    auto self = shared_from_this();
     out_ = std::move(resp);
     out_ += '\n';
     busy_ = true;
     ArmTimer(Clock::now() + options_->request_timeout, Deadline::kAnswerNotTaken);
+    if (!fds_.empty()) return SendWithFds();
+    WriteRest();
+  }
+
+  // Descriptors a handler passes (open-lease) travel with the answer's first
+  // bytes in one sendmsg (SCM_RIGHTS); the rest is written as any answer.
+  // The client receives them with the line that describes them.
+  void SendWithFds() {
+    if (closed_) return;
+    std::vector<int> raw;
+    for (const auto& fd : fds_) raw.push_back(fd.get());
+    std::vector<char> control(CMSG_SPACE(raw.size() * sizeof(int)), 0);
+    struct iovec iov{out_.data(), out_.size()};
+    struct msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(raw.size() * sizeof(int));
+    std::memcpy(CMSG_DATA(c), raw.data(), raw.size() * sizeof(int));
+    ssize_t n = ::sendmsg(socket_.native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      auto self = shared_from_this();
+      socket_.async_wait(Stream::socket::wait_write, [this, self](boost::system::error_code ec) {
+        if (ec) return Close();
+        SendWithFds();
+      });
+      return;
+    }
+    if (n < 0) {
+      Log()->debug("uid {} pid {}: sendmsg with descriptors: {}", ctx_.peer.uid, ctx_.peer.pid, std::strerror(errno));
+      return Close();
+    }
+    fds_.clear();  // the peer holds them now; ours are closed
+    out_.erase(0, static_cast<size_t>(n));
+    WriteRest();
+  }
+
+  void WriteRest() {
+    auto self = shared_from_this();
     asio::async_write(socket_, asio::buffer(out_), [this, self](boost::system::error_code ec, size_t) {
       busy_ = false;
       CancelTimer();
@@ -333,6 +378,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closed_) return;
     closed_ = true;
     SetBuffer({});
+    fds_.clear();
     boost::system::error_code ignored;
     CancelTimer();
     socket_.shutdown(Stream::socket::shutdown_both, ignored);
@@ -354,6 +400,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Clock::time_point partial_since_;  // when the first byte of the partial line in in_ arrived
   uint64_t deadline_gen_ = 0;        // bumped by every ArmTimer and CancelTimer
   std::string out_;
+  std::vector<UniqueFd> fds_;      // passed with the next answer (CallContext::fds)
   bool busy_ = false;
   bool stopping_ = false;
   bool closing_after_write_ = false;

@@ -43,7 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     };
     int rc = pmemctl::kExitFailed;
     try {
-      rc = cmd.run(inv);
+      rc = cmd.Run(inv);
     } catch (const std::exception&) {
     }
     if (rc < -1 || rc > 3) pmemd::fuzz::Fail("exit code out of range");

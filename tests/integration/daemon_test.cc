@@ -171,6 +171,93 @@ TEST_F(DaemonTest, PmemctlExitCodes) {
   EXPECT_NE(env.err.find("env.sock"), std::string::npos) << "PMEMD_SOCKET must be honoured";
 }
 
+// For scripts: with --json every failure is the JSON-RPC error object on
+// stdout (data.code is what a program acts on), the English line stays on
+// stderr, and the exit code says which kind of failure it was.
+TEST_F(DaemonTest, PmemctlJsonErrorsAreTheErrorObjectOnStdoutWithDocumentedExitCodes) {
+  auto d = StartDaemon();
+  RunResult missing = d->Ctl({"destroy-namespace", "namespace9.9", "--json"});
+  EXPECT_EQ(missing.exit_code, 1);
+  json e = missing.Json();
+  EXPECT_EQ(e["code"], -32002) << missing.out;
+  EXPECT_EQ(e["data"]["code"], "not_found") << missing.out;
+  EXPECT_TRUE(e["message"].is_string());
+  EXPECT_NE(missing.err.find("pmemctl destroy-namespace: "), std::string::npos) << missing.err;
+
+  RunResult usage = d->Ctl({"--json", "create-namespace", "-r0", "-s"});
+  EXPECT_EQ(usage.exit_code, 2);
+  EXPECT_EQ(usage.Json()["data"]["code"], "invalid_argument") << usage.out;
+  EXPECT_NE(usage.Json()["message"].get<std::string>().find("'--size' needs a value"), std::string::npos);
+
+  RunResult gone = RunProgram({PMEMCTL_BIN, "--socket", dir_.path() + "/none.sock", "--json", "list"});
+  EXPECT_EQ(gone.exit_code, 3);
+  EXPECT_EQ(gone.Json()["data"]["code"], "unavailable") << gone.out;
+  EXPECT_EQ(gone.Json()["data"]["errno"], ENOENT) << gone.out;
+
+  // ndctl's spellings reach the daemon; several targets are each reported.
+  EXPECT_EQ(d->Ctl({"create-namespace", "-r0", "-s1G", "--json"}).exit_code, 0);
+  EXPECT_EQ(d->Ctl({"create-namespace", "--region=0", "--size", "1G", "-mdevdax", "--json"}).exit_code, 0);
+  RunResult all = d->Ctl({"destroy-namespace", "all", "-fr0", "--human"});
+  EXPECT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_NE(all.err.find("destroyed 2 namespaces"), std::string::npos) << all.err;
+  EXPECT_NE(all.out.find("destroyed namespace0.0"), std::string::npos) << all.out;
+  EXPECT_TRUE(d->Ctl({"list", "-N", "--json"}).Json()["namespaces"].empty());
+
+  RunResult help = RunProgram({PMEMCTL_BIN, "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* code : {"0  success", "1  the daemon refused", "2  usage error", "3  the daemon could not be reached"})
+    EXPECT_NE(help.out.find(code), std::string::npos) << code;
+}
+
+TEST_F(DaemonTest, PmemctlVersionShowsClientAndDaemon) {
+  auto d = StartDaemon();
+  RunResult v = d->Ctl({"--version", "--human"});
+  EXPECT_EQ(v.exit_code, 0) << v.err;
+  EXPECT_NE(v.out.find("pmemctl " PMEMD_VERSION), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("pmemd " PMEMD_VERSION " (API " PMEMD_API_VERSION ") at " + Socket()), std::string::npos)
+      << v.out;
+  RunResult alone = RunProgram({PMEMCTL_BIN, "--socket", dir_.path() + "/none.sock", "--version", "--human"});
+  EXPECT_EQ(alone.exit_code, 0);
+  EXPECT_NE(alone.out.find("pmemd: not reachable: cannot connect to " + dir_.path() + "/none.sock"),
+            std::string::npos)
+      << alone.out;
+}
+
+// Without --socket: $PMEMD_SOCKET, then the per-user socket (not for root),
+// then /run/pmemd/pmemd.sock; when none answers, the message names each.
+TEST_F(DaemonTest, PmemctlTriesEachSocketInTurnAndNamesThem) {
+  const std::string runtime = dir_.path() + "/runtime";
+  std::filesystem::create_directories(runtime + "/pmemd");
+  auto d = std::make_unique<DaemonProcess>(runtime + "/pmemd/pmemd.sock", State());
+  ASSERT_TRUE(d->Start()) << d->Log();
+  std::vector<std::string> env = {"PMEMD_SOCKET=" + dir_.path() + "/env.sock", "XDG_RUNTIME_DIR=" + runtime};
+  RunResult r = RunProgram({PMEMCTL_BIN, "version", "--json"}, 60, env);
+  if (::geteuid() != 0) {
+    EXPECT_EQ(r.exit_code, 0) << r.err;  // the per-user socket answered
+    return;
+  }
+  if (std::filesystem::exists("/run/pmemd/pmemd.sock")) GTEST_SKIP() << "a system pmemd is running";
+  // Root has no per-user socket: $PMEMD_SOCKET, then the system one.
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("tried " + dir_.path() + "/env.sock ($PMEMD_SOCKET: no such file), /run/pmemd/pmemd.sock "
+                       "(system: no such file)"),
+            std::string::npos)
+      << r.err;
+  // A non-root user (nobody, in the socket's group) falls through to its
+  // per-user socket.
+  if (!std::filesystem::exists("/usr/bin/setpriv")) GTEST_SKIP() << "setpriv (util-linux) is needed as root";
+  for (const auto& p : {dir_.path(), runtime, runtime + "/pmemd"})
+    std::filesystem::permissions(p, std::filesystem::perms(0755));
+  const std::string ctl = dir_.path() + "/pmemctl";
+  std::filesystem::copy_file(PMEMCTL_BIN, ctl);
+  std::filesystem::permissions(ctl, std::filesystem::perms(0755));
+  RunResult nobody = RunProgram({"/usr/bin/setpriv", "--reuid=65534", "--regid=" + std::to_string(::getgid()),
+                                 "--clear-groups", ctl, "version", "--json"},
+                                60, env);
+  EXPECT_EQ(nobody.exit_code, 0) << nobody.err;
+  EXPECT_EQ(nobody.Json()["socket"], runtime + "/pmemd/pmemd.sock") << nobody.out;
+}
+
 TEST_F(DaemonTest, BadConfigIsRefusedNamingTheKey) {
   ASSERT_TRUE(WriteFileAtomic(dir_.path() + "/c.json", R"({"emulated":{"regions":[{"size":"8G"}]}})").ok());
   RunResult r = RunProgram({PMEMD_BIN, "--config", dir_.path() + "/c.json", "--socket", Socket(), "--state-dir", State()});

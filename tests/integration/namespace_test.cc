@@ -47,6 +47,34 @@ TEST_F(NamespaceTest, CreateListDestroy) {
   EXPECT_TRUE(Ok({"list", "-N", "--region", "0"})["namespaces"].empty());
 }
 
+// A create retried after a lost reply must not leak capacity: the same name
+// and request return the namespace made the first time ("created": false);
+// a request that differs is already_exists naming each difference and
+// changes nothing (issue 12 item 2).
+TEST_F(NamespaceTest, ACreateRetriedByNameReturnsTheSameNamespace) {
+  const std::vector<std::string> create = {"create-namespace", "-r", "0", "-m", "devdax", "-s", "1G", "--name", "vm1"};
+  json first = Ok(create);
+  EXPECT_EQ(first["created"], true);
+  json again = Ok(create);
+  EXPECT_EQ(again["created"], false);
+  EXPECT_EQ(again["dev"], first["dev"]);
+  EXPECT_EQ(again["uuid"], first["uuid"]);
+  std::vector<std::string> dry = create;
+  dry.push_back("--dry-run");
+  json plan = Ok(dry);
+  EXPECT_EQ(plan["created"], false);
+  EXPECT_EQ(plan["namespace"]["dev"], first["dev"]);
+
+  RunResult differs = Fail({"create-namespace", "-r", "0", "-m", "fsdax", "-s", "2G", "--name", "vm1", "--json"});
+  const std::string said = differs.out + differs.err;
+  EXPECT_NE(said.find("namespace 'vm1' (namespace0.0) already exists with different parameters"), std::string::npos)
+      << said;
+  EXPECT_NE(said.find("size: asked 2147483648, has 1073741824"), std::string::npos) << said;
+  EXPECT_NE(said.find("mode: asked 'fsdax', has 'devdax'"), std::string::npos) << said;
+  json list = Ok({"list", "-N", "-r", "0"});
+  EXPECT_EQ(list["namespaces"].size(), 1u) << list.dump();
+}
+
 TEST_F(NamespaceTest, DryRunPlanEqualsWhatIsCreated) {
   json plan = Ok({"create-namespace", "-r", "0", "-m", "devdax", "-s", "2G", "-a", "1G", "--dry-run"});
   ASSERT_TRUE(plan["dry_run"].get<bool>());

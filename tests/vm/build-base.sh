@@ -33,6 +33,9 @@ kModules=(nfit nd_pmem nd_btt dax_pmem device_dax kmem nd_e820)
 # virtio + 9p give a scenario a host directory that survives its reboots;
 # loaded only by the scenarios that ask for it (persist=yes).
 kPersistModules=(virtio_pci 9pnet_virtio 9p)
+# virtio-blk + ext4 (which mounts ext2) mount the systemd guest's root disk
+# (build-rootfs.sh, guest/init-systemd); loaded only in that guest.
+kRootModules=(virtio_blk ext4)
 # Userspace copied into the guest with their libraries (besides busybox).
 kTools=(/usr/bin/ndctl /usr/bin/daxctl /usr/bin/jq /bin/kmod)
 kUserPackages=(busybox-static kmod ndctl daxctl jq libc6)
@@ -76,7 +79,7 @@ compute_key() {
   key=$( {
     echo "$kernel_pkg=$kernel_deb_version"
     dpkg-query -W -f='${Package}=${Version}\n' "${kUserPackages[@]}"
-    echo "${kModules[*]} / ${kPersistModules[*]}"
+    echo "${kModules[*]} / ${kPersistModules[*]} / ${kRootModules[*]}"
     cat "$self" "$(dirname "$self")/host-common.sh" | sha256sum
   } | sha256sum | cut -c1-16)
   out=$cache/$kver-$key
@@ -164,7 +167,7 @@ build() {
 
   # The module closure. An empty -C directory for the same reason.
   mkdir -p "$tmp/empty-conf" "$root/usr/lib/modules/$kver"
-  for mod in "${kModules[@]}" "${kPersistModules[@]}"; do
+  for mod in "${kModules[@]}" "${kPersistModules[@]}" "${kRootModules[@]}"; do
     modprobe -d "$kroot" -S "$kver" -C "$tmp/empty-conf" --show-depends "$mod" ||
       die "module $mod not found in $kernel_pkg"
   done | awk '$1 == "insmod" { print $2 }' | sort -u | while read -r path; do
@@ -174,6 +177,7 @@ build() {
   depmod -b "$root" "$kver"
   printf '%s\n' "${kModules[@]}" >"$root/etc/vmtest-modules"
   printf '%s\n' "${kPersistModules[@]}" >"$root/etc/vmtest-modules-persist"
+  printf '%s\n' "${kRootModules[@]}" >"$root/etc/vmtest-modules-root"
   echo "$kver" >"$root/etc/vmtest-kernel"
 
   # Uncompressed: the host loads it into guest RAM for free, while inflating
@@ -215,8 +219,10 @@ main() {
   touch "$out/ok"
 
   # Keep only what the current key uses: older kernels and bases are ~100 MB.
+  # (rootfs-*: build-rootfs.sh keys its images by this directory and
+  # removes the stale ones itself.)
   find "$cache" -mindepth 1 -maxdepth 1 -type d ! -name debs ! -name "$(basename "$out")" \
-    ! -name '.build.*' -exec rm -rf {} +
+    ! -name '.build.*' ! -name 'rootfs-*' -exec rm -rf {} +
   find "$cache/debs" -name '*.deb' ! -name "${kernel_pkg}_*" -delete
   echo "$out"
 }

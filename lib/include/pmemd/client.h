@@ -9,6 +9,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -27,6 +28,14 @@ class Client {
   // Sends one request and waits for its answer; returns "result".
   Result<nlohmann::json> Call(const std::string& method,
                               const nlohmann::json& params = nlohmann::json::object());
+  // The same, and the descriptors the daemon passed with the answer
+  // (open-lease), in order; a plain Call closes any it receives.
+  Result<nlohmann::json> Call(const std::string& method, const nlohmann::json& params,
+                              std::vector<UniqueFd>* fds);
+  // The "error" object of the last Call's answer as the daemon sent it
+  // ({code, message, data: {code, errno, ...}}), for clients that pass it
+  // on (pmemctl --json); null when that Call succeeded or got no answer.
+  const nlohmann::json& last_error() const { return last_error_; }
   // Sends one raw line, returns the raw answer line (without '\n').
   Result<std::string> RoundTrip(const std::string& line);
 
@@ -36,7 +45,9 @@ class Client {
   UniqueFd fd_;
   std::string path_;
   std::string pending_;  // bytes read past the last answer
+  std::vector<UniqueFd> received_;  // descriptors that came with the bytes read
   uint64_t next_id_ = 1;
+  nlohmann::json last_error_;
 };
 
 }  // namespace pmemd

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pmemd/config.h"
+#include "pmemd/options.h"
 #include "pmemd/status.h"
 
 namespace pmemd {
@@ -23,6 +24,9 @@ struct DaemonFlags {
   bool version = false;
 };
 
+// pmemd's options, one table (pmemd/options.h) for the parser, --help and
+// the man page pmemd(8).
+const std::vector<OptionSpec>& DaemonOptions();
 // Parses argv[1..]; errors name the flag and what it takes.
 Result<DaemonFlags> ParseDaemonFlags(const std::vector<std::string>& args);
 std::string DaemonUsage();

@@ -45,7 +45,12 @@ class PlatformOwner {
   Result<Inventory> List() { return platform_->List(); }
 
   Result<NamespacePlan> PlanCreateNamespace(const NamespaceSpec& spec);
-  Result<Namespace> CreateNamespace(NamespaceSpec spec);
+  // A create naming an existing namespace is a retry (pmemd/retry.h): the
+  // namespace comes back as it is and *created (when given) is false; a
+  // request that differs from it is already_exists. FindCreateRetry is that
+  // check alone (for dry runs).
+  Result<Namespace> CreateNamespace(NamespaceSpec spec, bool* created = nullptr);
+  Result<std::optional<Namespace>> FindCreateRetry(const NamespaceSpec& spec);
   Status DestroyNamespace(const std::string& dev, bool force);
   Status EnableNamespace(const std::string& dev);
   Status DisableNamespace(const std::string& dev);

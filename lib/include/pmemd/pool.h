@@ -38,6 +38,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pmemd/fs.h"
 #include "pmemd/memmap.h"
 #include "pmemd/status.h"
 
@@ -156,6 +157,10 @@ struct PoolFormatOptions {
   uint64_t log_size = 1ull << 20;               // redo log bytes (multiple of 4 KiB, at least 64 KiB)
   PoolMemmap memmap = PoolMemmap::kDev;         // where the metadata array lives
   bool force = false;                           // overwrite a pool found there
+  // Who may open the pool's leases besides admins (open-lease passes a
+  // descriptor of the whole pool, so ownership is the pool's): a uid and/or
+  // the members of a group. Neither: admins only.
+  std::optional<uint32_t> owner_uid, owner_gid;
 };
 
 struct PoolOptions {
@@ -236,6 +241,7 @@ struct PoolStatus {
   PoolMemmap memmap = PoolMemmap::kMem;  // where it lives
   uint64_t memmap_offset = 0;    // dev: its offset in the pool (0 for mem)
   uint64_t memmap_size = 0;      // its bytes (on the media for dev, in DRAM for mem)
+  std::optional<uint32_t> owner_uid, owner_gid;  // PoolFormatOptions
   // How the array was made at the last attach: "reused" (a clean detach
   // left it valid on the media), "built" (initialized from the tables).
   std::string memmap_init;
@@ -314,6 +320,11 @@ class Pool {
   Result<Lease> CreateLease(const LeaseSpec& spec);
   Status DeleteLease(const std::string& name);
   Result<Lease> GetLease(const std::string& name) const;
+  // For open-lease: the lease, and a new read-write descriptor of the
+  // pool's backing (its own open file description, close-on-exec) from
+  // which the client maps the lease. It reaches the whole pool, not just the
+  // lease: whoever may have it is decided per pool (PoolStatus::owner_uid).
+  Result<Lease> OpenLease(const std::string& name, UniqueFd* fd) const;
   std::vector<Lease> ListLeases() const;
   // The lease that holds page `pfn` (pool offset / 4096), through the
   // memmap's owner field.

@@ -68,6 +68,7 @@ struct CreatePoolSpec {
   uint64_t max_leases = 4096;
   PoolMemmap memmap = PoolMemmap::kDev;
   bool force = false;
+  std::optional<uint32_t> owner_uid, owner_gid;  // who may open its leases besides admins
 };
 
 // A recorded pool that could not be attached at start-up.

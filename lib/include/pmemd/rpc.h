@@ -43,6 +43,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pmemd/fs.h"
 #include "pmemd/log_limiter.h"
 #include "pmemd/status.h"
 
@@ -55,8 +56,18 @@ struct PeerCred {
   gid_t gid = static_cast<gid_t>(-1);
 };
 
+class AccessPolicy;
+
 struct CallContext {
   PeerCred peer;
+  // Set by the Dispatcher for the handler: the policy that admitted the
+  // call, for handlers that decide per object (open-lease). Borrowed from
+  // the Dispatcher, valid during the call.
+  const AccessPolicy* policy = nullptr;
+  // Where a handler puts descriptors to pass with its answer (SCM_RIGHTS on
+  // the Unix socket, in the order they are added); null when the transport
+  // cannot carry them. Borrowed from the session, valid during the call.
+  std::vector<UniqueFd>* fds = nullptr;
 };
 
 enum class Access { kRead, kMutate };
@@ -98,6 +109,8 @@ class AccessPolicy {
   // supplementary groups (NSS) unless it is root or its primary gid is the
   // admin gid.
   bool IsAdmin(const PeerCred& peer) const;
+  // Whether the peer's primary or supplementary groups include `group`.
+  static bool InGroup(const PeerCred& peer, gid_t group);
 
  private:
   std::optional<gid_t> admin_gid_;

@@ -181,6 +181,26 @@ pmemctl_fails() {
 	printf '%s\n' "$_out"
 }
 
+# compare_with_ndctl WHAT PMEMD_LIST: pmemd's `list --json` output against
+# ndctl list -R, ndctl list -N and daxctl list, in one projection of the
+# fields both report (one jq run).
+_compare_prog='
+def regions: [list[] | {dev, size, align, available_size, max_available_extent}] | sort_by(.dev);
+def namespaces: [list[] | {dev, mode, map, size, uuid, blockdev, chardev, align, name, sector_size}] | sort_by(.dev);
+def devices: [list[] | {chardev, size, align, mode}] | sort_by(.chardev);
+{
+  regions_pmemd: (.pmemd.regions | regions), regions_ndctl: (.ndctl.regions | regions),
+  namespaces_pmemd: (.pmemd.namespaces | namespaces), namespaces_ndctl: (.ndctl.namespaces | namespaces),
+  devices_pmemd: (.pmemd.devices | devices), devices_daxctl: (.daxctl | devices)
+}'
+compare_with_ndctl() {
+	_doc=$(printf '{"pmemd":%s,"ndctl":%s,"daxctl":%s}' "$2" "$(ndctl_state)" "$(daxctl_json)")
+	jvars _c "$_doc" "$_compare_prog"
+	expect_eq "$1: regions (pmemd vs ndctl list -R)" "$_c_regions_pmemd" "$_c_regions_ndctl"
+	expect_eq "$1: namespaces (pmemd vs ndctl list -N)" "$_c_namespaces_pmemd" "$_c_namespaces_ndctl"
+	expect_eq "$1: devices (pmemd vs daxctl list)" "$_c_devices_pmemd" "$_c_devices_daxctl"
+}
+
 # Kernel size fixtures (kernel_sizes*.sh): ndctl only, no pmemd.
 # size_measure HOW MODE MAP ALIGN SECTOR SIZE: configures a namespace with
 # `ndctl create-namespace` (HOW is "-r region0" to create one or "-e

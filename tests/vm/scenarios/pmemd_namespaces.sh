@@ -15,24 +15,10 @@
 . /vmtest/lib.sh
 pmemd_log_on_failure
 
-# pmemd's list against ndctl/daxctl, in one projection (as pmemd_inventory).
-compare_prog='
-def regions: [list[] | {dev, size, align, available_size, max_available_extent}] | sort_by(.dev);
-def namespaces: [list[] | {dev, mode, map, size, uuid, blockdev, chardev, align, name, sector_size}] | sort_by(.dev);
-def devices: [list[] | {chardev, size, align, mode}] | sort_by(.chardev);
-{
-  regions_pmemd: (.pmemd.regions | regions), regions_ndctl: (.ndctl.regions | regions),
-  namespaces_pmemd: (.pmemd.namespaces | namespaces), namespaces_ndctl: (.ndctl.namespaces | namespaces),
-  devices_pmemd: (.pmemd.devices | devices), devices_daxctl: (.daxctl | devices)
-}'
+# pmemd's list against ndctl/daxctl (lib.sh).
 compare() {
 	kill -0 "$pmemd_pid" 2>/dev/null || fail "pmemd (pid $pmemd_pid) is not running"
-	p=$(pmemctl_json list)
-	doc=$(printf '{"pmemd":%s,"ndctl":%s,"daxctl":%s}' "$p" "$(ndctl_state)" "$(daxctl_json)")
-	jvars c "$doc" "$compare_prog"
-	expect_eq "$1: regions (pmemd vs ndctl list -R)" "$c_regions_pmemd" "$c_regions_ndctl"
-	expect_eq "$1: namespaces (pmemd vs ndctl list -N)" "$c_namespaces_pmemd" "$c_namespaces_ndctl"
-	expect_eq "$1: devices (pmemd vs daxctl list)" "$c_devices_pmemd" "$c_devices_daxctl"
+	compare_with_ndctl "$1" "$(pmemctl_json list)"
 }
 
 # blocks_of DAX: sets b_pmemd (pmemd's blocks of DAX as "id:state ..."),

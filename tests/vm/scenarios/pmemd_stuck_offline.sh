@@ -7,7 +7,9 @@
 # leave every block online, keep serving reads and other changes meanwhile,
 # and stop promptly on SIGTERM in the middle of such an offline; the next
 # start finds the memory online and no intent left. Once the page is
-# released the same offline goes through.
+# released the same offline goes through. Last, disabling a devdax namespace
+# that a process maps with a page pinned (guest/helpers/pin_dax.c) is busy
+# naming the process, and works once it is gone.
 #
 # vm: machine=nvdimm pmem=2G needs=pmemd timeout=400
 
@@ -103,6 +105,28 @@ wait "$pin_pid" 2>/dev/null || true
 r=$(pmemctl_json offline-memory dax0.0)
 expect_eq "blocks offlined" "$(jqr "$r" '[.blocks[] | select(.to == "offline")] | length')" "$m_n"
 run pmemctl --socket "$PMEMD_SOCK" reconfigure-device dax0.0 --mode devdax --json >/dev/null
+
+step "disable-namespace while a process maps dax0.0 (a page pinned) is busy naming it"
+# The kernel does not refuse to unbind a device-dax device a process maps,
+# nor wait: on 6.1 it frees the page descriptors under the pinned page and
+# oopses when the pipe is released (docs/memory-blocks.md). pmemd looks
+# first (platform/device_users.h) and answers busy, at once.
+pin_dax /dev/dax0.0 >/tmp/pin_dax.out 2>&1 &
+pin_dax_pid=$!
+wait_for 30 "pin_dax to pin a page of dax0.0" grep -q pinned /tmp/pin_dax.out
+for op in "disable-namespace namespace0.0" "reconfigure-device dax0.0 --mode system-ram"; do
+	# shellcheck disable=SC2086  # $op is the command and its arguments
+	err=$(pmemctl_fails $op)
+	info "$op: $err"
+	case $err in
+	*"/dev/dax0.0 is in use by pid $pin_dax_pid (pin_dax: mapped)"*) ;;
+	*) fail "$op: the error does not name pin_dax (pid $pin_dax_pid) mapping /dev/dax0.0" ;;
+	esac
+done
+kill "$pin_dax_pid"
+wait "$pin_dax_pid" 2>/dev/null || true
+run pmemctl --socket "$PMEMD_SOCK" disable-namespace namespace0.0 --json >/dev/null
+dmesg | grep -q "BUG:" && fail "the kernel oopsed: $(dmesg | grep -A3 BUG:)"
 run pmemctl --socket "$PMEMD_SOCK" destroy-namespace namespace0.0 -f --json >/dev/null
 pmemd_stop
 step "pmemd_stuck_offline passed"
