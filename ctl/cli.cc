@@ -64,6 +64,9 @@ const std::vector<pmemd::OptionSpec>& GlobalOptionSpecs() {
       {0, "socket", "socket", ArgKind::kPath,
        "the daemon's socket; default: $PMEMD_SOCKET, then the per-user socket, then /run/pmemd/pmemd.sock"},
       {0, "json", "json", ArgKind::kNone, "print JSON, errors included (the default when stdout is not a terminal)"},
+      {0, "timeout", "timeout", ArgKind::kNumber,
+       "give up waiting for an answer after this many seconds (exit 3); default 0: wait while the daemon works",
+       "SECONDS"},
       {0, "human", "human", ArgKind::kNone, "print tables (the default on a terminal)"},
       {0, "version", "version", ArgKind::kNone, "show pmemctl's version and, if reachable, the daemon's"},
       {'h', "help", "help", ArgKind::kNone, "show the commands, the exit codes and these options"},
@@ -138,11 +141,12 @@ std::vector<SocketCandidate> SocketCandidates() {
   return out;
 }
 
-pmemd::Result<pmemd::Client> ConnectAny(const std::vector<SocketCandidate>& candidates, std::string* used) {
+pmemd::Result<pmemd::Client> ConnectAny(const std::vector<SocketCandidate>& candidates, std::string* used,
+                                        int timeout_s) {
   std::string tried;
   int first_errno = 0;
   for (const auto& c : candidates) {
-    auto client = pmemd::Client::Connect(c.path);
+    auto client = pmemd::Client::Connect(c.path, timeout_s * 1000);
     if (client.ok()) {
       *used = c.path;
       return client;

@@ -36,6 +36,10 @@ extern const std::vector<ExitCodeDoc> kExitCodes;
 struct GlobalOptions {
   std::string socket;        // --socket; "" = try SocketCandidates() in turn
   bool json = false;         // --json; default: human on a terminal, JSON otherwise
+  // --timeout: seconds to wait for an answer; 0 (the default) waits as long
+  // as the daemon works on the request (it bounds its own operations:
+  // offline-memory has a deadline, online-blocks of 2047 blocks takes 30 s).
+  int timeout_s = 0;
 };
 
 // The sockets a client tries when --socket is not given, in order, each
@@ -50,7 +54,8 @@ std::vector<SocketCandidate> SocketCandidates();
 // Connects to the first candidate that answers; the error names every one
 // tried and why each failed (kUnavailable, or the one failure when a single
 // socket was named).
-pmemd::Result<pmemd::Client> ConnectAny(const std::vector<SocketCandidate>& candidates, std::string* used);
+pmemd::Result<pmemd::Client> ConnectAny(const std::vector<SocketCandidate>& candidates, std::string* used,
+                                        int timeout_s = 0);
 
 // The JSON-RPC error object for a failure that did not come from the
 // daemon (or whose raw object is lost): {code, message, data: {code, errno}}.

@@ -39,7 +39,7 @@ std::vector<SocketCandidate> Candidates(const GlobalOptions& g) {
 // pmemctl --version: the client's version, and the daemon's when it answers.
 int Version(const GlobalOptions& g) {
   std::string used;
-  auto client = ConnectAny(Candidates(g), &used);
+  auto client = ConnectAny(Candidates(g), &used, g.timeout_s ? g.timeout_s : 5);  // a courtesy call: never hang
   pmemd::Result<json> daemon = client.ok() ? client->Call("version") : pmemd::Result<json>(client.status());
   if (g.json) {
     json out = {{"pmemctl", {{"version", PMEMD_VERSION}, {"api_version", PMEMD_API_VERSION}}}};
@@ -63,7 +63,7 @@ int Version(const GlobalOptions& g) {
 // one per line; nothing (and 0) when the daemon does not answer.
 int CompleteNames(const GlobalOptions& g, const std::string& kind, const std::vector<std::string>& rest) {
   std::string used;
-  auto client = ConnectAny(Candidates(g), &used);
+  auto client = ConnectAny(Candidates(g), &used, g.timeout_s ? g.timeout_s : 5);  // a courtesy call: never hang
   if (!client.ok()) return kExitOk;
   auto names = [](const json& items, const char* key) {
     if (!items.is_array()) return;
@@ -98,6 +98,15 @@ int Main(int argc, char** argv) {
   if (!p.ok()) return UsageError("", p.status().message(), JsonAfter(args, g.json));
   g.json = JsonAfter(*p, args, g.json);
   g.socket = p->Get("socket");
+  if (p->Has("timeout")) {
+    const std::string& t = p->Get("timeout");
+    char* end = nullptr;
+    long v = std::strtol(t.c_str(), &end, 10);
+    if (t.empty() || *end != '\0' || v < 0 || v > 86400)
+      return UsageError("", "--timeout: '" + t + "' is not a number of seconds between 0 and 86400",
+                        JsonAfter(args, g.json));
+    g.timeout_s = static_cast<int>(v);
+  }
   if (p->switches.count("help")) {
     Usage(stdout);
     return kExitOk;
@@ -121,7 +130,7 @@ int Main(int argc, char** argv) {
     inv.error = nullptr;
     if (!client) {
       std::string used;
-      auto c = ConnectAny(candidates, &used);
+      auto c = ConnectAny(candidates, &used, g.timeout_s);
       if (!c.ok()) {
         inv.error = ErrorObject(c.status());
         inv.failure = kExitUnreachable;

@@ -50,7 +50,8 @@ std::string HolderPid(int fd, uint64_t offset) {
 
 Result<UniqueFd> OpenBacking(const PoolBacking& b, int flags) {
   const bool pinned = b.file_ino != 0;
-  UniqueFd fd(::open(b.path.c_str(), flags | O_CLOEXEC | (pinned ? O_NOFOLLOW : 0)));
+  UniqueFd fd(b.opened_fd >= 0 ? ::fcntl(b.opened_fd, F_DUPFD_CLOEXEC, 0)
+                               : ::open(b.path.c_str(), flags | O_CLOEXEC | (pinned ? O_NOFOLLOW : 0)));
   if (!fd.valid()) return Status::FromErrno(errno, "open " + b.path);
   struct stat st{};
   if (::fstat(fd.get(), &st) != 0) return Status::FromErrno(errno, "stat " + b.path);

@@ -386,10 +386,15 @@ Result<Lease> Pool::OpenLease(const std::string& lease, UniqueFd* fd) const {
   PMEMD_RETURN_IF_ERROR(im.media->Usable());
   auto it = im.by_name.find(lease);
   if (it == im.by_name.end()) return Status::NotFound("pool " + im.name + " has no lease '" + lease + "'");
-  // Reopened through /proc rather than dup()ed: the client's descriptor
-  // shares no file offset or status flags with the pool's own.
+  // Reopened through /proc so that the client's descriptor shares no file
+  // offset or status flags with the pool's own. That open checks the file's
+  // permissions again: pmemd without CAP_DAC_OVERRIDE (the hardened unit) may
+  // not reopen a user's 0600 pool file it holds open with the user's rights,
+  // and then duplicates its descriptor (pmemd uses it only to map).
   const std::string self = "/proc/self/fd/" + std::to_string(im.media->fd());
   UniqueFd reopened(::open(self.c_str(), O_RDWR | O_CLOEXEC));
+  if (!reopened.valid() && (errno == EACCES || errno == EPERM))
+    reopened.reset(::fcntl(im.media->fd(), F_DUPFD_CLOEXEC, 0));
   if (!reopened.valid()) return Status::FromErrno(errno, "reopen the backing of pool " + im.name + " for a client");
   *fd = std::move(reopened);
   return im.LeaseAt(it->second);

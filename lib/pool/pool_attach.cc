@@ -430,6 +430,7 @@ Result<std::unique_ptr<Pool>> Pool::Attach(const PoolBacking& backing, const Poo
   const uint64_t start = NowNs();
   auto impl = std::make_unique<Impl>();
   impl->backing = backing;
+  impl->backing.opened_fd = -1;  // borrowed for this call only
   impl->options = options;
   PMEMD_ASSIGN_OR_RETURN(impl->media, Media::Open(backing, options.hooks));
   auto& im = *impl;

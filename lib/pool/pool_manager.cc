@@ -188,6 +188,7 @@ Result<PoolManager::Resolved> PoolManager::Resolve(const PoolTarget& t, bool may
   r.backing = {t.path, 0, static_cast<uint64_t>(st.st_size), "", ""};
   r.backing.file_dev = st.st_dev;
   r.backing.file_ino = st.st_ino;
+  r.backing.opened_fd = r.file.get();  // lives as long as r
   return r;
 }
 

@@ -150,7 +150,8 @@ void Pool::Impl::Transition(uint64_t b, BlockState to) {
     uint64_t us = (now - blk.since_ns) / 1000;
     bool cancel = (from == BlockState::kGoingOnline && to == BlockState::kOffline) ||
                   (from == BlockState::kGoingOffline && to == BlockState::kOnline);
-    log->info("pool {} block {}: {} -> {}{} ({} us)", name, b, BlockStateName(from), BlockStateName(to),
+    // Per block at debug: the operation logs one info line (Pool::ChangeBlocks).
+    log->debug("pool {} block {}: {} -> {}{} ({} us)", name, b, BlockStateName(from), BlockStateName(to),
               cancel ? " (cancelled)" : "", us);
     Publish("pool_block", object, BlockStateName(from), BlockStateName(to),
             {{"duration_ns", now - blk.since_ns}, {"cancelled", cancel}});

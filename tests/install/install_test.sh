@@ -46,7 +46,7 @@ out=$(systemd-analyze verify "$unit" 2>&1) || fail "systemd-analyze verify: $out
 exposure=$(systemd-analyze security --offline=true "$unit" 2>/dev/null | sed -n 's/.*Overall exposure level for pmemd.service: \([0-9.]*\).*/\1/p')
 [[ -n $exposure ]] || fail "systemd-analyze security printed no exposure level"
 echo "install_test: unit verified; systemd-analyze security exposure $exposure"
-# 2.5 since the systemd guest (tests/vm pmemd_systemd) proved that every
-# operation works under ProtectKernelTunables= and without CAP_FOWNER and
-# CAP_SYS_RAWIO (docs/service.md).
-awk -v e="$exposure" 'BEGIN { exit !(e <= 2.5) }' || fail "exposure $exposure is worse than 2.5"
+# Under 2.5 (issue 11) since the systemd guest (tests/vm pmemd_systemd)
+# proved that every operation works under ProtectKernelTunables= and without
+# CAP_FOWNER, CAP_SYS_RAWIO and CAP_DAC_OVERRIDE (docs/service.md).
+awk -v e="$exposure" 'BEGIN { exit !(e < 2.5) }' || fail "exposure $exposure is not under 2.5"

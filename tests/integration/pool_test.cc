@@ -607,5 +607,21 @@ TEST_F(PoolCliTest, ThePoolOwnerMapsALeaseThroughThePassedDescriptor) {
   EXPECT_TRUE(fds.empty());
 }
 
+// Issue 13: an operation on many blocks logs one line at info, not two per
+// block (2,047 blocks once made 4,094 info lines, past journald's limit).
+TEST_F(PoolCliTest, ManyBlocksAreOneInfoLine) {
+  Ok({"create-pool", "many", "--path", scratch_ + "/many.pool", "--size", "128M", "--block-size", "2M"});
+  json r = Ok({"online-blocks", "many"});
+  ASSERT_GT(r["blocks"].size(), 50u);
+  const std::string log = d_->Log();
+  size_t per_block = 0;
+  for (size_t at = 0; (at = log.find("pool_block", at)) != std::string::npos; ++at) ++per_block;
+  EXPECT_EQ(per_block, 0u) << log;
+  const std::string n = std::to_string(r["blocks"].size());
+  EXPECT_NE(log.find("online-blocks 0-" + std::to_string(r["blocks"].size() - 1) + ": " + n + " blocks onlined"),
+            std::string::npos)
+      << log;
+}
+
 }  // namespace
 }  // namespace pmemd::testing

@@ -148,6 +148,12 @@ struct PoolBacking {
   // but this very file, so a path swapped after the check is never written.
   uint64_t file_dev = 0;
   uint64_t file_ino = 0;
+  // File pools: the descriptor PoolManager opened and checked (with the
+  // caller's rights, OpenAs). Format, ReadInfo and Attach duplicate it
+  // instead of opening `path` again, so pmemd needs no right of its own on a
+  // user's file (no CAP_DAC_OVERRIDE under the hardened unit). Borrowed for
+  // the call only; -1: open `path`. An attached pool keeps -1.
+  int opened_fd = -1;
 };
 
 struct PoolFormatOptions {
