@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # README command 2 (and what CI runs): install what is missing, build, and
 # run every test through CTest:
-#   1. debug build: unit, integration, package (the .deb and lintian) and
-#      benchmark smoke tests (not the mutation check, label mutation:
-#      scripts/mutate-persist.sh);
+#   1. debug build, Clang's thread-safety analysis over lib/
+#      (scripts/thread-safety.sh), then unit, integration, package (the
+#      .deb and lintian) and benchmark smoke tests (not the mutation check,
+#      label mutation: scripts/mutate-persist.sh);
 #   2. the QEMU real-kernel tests (label vm) against the debug binaries,
 #      then against release binaries (a verdict must not depend on how
 #      fast the build is: a release pmemd finishes operations a debug one
@@ -60,6 +61,9 @@ if [[ ${PMEMD_SKIP_VM:-0} == 1 ]]; then scripts/deps.sh; else scripts/deps.sh --
 step "debug build"
 cmake --preset debug >/dev/null
 cmake --build --preset debug -j"$jobs"
+
+step "thread-safety analysis (clang-14 -Wthread-safety over lib/)"
+PMEMD_TSA_JOBS=$jobs scripts/thread-safety.sh build/debug
 
 step "unit, integration, package and benchmark smoke tests"
 run_ctest --preset debug -LE 'vm|mutation' -j"$jobs"

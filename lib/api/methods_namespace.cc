@@ -20,20 +20,6 @@ json PlanJson(const NamespacePlan& p) {
   return j;
 }
 
-// Reads the namespace layout keys shared by create and reconfigure.
-void ReadSpec(JsonReader& r, NamespaceSpec* s) {
-  r.Optional("mode", &s->mode);
-  uint64_t u = 0;
-  if (r.Optional("size", &u)) s->size = u;
-  if (r.Optional("align", &u)) s->align = u;
-  std::string map;
-  if (r.Optional("map", &map)) s->map = map;
-  r.Optional("name", &s->name);
-  r.Optional("uuid", &s->uuid);
-  uint32_t ss = 0;
-  if (r.Optional("sector_size", &ss)) s->sector_size = ss;
-}
-
 json MemoryJson(const MemoryOpResult& m) {
   json blocks = json::array();
   for (const auto& b : m.blocks) {
@@ -73,7 +59,7 @@ Status RegisterNamespaceMethods(Registry* reg, PlatformOwner* owner) {
          JsonReader r(params, "params");
          NamespaceSpec spec;
          r.Required("region", &spec.region);
-         ReadSpec(r, &spec);
+         ReadNamespaceSpec(r, &spec);
          bool dry_run = false;
          r.Optional("dry_run", &dry_run);
          PMEMD_RETURN_IF_ERROR(r.Finish());
@@ -123,7 +109,7 @@ Status RegisterNamespaceMethods(Registry* reg, PlatformOwner* owner) {
          NamespaceSpec spec;
          bool force = false, dry_run = false;
          r.Required("namespace", &dev);
-         ReadSpec(r, &spec);
+         ReadNamespaceSpec(r, &spec);
          r.Optional("force", &force);
          r.Optional("dry_run", &dry_run);
          PMEMD_RETURN_IF_ERROR(r.Finish());

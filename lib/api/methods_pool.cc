@@ -17,6 +17,23 @@ using nlohmann::json;
 
 namespace {
 
+// {"pool": ..., "name": ...} of delete-lease and get-lease: a pool that may
+// hand out leases (PoolManager::FindUsable) and the lease's name.
+struct LeaseRef {
+  std::shared_ptr<Pool> pool;
+  std::string lease;
+};
+Result<LeaseRef> ReadLeaseRef(const json& params, const PoolManager& pools) {
+  JsonReader r(params, "params");
+  std::string name;
+  LeaseRef ref;
+  r.Required("pool", &name);
+  r.Required("name", &ref.lease);
+  PMEMD_RETURN_IF_ERROR(r.Finish());
+  PMEMD_ASSIGN_OR_RETURN(ref.pool, pools.FindUsable(name));
+  return ref;
+}
+
 json CapacityJson(const PoolCapacity& c) {
   json aligns = json::array();
   for (const auto& a : c.alignments)
@@ -314,26 +331,16 @@ Status RegisterPoolMethods(Registry* reg, PoolManager* pools) {
   PMEMD_RETURN_IF_ERROR(reg->Add(
       {"delete-lease", "Delete a lease; its pages go back to the pool", Access::kMutate,
        [pools](const json& params, const CallContext&) -> Result<json> {
-         JsonReader r(params, "params");
-         std::string name, lease;
-         r.Required("pool", &name);
-         r.Required("name", &lease);
-         PMEMD_RETURN_IF_ERROR(r.Finish());
-         PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> p, pools->FindUsable(name));
-         PMEMD_RETURN_IF_ERROR(p->DeleteLease(lease));
-         return json{{"deleted", lease}, {"pool", name}};
+         PMEMD_ASSIGN_OR_RETURN(LeaseRef ref, ReadLeaseRef(params, *pools));
+         PMEMD_RETURN_IF_ERROR(ref.pool->DeleteLease(ref.lease));
+         return json{{"deleted", ref.lease}, {"pool", ref.pool->name()}};
        }}));
   PMEMD_RETURN_IF_ERROR(reg->Add(
       {"get-lease", "One lease: the path, offset and size a client maps", Access::kRead,
        [pools](const json& params, const CallContext&) -> Result<json> {
-         JsonReader r(params, "params");
-         std::string name, lease;
-         r.Required("pool", &name);
-         r.Required("name", &lease);
-         PMEMD_RETURN_IF_ERROR(r.Finish());
-         PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> p, pools->FindUsable(name));
-         PMEMD_ASSIGN_OR_RETURN(Lease l, p->GetLease(lease));
-         return LeaseJson(*p, l);
+         PMEMD_ASSIGN_OR_RETURN(LeaseRef ref, ReadLeaseRef(params, *pools));
+         PMEMD_ASSIGN_OR_RETURN(Lease l, ref.pool->GetLease(ref.lease));
+         return LeaseJson(*ref.pool, l);
        }}));
   // A read: any client that may connect asks, and the pool's owner decides
   // (the refusal is logged, rate-limited per uid).

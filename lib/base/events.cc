@@ -58,7 +58,7 @@ EventBus::Subscription::~Subscription() {
 }
 
 EventBus::Subscription EventBus::Subscribe(Callback cb) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   uint64_t id = next_id_++;
   subs_.emplace_back(id, std::make_shared<Callback>(std::move(cb)));
   return Subscription(this, id);
@@ -67,18 +67,18 @@ EventBus::Subscription EventBus::Subscribe(Callback cb) {
 void EventBus::Unsubscribe(uint64_t id) {
   // Taking deliver_mu_ means that once this returns, the callback is not
   // running and will not run again, so its captures may be destroyed.
-  std::lock_guard deliver(deliver_mu_);
-  std::lock_guard lock(mu_);
+  MutexLock deliver(deliver_mu_);
+  MutexLock lock(mu_);
   std::erase_if(subs_, [id](const auto& s) { return s.first == id; });
 }
 
 void EventBus::Publish(Event e) {
   if (!e.request)
     if (const RequestOrigin* origin = CurrentRequestOrigin()) e.request = *origin;
-  std::lock_guard deliver(deliver_mu_);
+  MutexLock deliver(deliver_mu_);
   std::vector<std::shared_ptr<Callback>> targets;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     e.seq = ++seq_;
     targets.reserve(subs_.size());
     for (auto& [id, cb] : subs_) targets.push_back(cb);
@@ -90,7 +90,7 @@ void EventBus::Publish(Event e) {
 }
 
 uint64_t EventBus::last_seq() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return seq_;
 }
 

@@ -1,4 +1,5 @@
 #include "pmemd/fs.h"
+#include "support/temp_dir.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -15,13 +16,8 @@ namespace {
 
 class FsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/pmemd-fs-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string dir_;
+  pmemd::testing::TempDir tmp_{"pmemd-fs-test"};
+  const std::string dir_ = tmp_.path();
 };
 
 TEST_F(FsTest, WriteFileAtomicReplacesAndLeavesNoTemporary) {

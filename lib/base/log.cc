@@ -1,15 +1,15 @@
 #include "pmemd/log.h"
 
-#include <mutex>
+#include "pmemd/mutex.h"
 
 namespace pmemd {
 
 namespace {
-std::mutex g_mu;
+Mutex g_mu;  // serializes the lookups and changes of spdlog's registry below
 }
 
 std::shared_ptr<spdlog::logger> GetLogger(const std::string& name) {
-  std::lock_guard lock(g_mu);
+  MutexLock lock(g_mu);
   if (auto l = spdlog::get(name)) return l;
   auto def = spdlog::default_logger();
   auto l = std::make_shared<spdlog::logger>(name, def->sinks().begin(), def->sinks().end());
@@ -19,7 +19,7 @@ std::shared_ptr<spdlog::logger> GetLogger(const std::string& name) {
 }
 
 void ResetLoggers(spdlog::level::level_enum level) {
-  std::lock_guard lock(g_mu);
+  MutexLock lock(g_mu);
   auto def = spdlog::default_logger();
   def->set_level(level);
   spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& l) {

@@ -10,7 +10,7 @@ constexpr size_t kPruneAbove = 1024;
 }  // namespace
 
 std::optional<uint64_t> LogLimiter::Admit(uint64_t key, Clock::time_point now) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto [it, inserted] = entries_.try_emplace(key);
   Entry& e = it->second;
   if (inserted || now - e.logged_at >= interval_) {

@@ -13,14 +13,14 @@ int HexDigit(char c) {
 
 bool IsDash(size_t i) { return i == 8 || i == 13 || i == 18 || i == 23; }
 
+}  // namespace
+
 bool IsUuid(std::string_view text) {
   if (text.size() != 36) return false;
   for (size_t i = 0; i < text.size(); ++i)
     if (IsDash(i) ? text[i] != '-' : HexDigit(text[i]) < 0) return false;
   return true;
 }
-
-}  // namespace
 
 std::string FormatUuid(const uint8_t uuid[16]) {
   static const char kHex[] = "0123456789abcdef";
@@ -33,7 +33,6 @@ std::string FormatUuid(const uint8_t uuid[16]) {
   }
   return s;
 }
-
 
 bool ParseUuid(std::string_view text, uint8_t out[16]) {
   if (!IsUuid(text)) return false;

@@ -24,5 +24,15 @@ TEST(UuidTest, RejectsWhatIsNotAUuid) {
   }
 }
 
+TEST(UuidTest, NewUuidsAreRandomVersion4AndValid) {
+  std::string u = NewUuid();
+  EXPECT_TRUE(IsUuid(u)) << u;
+  EXPECT_EQ(u[14], '4');                                // version 4
+  EXPECT_NE(std::string("89ab").find(u[19]), std::string::npos) << u;  // variant 10
+  EXPECT_NE(NewUuid(), u);
+  EXPECT_FALSE(IsUuid("0123"));
+  EXPECT_FALSE(IsUuid("01234567-89ab-cdef-0123-456789abcdeg"));
+}
+
 }  // namespace
 }  // namespace pmemd

@@ -22,6 +22,7 @@
 
 #include "memmap/store.h"
 #include "pmemd/log.h"
+#include "pmemd/size.h"
 
 namespace pmemd {
 
@@ -69,8 +70,6 @@ std::uint64_t NsSince(Clock::time_point start) {
   return static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count());
 }
-
-std::size_t RoundUp(std::size_t v, std::size_t to) { return (v + to - 1) / to * to; }
 
 }  // namespace
 
@@ -276,7 +275,7 @@ Status Validate(const MemMapOptions& o) {
 Status MapMemory(std::size_t bytes, bool want_huge, void** base,
                  std::size_t* len, bool* huge, const std::shared_ptr<spdlog::logger>& log) {
   const std::size_t align = want_huge ? kHugePageSize : kPageSize;
-  const std::size_t length = RoundUp(bytes, align);
+  const std::size_t length = AlignUp(bytes, align);
   const std::size_t reserve = length + (want_huge ? kHugePageSize : 0);
   void* raw = mmap(nullptr, reserve, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                    -1, 0);
@@ -502,8 +501,8 @@ void MemMap::PublishSection(std::uint64_t section) {
     FinishInit();
     all_ready_.store(true, std::memory_order_release);
   }
-  { std::lock_guard lock(mu_); }  // a waiter is either before its check or in wait()
-  cv_.notify_all();
+  { MutexLock lock(mu_); }  // a waiter is either before its check or in wait()
+  cv_.NotifyAll();
 }
 
 void MemMap::EnsureSection(std::uint64_t section) {
@@ -513,7 +512,7 @@ void MemMap::EnsureSection(std::uint64_t section) {
 }
 
 void MemMap::GrowOnDemand(std::uint64_t section) {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   for (;;) {
     std::uint8_t state = section_state_[section].load(std::memory_order_acquire);
     if (state == kReady) return;
@@ -523,11 +522,11 @@ void MemMap::GrowOnDemand(std::uint64_t section) {
       // a time; the claim makes it idempotent against the background threads.
       InitSection(section);
       grown_on_demand_.fetch_add(1, std::memory_order_relaxed);
-      lock.unlock();
+      lock.Unlock();
       PublishSection(section);
       return;
     }
-    if (state == kClaimed) cv_.wait(lock);  // a background thread is on it
+    if (state == kClaimed) cv_.Wait(mu_);  // a background thread is on it
   }
 }
 
@@ -569,8 +568,8 @@ Status MemMap::WaitReady(std::uint64_t pfn, std::uint64_t count) {
 
 void MemMap::WaitComplete() {
   if (all_ready_.load(std::memory_order_acquire)) return;
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [this] { return all_ready_.load(std::memory_order_acquire); });
+  MutexLock lock(mu_);
+  while (!all_ready_.load(std::memory_order_acquire)) cv_.Wait(mu_);
 }
 
 void MemMap::SetRefCount(PageDesc* desc, std::int32_t v) {

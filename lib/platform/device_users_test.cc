@@ -1,4 +1,5 @@
 #include "platform/device_users.h"
+#include "support/temp_dir.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -61,9 +62,8 @@ TEST(DeviceUsersTest, FindsAProcessHoldingTheDeviceOpenAndNamesIt) {
 // this process itself is never counted (pmemd's own pools have their own
 // in-use check).
 TEST(DeviceUsersTest, FindsMappingsOfTheDeviceInMapsAndSkipsItself) {
-  char tmpl[] = "/tmp/pmemd-users-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  const std::string root = tmpl;
+  pmemd::testing::TempDir tmp("pmemd-users");
+  const std::string root = tmp.path();
   auto fake = [&](const std::string& pid, const std::string& comm, const std::string& maps) {
     std::filesystem::create_directories(root + "/" + pid + "/fd");
     std::ofstream(root + "/" + pid + "/comm") << comm << "\n";
@@ -75,7 +75,6 @@ TEST(DeviceUsersTest, FindsMappingsOfTheDeviceInMapsAndSkipsItself) {
   fake(std::to_string(::getpid()), "self", "7f0000000000-7f0000200000 rw-s 00000000 00:05 12   /dev/full\n");
   fake("self", "x", "");  // not a pid
   std::vector<DeviceUser> users = CharDeviceUsers(RdevOf("/dev/full"), root);
-  std::filesystem::remove_all(root);
   ASSERT_EQ(users.size(), 1u) << DescribeUsers(users);
   EXPECT_EQ(users[0].pid, 4242);
   EXPECT_EQ(users[0].comm, "qemu");

@@ -12,6 +12,7 @@
 #include "platform/label_store.h"
 #include "pmemd/fs.h"
 #include "pmemd/owner.h"
+#include "support/temp_dir.h"
 
 namespace pmemd {
 namespace {
@@ -19,13 +20,10 @@ namespace {
 class EmulatedPlatformTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/pmemd-emul-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     config_.regions = {EmulatedRegionConfig{.size = 1ull << 30}, EmulatedRegionConfig{.size = 512ull << 20}};
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string dir_;
+  pmemd::testing::TempDir tmp_{"pmemd-emul-test"};
+  const std::string dir_ = tmp_.path();
   EmulatedConfig config_;
 };
 

@@ -139,7 +139,7 @@ Status InventoryCache::RefreshLocked(bool publish) {
 }
 
 Result<Inventory> InventoryCache::List() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   PumpLocked();
   if (model_ && !all_dirty_ && readers_.fingerprint && readers_.fingerprint() != fingerprint_) all_dirty_ = true;
   bool clean = model_ && !all_dirty_ && dirty_blocks_.empty() &&
@@ -153,12 +153,12 @@ Result<Inventory> InventoryCache::List() {
 }
 
 void InventoryCache::BeginOwnChange() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ++own_changes_;
 }
 
 void InventoryCache::EndOwnChange() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   PumpLocked();  // the operation's own uevents
   all_dirty_ = true;
   quiet_ = true;
@@ -166,7 +166,7 @@ void InventoryCache::EndOwnChange() {
 }
 
 InventoryCacheStats InventoryCache::stats() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return stats_;
 }
 
@@ -200,7 +200,7 @@ void InventoryCache::Watch() {
     if (!source_->Wait(std::chrono::milliseconds(500)) || stop_) continue;
     // Let a burst finish: one re-read per settle period at most.
     std::this_thread::sleep_for(options_.settle);
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     PumpLocked();
     if (own_changes_ > 0 || !model_) continue;
     if (Status st = RefreshLocked(/*publish=*/true); !st.ok())

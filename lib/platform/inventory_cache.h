@@ -26,17 +26,16 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <thread>
 
 #include "platform/uevent.h"
+#include "pmemd/mutex.h"
 #include "pmemd/platform.h"
 #include "pmemd/status.h"
 
@@ -74,32 +73,32 @@ class InventoryCache {
   InventoryCache(const InventoryCache&) = delete;
   InventoryCache& operator=(const InventoryCache&) = delete;
 
-  Result<Inventory> List();
-  void BeginOwnChange();
-  void EndOwnChange();
-  InventoryCacheStats stats() const;
+  Result<Inventory> List() EXCLUDES(mu_);
+  void BeginOwnChange() EXCLUDES(mu_);
+  void EndOwnChange() EXCLUDES(mu_);
+  InventoryCacheStats stats() const EXCLUDES(mu_);
 
  private:
-  void PumpLocked();                        // drains and marks
-  void Mark(const Uevent& e);
-  Status RefreshLocked(bool publish);
+  void PumpLocked() REQUIRES(mu_);  // drains and marks
+  void Mark(const Uevent& e) REQUIRES(mu_);
+  Status RefreshLocked(bool publish) REQUIRES(mu_);
   void PublishDiff(const Inventory& before, const Inventory& after);
-  void Watch();
+  void Watch() EXCLUDES(mu_);
 
   const std::unique_ptr<UeventSource> source_;
   const InventoryReaders readers_;
   EventBus* const events_;
   const InventoryCacheOptions options_;
 
-  mutable std::mutex mu_;
-  std::optional<Inventory> model_;              // guarded by mu_
-  std::chrono::steady_clock::time_point read_at_;  // guarded by mu_
-  std::string fingerprint_;                     // guarded by mu_
-  bool all_dirty_ = true;                       // guarded by mu_
-  bool quiet_ = false;                          // guarded by mu_: the next re-read is pmemd's own change
-  std::set<uint64_t> dirty_blocks_;             // guarded by mu_
-  int own_changes_ = 0;                         // guarded by mu_
-  InventoryCacheStats stats_;                   // guarded by mu_
+  mutable Mutex mu_;
+  std::optional<Inventory> model_ GUARDED_BY(mu_);
+  std::chrono::steady_clock::time_point read_at_ GUARDED_BY(mu_);
+  std::string fingerprint_ GUARDED_BY(mu_);
+  bool all_dirty_ GUARDED_BY(mu_) = true;
+  bool quiet_ GUARDED_BY(mu_) = false;  // the next re-read is pmemd's own change
+  std::set<uint64_t> dirty_blocks_ GUARDED_BY(mu_);
+  int own_changes_ GUARDED_BY(mu_) = 0;
+  InventoryCacheStats stats_ GUARDED_BY(mu_);
   std::atomic<bool> stop_{false};
   std::thread watcher_;
 };

@@ -6,6 +6,7 @@
 #include "platform/namespace_rules.h"
 #include "pmemd/retry.h"
 #include "pmemd/text.h"
+#include "pmemd/uuid.h"
 
 namespace pmemd::nsplan {
 
@@ -264,17 +265,6 @@ Result<NamespacePlan> PlanReconfigure(const Facts& f, const std::string& dev, Na
   plan.name = spec.name.empty() ? n->name : spec.name;
   if (n->label_less) plan.name.clear();  // no label to keep a name in
   return plan;
-}
-
-bool ParseUuid(const std::string& s, unsigned char out[16]) {
-  if (!IsUuid(s)) return false;
-  int k = 0;
-  for (size_t i = 0; i < s.size(); i += 2) {
-    if (s[i] == '-') ++i;
-    auto hex = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : std::tolower(c) - 'a' + 10; };
-    out[k++] = static_cast<unsigned char>(hex(s[i]) << 4 | hex(s[i + 1]));
-  }
-  return k == 16;
 }
 
 }  // namespace pmemd::nsplan

@@ -116,7 +116,4 @@ Result<NamespacePlan> PlanCreate(const Facts& f, NamespaceSpec spec);
 Result<std::optional<Namespace>> FindCreateRetry(const Inventory& inv, NamespaceSpec spec);
 Result<NamespacePlan> PlanReconfigure(const Facts& f, const std::string& dev, NamespaceSpec spec);
 
-// Parses "01234567-89ab-..." into 16 bytes; false when malformed.
-bool ParseUuid(const std::string& s, unsigned char out[16]);
-
 }  // namespace pmemd::nsplan

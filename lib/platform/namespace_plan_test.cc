@@ -10,6 +10,8 @@
 #include "platform/kernel_oracle_testing.h"
 #include "platform/namespace_rules.h"
 #include "pmemd/emulated_platform.h"
+#include "support/temp_dir.h"
+#include "pmemd/uuid.h"
 
 namespace pmemd::nsplan {
 namespace {
@@ -172,15 +174,6 @@ TEST(NamespacePlan, LabelLessReconfigureHasNoName) {
   EXPECT_EQ(plan->name, "");
 }
 
-TEST(NamespacePlan, ParseUuid) {
-  unsigned char u[16];
-  ASSERT_TRUE(ParseUuid("01234567-89ab-cdef-0123-456789ABCDEF", u));
-  EXPECT_EQ(u[0], 0x01);
-  EXPECT_EQ(u[4], 0x89);
-  EXPECT_EQ(u[15], 0xef);
-  EXPECT_FALSE(ParseUuid("not-a-uuid", u));
-}
-
 // ---------------------------------------------------------------------------
 // The same planning cases against both backends' facts: the ndctl platform's
 // (made up here as GatherFacts reads them from a kernel) and the emulated
@@ -236,21 +229,18 @@ class NdctlFactsBackend : public Backend {
 class EmulatedBackend : public Backend {
  public:
   EmulatedBackend() {
-    char tmpl[] = "/tmp/pmemd-plan-test-XXXXXX";
-    dir_ = ::mkdtemp(tmpl) ? tmpl : "";
     EmulatedConfig config;
     config.regions = {EmulatedRegionConfig{.size = 2 * kGiB}};
-    auto p = NewEmulatedPlatform(config, dir_, nullptr);
+    auto p = NewEmulatedPlatform(config, dir_.path(), nullptr);
     EXPECT_TRUE(p.ok()) << p.status().ToString();
     if (p.ok()) p_ = std::move(*p);
   }
-  ~EmulatedBackend() override { std::filesystem::remove_all(dir_); }
   Result<NamespacePlan> Plan(const NamespaceSpec& spec) override { return p_->PlanCreateNamespace(spec); }
   Result<Namespace> Create(const NamespaceSpec& spec) override { return p_->CreateNamespace(spec); }
   Region Listed() override { return p_->List()->regions[0]; }
 
  private:
-  std::string dir_;
+  pmemd::testing::TempDir dir_{"pmemd-plan-test"};
   std::unique_ptr<EmulatedPlatform> p_;
 };
 

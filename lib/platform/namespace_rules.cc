@@ -1,23 +1,18 @@
 #include "platform/namespace_rules.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <random>
+
+#include "pmemd/size.h"
+#include "pmemd/uuid.h"
 
 namespace pmemd {
 
 namespace {
 
-uint64_t AlignUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
-uint64_t AlignDown(uint64_t v, uint64_t a) { return v / a * a; }
-
+// "1073741824 (1G)", or just the digits when no unit divides it.
 std::string Bytes(uint64_t v) {
-  static const char* kUnits[] = {"", "K", "M", "G", "T"};
-  int u = 0;
-  uint64_t x = v;
-  while (x && x % 1024 == 0 && u < 4) x /= 1024, ++u;
-  if (u == 0) return std::to_string(v);
-  return std::to_string(v) + " (" + std::to_string(x) + kUnits[u] + ")";
+  std::string digits = std::to_string(v), unit = FormatSize(v);
+  return unit == digits ? digits : digits + " (" + unit + ")";
 }
 
 }  // namespace
@@ -139,28 +134,6 @@ Result<ExtentChoice> ChooseExtent(const std::vector<std::pair<uint64_t, uint64_t
   why += "; the largest that fits is " + std::to_string(largest) + " (available in all: " + std::to_string(total) + ")";
   if (largest) why += "; ask for at most " + std::to_string(largest);
   return Status::NoSpace(why);
-}
-
-std::string NewUuid() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  uint64_t a = rng(), b = rng();
-  a = (a & ~0xf000ull) | 0x4000ull;                       // version 4
-  b = (b & 0x3fffffffffffffffull) | 0x8000000000000000ull;  // variant 10
-  char buf[37];
-  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
-                static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xffffffffffffull));
-  return buf;
-}
-
-bool IsUuid(const std::string& s) {
-  if (s.size() != 36) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash != (s[i] == '-')) return false;
-    if (!dash && !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
-  }
-  return true;
 }
 
 }  // namespace pmemd

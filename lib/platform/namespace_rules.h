@@ -4,8 +4,10 @@
 //
 // Sources: drivers/nvdimm/pfn_devs.c (nd_pfn_init: the info block and the
 // struct page reservation for map=dev), drivers/nvdimm/btt.c (arena
-// layout), and ndctl's create-namespace validation. REFERENCE.md §5 lists
-// the behaviours checked against a real kernel.
+// layout), and ndctl's create-namespace validation (ndctl/namespace.c).
+// docs/namespaces.md states the rules; tests/vm/README.md lists what was
+// checked against a real kernel, and lib/platform/testdata/kernel_sizes_*
+// holds the sizes it gave.
 #pragma once
 
 #include <cstdint>
@@ -57,9 +59,5 @@ struct ExtentChoice {
 Result<ExtentChoice> ChooseExtent(const std::vector<std::pair<uint64_t, uint64_t>>& free_extents,
                                   uint64_t region_phys, std::optional<uint64_t> size,
                                   uint64_t size_align, uint64_t start_align, const std::string& region);
-
-// Random RFC 4122 version 4 uuid, lower case.
-std::string NewUuid();
-bool IsUuid(const std::string& s);
 
 }  // namespace pmemd

@@ -136,14 +136,5 @@ TEST(NamespaceRulesTest, OneGigAlignmentNeedsAnAlignedStart) {
   EXPECT_EQ(b->offset, kG);
 }
 
-TEST(NamespaceRulesTest, UuidsAreVersion4AndValidated) {
-  std::string u = NewUuid();
-  EXPECT_TRUE(IsUuid(u)) << u;
-  EXPECT_EQ(u[14], '4');
-  EXPECT_NE(NewUuid(), u);
-  EXPECT_FALSE(IsUuid("0123"));
-  EXPECT_FALSE(IsUuid("01234567-89ab-cdef-0123-456789abcdeg"));
-}
-
 }  // namespace
 }  // namespace pmemd

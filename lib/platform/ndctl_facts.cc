@@ -9,6 +9,7 @@
 
 #include "platform/namespace_rules.h"
 #include "platform/ndctl_lib.h"
+#include "pmemd/uuid.h"
 
 namespace pmemd::nd {
 

@@ -25,7 +25,7 @@ namespace pmemd::nd {
 
 struct KmemEnv {
   std::string sysfs_root;
-  EventBus* events = nullptr;
+  EventBus* events = nullptr;  // borrowed from NdctlPlatform (may be null)
   std::shared_ptr<spdlog::logger> log;
 };
 

@@ -69,15 +69,6 @@ Result<NdctlCtxPtr> NewNdctlCtx() {
 // becomes "".
 std::string Str(const char* s) { return s ? s : ""; }
 
-std::string FormatUuid(const unsigned char u[16]) {
-  char buf[37];
-  std::snprintf(buf, sizeof buf,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
-                u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14],
-                u[15]);
-  return buf;
-}
-
 std::optional<int> NodeOrNone(int node) {
   if (node < 0) return std::nullopt;
   return node;

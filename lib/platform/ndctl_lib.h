@@ -46,7 +46,6 @@ Result<NdctlCtxPtr> NewNdctlCtx();
 // A string from libndctl/libdaxctl: NULL (an attribute it could not read)
 // becomes "".
 std::string Str(const char* s);
-std::string FormatUuid(const unsigned char u[16]);
 // A NUMA node, or nullopt for the library's -1 ("none").
 std::optional<int> NodeOrNone(int node);
 // strerror of a library return code (negative errno) or an errno.

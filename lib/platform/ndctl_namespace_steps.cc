@@ -14,6 +14,7 @@
 #include "platform/ndctl_lib.h"
 #include "pmemd/fs.h"
 #include "pmemd/log.h"
+#include "pmemd/uuid.h"
 
 namespace pmemd::nd {
 
@@ -194,7 +195,7 @@ Status ApplyPersonality(ndctl_region* region, ndctl_namespace* ndns, const Names
                         const std::string& claim_uuid) {
   const std::string dev = Str(ndctl_namespace_get_devname(ndns));
   unsigned char uu[16];
-  if (!nsplan::ParseUuid(claim_uuid, uu)) return Status::Internal("bad claim uuid " + claim_uuid);
+  if (!ParseUuid(claim_uuid, uu)) return Status::Internal("bad claim uuid " + claim_uuid);
   // Opportunistic, as in ndctl: kernels before 4.13 lack the attribute.
   ndctl_namespace_set_enforce_mode(ndns, ModeOf(plan.mode));
   auto fail = [&](const std::string& step, int rc) {

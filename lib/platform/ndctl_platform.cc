@@ -3,7 +3,6 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
-#include <mutex>
 #include <system_error>
 #include <utility>
 
@@ -18,6 +17,8 @@
 #include "platform/sysfs_memory.h"
 #include "pmemd/events.h"
 #include "pmemd/log.h"
+#include "pmemd/mutex.h"
+#include "pmemd/uuid.h"
 
 // The coordination of the ndctl platform: which context each call reads,
 // the locks, the order of the steps and their undo, and the events. The
@@ -62,13 +63,13 @@ class NdctlPlatform final : public Platform {
   Result<Inventory> List() override { return cache_ ? cache_->List() : ReadAll(); }
 
   Result<NamespacePlan> PlanCreateNamespace(const NamespaceSpec& spec) override {
-    std::lock_guard lock(ops_mu_);
+    MutexLock lock(ops_mu_);
     PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
     return nsplan::PlanCreate(GatherFacts(ctx.get()), spec);
   }
 
   Result<Namespace> CreateNamespace(const NamespaceSpec& spec) override {
-    std::lock_guard lock(ops_mu_);
+    MutexLock lock(ops_mu_);
     OwnChange own(cache_.get());
     auto t0 = std::chrono::steady_clock::now();
     PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
@@ -77,7 +78,7 @@ class NdctlPlatform final : public Platform {
     ndctl_namespace* ndns = FindNamespaceObj(ctx.get(), plan.dev);
     if (!region || !ndns) return Status::Unavailable(plan.dev + " disappeared while planning; retry");
     unsigned char uu[16];
-    if (!nsplan::ParseUuid(plan.uuid, uu)) return Status::Internal("planned uuid " + plan.uuid + " is malformed");
+    if (!ParseUuid(plan.uuid, uu)) return Status::Internal("planned uuid " + plan.uuid + " is malformed");
     PMEMD_ASSIGN_OR_RETURN(ndns, ClearStaleUuid(ctx.get(), ndns, plan.dev));
 
     // From the first write on, a failure must leave no half-made namespace:
@@ -125,7 +126,7 @@ class NdctlPlatform final : public Platform {
   }
 
   Status DestroyNamespace(const std::string& dev, bool force) override {
-    std::lock_guard lock(ops_mu_);
+    MutexLock lock(ops_mu_);
     OwnChange own(cache_.get());
     auto t0 = std::chrono::steady_clock::now();
     PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
@@ -159,13 +160,13 @@ class NdctlPlatform final : public Platform {
   Status DisableNamespace(const std::string& dev) override { return SetEnabled(dev, false); }
 
   Result<NamespacePlan> PlanReconfigureNamespace(const std::string& dev, const NamespaceSpec& spec) override {
-    std::lock_guard lock(ops_mu_);
+    MutexLock lock(ops_mu_);
     PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
     return nsplan::PlanReconfigure(GatherFacts(ctx.get()), dev, spec);
   }
 
   Result<Namespace> ReconfigureNamespace(const std::string& dev, const NamespaceSpec& spec) override {
-    std::lock_guard lock(ops_mu_);
+    MutexLock lock(ops_mu_);
     OwnChange own(cache_.get());
     auto t0 = std::chrono::steady_clock::now();
     PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
@@ -185,7 +186,7 @@ class NdctlPlatform final : public Platform {
     };
     if (!label_less) {
       unsigned char uu[16];
-      if (!nsplan::ParseUuid(plan.uuid, uu)) return Status::Internal("planned uuid " + plan.uuid + " is malformed");
+      if (!ParseUuid(plan.uuid, uu)) return Status::Internal("planned uuid " + plan.uuid + " is malformed");
       if (Status st = UuidWriteStatus("setting its uuid", plan.uuid, ndctl_namespace_set_uuid(ndns, uu)); !st.ok())
         return left(st);
       if (int rc = ndctl_namespace_set_alt_name(ndns, plan.name.c_str()); rc < 0)
@@ -207,7 +208,7 @@ class NdctlPlatform final : public Platform {
                                       bool movable) override {
     if (mode != "system-ram" && mode != "devdax")
       return Status::InvalidArgument("mode '" + mode + "' is unknown; use system-ram or devdax");
-    std::lock_guard lock(ops_mu_);
+    MutexLock lock(ops_mu_);
     OwnChange own(cache_.get());
     auto t0 = std::chrono::steady_clock::now();
     PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
@@ -247,7 +248,7 @@ class NdctlPlatform final : public Platform {
  private:
   // A fresh walk of the kernel.
   Result<Inventory> ReadAll() {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto t0 = std::chrono::steady_clock::now();
     PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
     PMEMD_ASSIGN_OR_RETURN(Inventory inv, TakeSnapshot(ctx.get(), options_.sysfs_root));
@@ -277,7 +278,7 @@ class NdctlPlatform final : public Platform {
   };
 
   Status SetEnabled(const std::string& dev, bool enable) {
-    std::lock_guard lock(ops_mu_);
+    MutexLock lock(ops_mu_);
     OwnChange own(cache_.get());
     auto t0 = std::chrono::steady_clock::now();
     PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
@@ -367,14 +368,14 @@ class NdctlPlatform final : public Platform {
   }
 
   const NdctlPlatformOptions options_;
-  EventBus* const events_;
+  EventBus* const events_;  // borrowed (NewNdctlPlatform), may be null
   std::shared_ptr<spdlog::logger> log_;
   // Serializes walks: libndctl contexts are single-threaded and DIMM
   // firmware commands should not be issued concurrently.
-  std::mutex mu_;
+  Mutex mu_;
   // Serializes changes (and their plans), each on its own fresh context;
   // List() is not held up by a change, only sees it before or after a step.
-  std::mutex ops_mu_;
+  Mutex ops_mu_;
   std::atomic<uint64_t> block_size_{0};  // the last walk's block_size_bytes
   // The model List() answers from; null when uevents cannot be had (then
   // every List() walks the kernel). Declared last: its watcher calls ReadAll.

@@ -1,4 +1,5 @@
 #include "pmemd/ndctl_platform.h"
+#include "support/temp_dir.h"
 
 #include <stdlib.h>
 
@@ -80,12 +81,6 @@ TEST(NdctlPlatformTest, RealSysfsGivesInventoryOrSaysWhatToLoad) {
 
 class NdctlPlatformFakeRootTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/pmemd-ndctl-platform-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(root_); }
 
   void Write(const std::string& rel, const std::string& contents) {
     fs::create_directories(fs::path(root_ + "/" + rel).parent_path());
@@ -111,7 +106,8 @@ class NdctlPlatformFakeRootTest : public ::testing::Test {
   // machine has no nvdimm bus is the ndctl part of the inventory known empty.
   static bool RealMachineHasNoPmem() { return !IsDir("/sys/class/nd") && !IsDir("/sys/bus/nd"); }
 
-  std::string root_;
+  pmemd::testing::TempDir tmp_{"pmemd-ndctl-platform-test"};
+  const std::string root_ = tmp_.path();
 };
 
 TEST_F(NdctlPlatformFakeRootTest, MissingNdBusIsUnavailableAndNamesThePath) {

@@ -15,6 +15,7 @@
 #include "platform/sysfs_memory.h"
 #include "pmemd/fs.h"
 #include "pmemd/log.h"
+#include "pmemd/uuid.h"
 
 namespace pmemd::nd {
 

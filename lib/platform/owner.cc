@@ -7,6 +7,8 @@
 #include "pmemd/fs.h"
 #include "pmemd/json_reader.h"
 #include "pmemd/log.h"
+#include "pmemd/platform_json.h"
+#include "pmemd/uuid.h"
 
 namespace pmemd {
 
@@ -31,16 +33,7 @@ json SpecToJson(const NamespaceSpec& s) {
 Status SpecFromJson(const json& j, NamespaceSpec* s) {
   JsonReader r(j, "spec");
   r.Optional("region", &s->region);
-  r.Optional("mode", &s->mode);
-  r.Optional("name", &s->name);
-  r.Optional("uuid", &s->uuid);
-  uint64_t u = 0;
-  if (r.Optional("size", &u)) s->size = u;
-  if (r.Optional("align", &u)) s->align = u;
-  std::string map;
-  if (r.Optional("map", &map)) s->map = map;
-  uint32_t ss = 0;
-  if (r.Optional("sector_size", &ss)) s->sector_size = ss;
+  ReadNamespaceSpec(r, s);
   return r.Finish();
 }
 
@@ -88,6 +81,7 @@ Result<std::unique_ptr<PlatformOwner>> PlatformOwner::Open(std::unique_ptr<Platf
       r.Required("args", &in.args);
       if (Status s = r.Finish(); !s.ok())
         return Status::Corruption("intent journal " + o->journal_path_ + ": " + s.message());
+      MutexLock lock(o->journal_mu_);  // not shared yet; the analysis wants it all the same
       o->next_intent_ = std::max(o->next_intent_, in.id + 1);
       o->intents_[in.id] = std::move(in);
     }
@@ -104,7 +98,7 @@ Status PlatformOwner::SaveJournal() {
 }
 
 Result<uint64_t> PlatformOwner::Begin(const std::string& op, const std::string& region, json args) {
-  std::lock_guard lock(journal_mu_);
+  MutexLock lock(journal_mu_);
   uint64_t id = next_intent_++;
   intents_[id] = {id, op, region, std::move(args)};
   Status s = SaveJournal();
@@ -116,7 +110,7 @@ Result<uint64_t> PlatformOwner::Begin(const std::string& op, const std::string& 
 }
 
 void PlatformOwner::End(uint64_t id) {
-  std::lock_guard lock(journal_mu_);
+  MutexLock lock(journal_mu_);
   intents_.erase(id);
   // If this write fails the intent stays on disk and is reconciled, harmlessly,
   // at the next start: every reconciliation is idempotent.
@@ -126,7 +120,7 @@ void PlatformOwner::End(uint64_t id) {
 Status PlatformOwner::Reconcile() {
   std::vector<Intent> pending;
   {
-    std::lock_guard lock(journal_mu_);
+    MutexLock lock(journal_mu_);
     for (const auto& [id, in] : intents_) pending.push_back(in);
   }
   for (const Intent& in : pending) {
@@ -256,7 +250,7 @@ template <typename T>
 Result<T> PlatformOwner::Run(const char* op, const std::string& region, const Prepare& prepare,
                              const std::function<Result<T>()>& body) {
   const Operation* row = FindOperation(op);
-  std::lock_guard lock(RegionLock(region));
+  MutexLock lock(RegionLock(region));
   PMEMD_ASSIGN_OR_RETURN(json args, prepare());
   if (args.is_null()) return body();  // nothing a restart could find again: no intent
   PMEMD_ASSIGN_OR_RETURN(uint64_t id, Begin(op, region, std::move(args)));
@@ -265,7 +259,7 @@ Result<T> PlatformOwner::Run(const char* op, const std::string& region, const Pr
     // Leave nothing half made: the same clean-up a restart would do.
     Intent in;
     {
-      std::lock_guard jl(journal_mu_);
+      MutexLock jl(journal_mu_);
       in = intents_[id];
     }
     std::string action;
@@ -280,10 +274,10 @@ Result<T> PlatformOwner::Run(const char* op, const std::string& region, const Pr
   return r;
 }
 
-std::mutex& PlatformOwner::RegionLock(const std::string& region) {
-  std::lock_guard lock(locks_mu_);
+Mutex& PlatformOwner::RegionLock(const std::string& region) {
+  MutexLock lock(locks_mu_);
   auto& m = region_locks_[region];
-  if (!m) m = std::make_unique<std::mutex>();
+  if (!m) m = std::make_unique<Mutex>();
   return *m;
 }
 
@@ -297,12 +291,12 @@ Result<std::string> PlatformOwner::RegionOf(const std::string& dev) {
 }
 
 void PlatformOwner::SetInUseCheck(InUseCheck check) {
-  std::lock_guard lock(check_mu_);
+  MutexLock lock(check_mu_);
   in_use_ = std::move(check);
 }
 
 Status PlatformOwner::CheckInUse(const std::string& dev) {
-  std::lock_guard lock(check_mu_);
+  MutexLock lock(check_mu_);
   return in_use_ ? in_use_(dev) : Status::Ok();
 }
 

@@ -8,6 +8,7 @@
 #include "pmemd/emulated_platform.h"
 #include "pmemd/events.h"
 #include "pmemd/fs.h"
+#include "support/temp_dir.h"
 
 namespace pmemd {
 namespace {
@@ -17,13 +18,7 @@ constexpr uint64_t kM = 1ull << 20, kG = 1ull << 30;
 
 class OwnerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/pmemd-owner-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    config_.regions = {EmulatedRegionConfig{.size = 4 * kG}};
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void SetUp() override { config_.regions = {EmulatedRegionConfig{.size = 4 * kG}}; }
 
   std::unique_ptr<EmulatedPlatform> NewPlatform() {
     auto p = NewEmulatedPlatform(config_, dir_, &events_);
@@ -77,7 +72,8 @@ class OwnerTest : public ::testing::Test {
     for (const auto& m : inv.memory_blocks) EXPECT_EQ(m.state, "online");
   }
 
-  std::string dir_;
+  pmemd::testing::TempDir tmp_{"pmemd-owner"};
+  const std::string dir_ = tmp_.path();
   EmulatedConfig config_;
   EventBus events_;
 };

@@ -169,4 +169,17 @@ json ToJson(const Inventory& inv, const ListFilter& f) {
   return out;
 }
 
+void ReadNamespaceSpec(JsonReader& r, NamespaceSpec* s) {
+  r.Optional("mode", &s->mode);
+  uint64_t u = 0;
+  if (r.Optional("size", &u)) s->size = u;
+  if (r.Optional("align", &u)) s->align = u;
+  std::string map;
+  if (r.Optional("map", &map)) s->map = map;
+  r.Optional("name", &s->name);
+  r.Optional("uuid", &s->uuid);
+  uint32_t ss = 0;
+  if (r.Optional("sector_size", &ss)) s->sector_size = ss;
+}
+
 }  // namespace pmemd

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "pmemd/fs.h"
+#include "support/temp_dir.h"
 
 namespace pmemd::sysfs {
 namespace {
@@ -24,15 +25,11 @@ constexpr uint64_t kBlock = 128ull << 20;  // 0x8000000
 class SysfsMemoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/pmemd-sysfs-memory-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
     mem_ = root_ + "/devices/system/memory";
     fs::create_directories(mem_);
     fs::create_directories(root_ + "/devices/system/node/node0");
     fs::create_directories(root_ + "/devices/system/node/node1");
   }
-  void TearDown() override { fs::remove_all(root_); }
 
   void Write(const std::string& path, const std::string& contents) {
     std::ofstream f(path);
@@ -73,7 +70,8 @@ class SysfsMemoryTest : public ::testing::Test {
     AddBlock(9, "online", "Normal Movable", -1);  // older kernel: current zone first
   }
 
-  std::string root_;
+  pmemd::testing::TempDir tmp_{"pmemd-sysfs-memory-test"};
+  const std::string root_ = tmp_.path();
   std::string mem_;
 };
 

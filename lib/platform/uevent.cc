@@ -96,30 +96,30 @@ Result<std::unique_ptr<UeventSource>> OpenKernelUeventSource(int rcvbuf) {
 
 void InjectedUeventSource::Push(Uevent e) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (queue_.size() >= capacity_)
       overflow_ = true;
     else
       queue_.push_back(std::move(e));
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void InjectedUeventSource::Overflow() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     overflow_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 size_t InjectedUeventSource::queued() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return queue_.size();
 }
 
 Status InjectedUeventSource::Drain(std::vector<Uevent>* out, size_t max) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (size_t n = 0; n < max && !queue_.empty(); ++n) {
     out->push_back(std::move(queue_.front()));
     queue_.pop_front();
@@ -132,8 +132,10 @@ Status InjectedUeventSource::Drain(std::vector<Uevent>* out, size_t max) {
 }
 
 bool InjectedUeventSource::Wait(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mu_);
-  cv_.wait_for(lock, timeout, [&] { return !queue_.empty() || overflow_ || interrupted_; });
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  MutexLock lock(mu_);
+  while (queue_.empty() && !overflow_ && !interrupted_)
+    if (!cv_.WaitUntil(mu_, deadline)) break;
   bool ready = !queue_.empty() || overflow_;
   interrupted_ = false;
   return ready;
@@ -141,10 +143,10 @@ bool InjectedUeventSource::Wait(std::chrono::milliseconds timeout) {
 
 void InjectedUeventSource::Interrupt() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     interrupted_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 }  // namespace pmemd

@@ -16,16 +16,15 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "pmemd/mutex.h"
 #include "pmemd/status.h"
 
 namespace pmemd {
@@ -64,21 +63,21 @@ Result<std::unique_ptr<UeventSource>> OpenKernelUeventSource(int rcvbuf = 4 << 2
 class InjectedUeventSource final : public UeventSource {
  public:
   explicit InjectedUeventSource(size_t capacity = 4096) : capacity_(capacity) {}
-  void Push(Uevent e);
-  void Overflow();
-  size_t queued() const;
+  void Push(Uevent e) EXCLUDES(mu_);
+  void Overflow() EXCLUDES(mu_);
+  size_t queued() const EXCLUDES(mu_);
 
-  Status Drain(std::vector<Uevent>* out, size_t max) override;
-  bool Wait(std::chrono::milliseconds timeout) override;
-  void Interrupt() override;
+  Status Drain(std::vector<Uevent>* out, size_t max) override EXCLUDES(mu_);
+  bool Wait(std::chrono::milliseconds timeout) override EXCLUDES(mu_);
+  void Interrupt() override EXCLUDES(mu_);
 
  private:
   const size_t capacity_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Uevent> queue_;  // guarded by mu_
-  bool overflow_ = false;     // guarded by mu_
-  bool interrupted_ = false;  // guarded by mu_
+  mutable Mutex mu_;
+  CondVar cv_;  // the queue grew, overflowed or was interrupted
+  std::deque<Uevent> queue_ GUARDED_BY(mu_);
+  bool overflow_ GUARDED_BY(mu_) = false;
+  bool interrupted_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace pmemd

@@ -3,11 +3,9 @@
 #include <algorithm>
 #include <iterator>
 
-namespace pmemd {
+#include "pmemd/size.h"
 
-namespace {
-uint64_t AlignUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
-}  // namespace
+namespace pmemd {
 
 bool ExtentAllocator::Free(uint64_t offset, uint64_t length) {
   if (length == 0) return true;

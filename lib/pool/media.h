@@ -205,7 +205,7 @@ class Media {
   pmem2_persist_fn persist_ = nullptr;
   pmem2_memcpy_fn memcpy_ = nullptr;
   pmem2_memset_fn memset_ = nullptr;
-  PoolHooks* hooks_ = nullptr;
+  PoolHooks* hooks_ = nullptr;  // borrowed (PoolOptions::hooks), tests only
   uint64_t steps_ = 0;
   bool crashed_ = false;
 };

@@ -1,6 +1,7 @@
 // MediaGuard: a bus error in a guarded range is returned; any other still
 // kills the process as before.
 #include "media_guard.h"
+#include "support/temp_dir.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -22,7 +23,7 @@ constexpr size_t kLen = 4 * 4096;
 class TruncatedMapping {
  public:
   TruncatedMapping() {
-    path_ = (::access("/dev/shm", W_OK) == 0 ? std::string("/dev/shm") : std::string("/tmp")) + "/pmemd-guard-XXXXXX";
+    path_ = pmemd::testing::ScratchRoot() + "/pmemd-guard-XXXXXX";
     fd_ = ::mkstemp(path_.data());
     EXPECT_EQ(::ftruncate(fd_, kLen), 0);
     base_ = static_cast<uint8_t*>(::mmap(nullptr, kLen, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0));

@@ -98,13 +98,13 @@ const MemMap& Pool::memmap() const { return *impl_->memmap; }
 MemMap& Pool::memmap() { return *impl_->memmap; }
 
 Status Pool::Checkpoint() {
-  std::unique_lock lock(impl_->mu);
+  WriterLock lock(impl_->mu);
   return impl_->CheckpointLocked();
 }
 
 PoolStatus Pool::Describe(bool with_blocks) const {
   auto& im = *impl_;
-  std::shared_lock lock(im.mu);
+  ReaderLock lock(im.mu);
   PoolStatus s;
   s.name = im.name;
   s.uuid = im.uuid;
@@ -164,7 +164,7 @@ PoolStatus Pool::Describe(bool with_blocks) const {
 // and log the state the blocks came from (the cancel).
 
 Result<PoolBlockOpResult> Pool::Impl::ChangeBlocks(uint64_t first, uint64_t count, bool online) {
-  std::unique_lock lock(mu);
+  WriterLock lock(mu);
   PMEMD_RETURN_IF_ERROR(media->Usable());
   if (count == 0 || first >= blocks.size() || count > blocks.size() - first)
     return Status::InvalidArgument("blocks " + Range(first, std::max<uint64_t>(count, 1)) + ": pool " + name +
@@ -285,7 +285,7 @@ Result<Lease> Pool::CreateLease(const LeaseSpec& spec) {
       return Status::InvalidArgument("labels take " + std::to_string(labels.size()) + " bytes as JSON; at most " +
                                      std::to_string(sizeof(pf::LeaseSlot::labels)) + " fit");
   }
-  std::unique_lock lock(im.mu);
+  WriterLock lock(im.mu);
   PMEMD_RETURN_IF_ERROR(im.media->Usable());
   if (auto it = im.by_name.find(spec.name); it != im.by_name.end()) {
     Lease l = im.LeaseAt(it->second);
@@ -352,7 +352,7 @@ Result<Lease> Pool::CreateLease(const LeaseSpec& spec) {
 
 Status Pool::DeleteLease(const std::string& lease) {
   auto& im = *impl_;
-  std::unique_lock lock(im.mu);
+  WriterLock lock(im.mu);
   PMEMD_RETURN_IF_ERROR(im.media->Usable());
   auto it = im.by_name.find(lease);
   if (it == im.by_name.end()) return Status::NotFound("pool " + im.name + " has no lease '" + lease + "'");
@@ -374,7 +374,7 @@ Status Pool::DeleteLease(const std::string& lease) {
 
 Result<Lease> Pool::GetLease(const std::string& lease) const {
   auto& im = *impl_;
-  std::shared_lock lock(im.mu);
+  ReaderLock lock(im.mu);
   auto it = im.by_name.find(lease);
   if (it == im.by_name.end()) return Status::NotFound("pool " + im.name + " has no lease '" + lease + "'");
   return im.LeaseAt(it->second);
@@ -382,7 +382,7 @@ Result<Lease> Pool::GetLease(const std::string& lease) const {
 
 Result<Lease> Pool::OpenLease(const std::string& lease, UniqueFd* fd) const {
   auto& im = *impl_;
-  std::shared_lock lock(im.mu);
+  ReaderLock lock(im.mu);
   PMEMD_RETURN_IF_ERROR(im.media->Usable());
   auto it = im.by_name.find(lease);
   if (it == im.by_name.end()) return Status::NotFound("pool " + im.name + " has no lease '" + lease + "'");
@@ -402,7 +402,7 @@ Result<Lease> Pool::OpenLease(const std::string& lease, UniqueFd* fd) const {
 
 std::vector<Lease> Pool::ListLeases() const {
   auto& im = *impl_;
-  std::shared_lock lock(im.mu);
+  ReaderLock lock(im.mu);
   std::vector<Lease> v;
   for (const auto& [n, slot] : im.by_name) v.push_back(im.LeaseAt(slot));
   return v;
@@ -410,7 +410,7 @@ std::vector<Lease> Pool::ListLeases() const {
 
 std::optional<Lease> Pool::LeaseOfPage(uint64_t pfn) const {
   auto& im = *impl_;
-  std::shared_lock lock(im.mu);
+  ReaderLock lock(im.mu);
   if (!im.memmap->Contains(pfn)) return std::nullopt;
   PageDesc* d = im.memmap->Get(pfn);
   uint64_t owner = 0;

@@ -5,7 +5,6 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -166,9 +165,7 @@ Status Pool::Format(const PoolBacking& backing, const PoolFormatOptions& o, Pool
   std::memcpy(h.magic, pf::kHeaderMagic, 8);
   h.format_version = kPoolFormatVersion;
   h.header_size = sizeof h;
-  if (::getrandom(h.uuid, sizeof h.uuid, 0) != sizeof h.uuid) return Status::FromErrno(errno, "getrandom");
-  h.uuid[6] = (h.uuid[6] & 0x0f) | 0x40;
-  h.uuid[8] = (h.uuid[8] & 0x3f) | 0x80;
+  GenerateUuid(h.uuid);
   std::memcpy(h.name, o.name.data(), o.name.size());
   h.pool_size = size;
   h.block_size = o.block_size;
@@ -324,6 +321,7 @@ Status Pool::Impl::Load() {
   redo = std::make_unique<RedoLog>(media.get(), hdr.log_offset, hdr.log_size, seed, name);
   PMEMD_ASSIGN_OR_RETURN(const uint64_t replayed,
                          redo->Replay(seq, [this](const pf::RecordHeader& h, const uint8_t* p) -> Status {
+                           mu.AssertHeld();  // Load's, while Replay runs
                            PMEMD_RETURN_IF_ERROR(ApplyRecord(h, p));
                            ++seq;
                            return Status::Ok();
@@ -411,7 +409,10 @@ Status Pool::Impl::Load() {
   if (Dev()) memmap_dirty.assign((memmap->pages() + kSealSectionPages - 1) / kSealSectionPages, memmap_reused ? 0 : 1);
   if (!memmap_reused) {
     PageDesc* d = Pages(0, memmap->pages());
-    PMEMD_RETURN_IF_ERROR(OnPages("render the metadata array", [&] { Render(d); }));
+    PMEMD_RETURN_IF_ERROR(OnPages("render the metadata array", [&] {
+      mu.AssertHeld();  // Load's, while OnPages runs
+      Render(d);
+    }));
     if (options.hooks) options.hooks->Milestone("memmap-rendered");
   }
 
@@ -432,12 +433,17 @@ Result<std::unique_ptr<Pool>> Pool::Attach(const PoolBacking& backing, const Poo
   impl->backing.opened_fd = -1;  // borrowed for this call only
   impl->options = options;
   PMEMD_ASSIGN_OR_RETURN(impl->media, Media::Open(backing, options.hooks));
-  PMEMD_RETURN_IF_ERROR(impl->Load());
-  impl->attach_ns = NowNs() - start;
   auto& im = *impl;
+  // No other thread sees the pool yet; the lock is for the analysis (and
+  // costs one uncontended acquire per attach).
+  WriterLock lock(im.mu);
+  PMEMD_RETURN_IF_ERROR(im.Load());
+  im.attach_ns = NowNs() - start;
   MemMapStats ms = im.memmap->Stats();
   uint64_t online = 0;
   for (const auto& b : im.blocks) online += b.state == BlockState::kOnline;
+  const size_t blocks = im.blocks.size(), leases = im.by_name.size();
+  lock.Unlock();
   // One line per attach, like the kernel's memmap_init_zone_device.
   const std::string how =
       ms.adopted ? "memmap dev: " + std::to_string(ms.descriptors) + " pages reused as sealed at the last clean detach"
@@ -446,7 +452,7 @@ Result<std::unique_ptr<Pool>> Pool::Attach(const PoolBacking& backing, const Poo
                                InitStrategyName(ms.strategy),
                                ms.init_ns ? "" : ", ready; the rest in the background");
   im.log->info("pool {} attached on {}: {}, {}/{} blocks online, {} leases, granularity {}, attach {:.3f} ms", im.name,
-               Where(backing), how, online, im.blocks.size(), im.by_name.size(),
+               Where(backing), how, online, blocks, leases,
                GranularityName(im.media->granularity()), im.attach_ns / 1e6);
   im.Publish("pool", im.Object(), "", "attached",
              {{"uuid", im.uuid},
@@ -460,7 +466,7 @@ Result<std::unique_ptr<Pool>> Pool::Attach(const PoolBacking& backing, const Poo
 Pool::~Pool() {
   if (!impl_) return;
   auto& im = *impl_;
-  std::unique_lock lock(im.mu);
+  WriterLock lock(im.mu);
   if (im.media->failed()) {
     // Nothing is written to media that faulted; the log replays at the
     // next attach, if the media come back.
@@ -475,7 +481,7 @@ Pool::~Pool() {
     im.log->info("pool {} detached", im.name);
     im.Publish("pool", im.Object(), "attached", "detached");
   }
-  lock.unlock();
+  lock.Unlock();
   im.memmap.reset();
 }
 

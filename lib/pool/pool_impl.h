@@ -8,14 +8,14 @@
 //                   pages.h), its placement, rebuild, seal and verification
 // Not a public header: lib/pool only.
 //
-// Thread safety: every member marked "guarded by mu" is read under mu
-// (shared) and written under mu (exclusive); the rest is set at attach.
+// Thread safety: every member GUARDED_BY(mu) is read under mu (shared) and
+// written under mu (exclusive); the rest is set at attach, before the pool
+// is shared.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <set>
-#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -30,6 +30,7 @@
 #include "pages.h"
 #include "pmemd/events.h"
 #include "pmemd/log.h"
+#include "pmemd/mutex.h"
 #include "pmemd/pool.h"
 #include "redo_log.h"
 #include "validate.h"
@@ -67,28 +68,28 @@ struct Pool::Impl {
   std::string name, uuid;
   uint64_t attach_ns = 0;
 
-  mutable std::shared_mutex mu;
-  std::vector<Block> blocks;                        // guarded by mu
-  std::vector<pool_format::LeaseSlot> slots;                 // guarded by mu: the tables as the log says
-  std::vector<bool> slot_dirty, block_dirty;        // guarded by mu: differ from the tables on media
-  std::map<std::string, uint32_t, std::less<>> by_name;  // guarded by mu
-  std::unordered_map<uint64_t, uint32_t> by_id;     // guarded by mu
-  std::set<uint32_t> free_slots;                    // guarded by mu
-  ExtentAllocator alloc;                            // guarded by mu
-  std::vector<uint64_t> bad_pfns;                   // guarded by mu, sorted
-  uint64_t seq = 0;                                 // guarded by mu: last durable record
-  std::unique_ptr<RedoLog> redo;                    // guarded by mu
-  uint64_t ckpt_generation = 0;                     // guarded by mu
-  int ckpt_slot = 0;                                // guarded by mu
+  mutable SharedMutex mu;
+  std::vector<Block> blocks GUARDED_BY(mu);
+  std::vector<pool_format::LeaseSlot> slots GUARDED_BY(mu);  // the tables as the log says
+  std::vector<bool> slot_dirty GUARDED_BY(mu), block_dirty GUARDED_BY(mu);  // differ from the tables on media
+  std::map<std::string, uint32_t, std::less<>> by_name GUARDED_BY(mu);
+  std::unordered_map<uint64_t, uint32_t> by_id GUARDED_BY(mu);
+  std::set<uint32_t> free_slots GUARDED_BY(mu);
+  ExtentAllocator alloc GUARDED_BY(mu);
+  std::vector<uint64_t> bad_pfns GUARDED_BY(mu);  // sorted
+  uint64_t seq GUARDED_BY(mu) = 0;                // last durable record
+  std::unique_ptr<RedoLog> redo GUARDED_BY(mu);
+  uint64_t ckpt_generation GUARDED_BY(mu) = 0;
+  int ckpt_slot GUARDED_BY(mu) = 0;
   std::unique_ptr<MemMap> memmap;
   // Dev pools: the array's sections (2 MiB of descriptors each) changed
   // since attach, persisted before the seal at detach.
   static constexpr uint64_t kSealSectionPages = PageDesc::kPagesPerMemorySection;
-  std::vector<uint8_t> memmap_dirty;                // guarded by mu
+  std::vector<uint8_t> memmap_dirty GUARDED_BY(mu);
   bool memmap_reused = false;                       // the attach adopted a sealed array
   // The bad pages changed after the array was rendered (the descriptors of
   // blocks already online do not show them): such an array is not sealed.
-  bool bad_changed = false;                         // guarded by mu
+  bool bad_changed GUARDED_BY(mu) = false;
 
   std::string Object() const { return "pool:" + name; }
   uint64_t BlockOffset(uint64_t b) const { return hdr.data_offset + b * hdr.block_size; }
@@ -127,14 +128,14 @@ struct Pool::Impl {
 
   // ---- the redo log
   // One record after the last, checkpointing first when the log is full.
-  Status Append(pool_format::RecordType type, const void* payload, uint32_t len);
+  Status Append(pool_format::RecordType type, const void* payload, uint32_t len) REQUIRES(mu);
 
-  Status AppendBlocks(const std::vector<uint64_t>& targets, BlockState state);
+  Status AppendBlocks(const std::vector<uint64_t>& targets, BlockState state) REQUIRES(mu);
 
   // Applies a durable record to the DRAM images (replay only).
-  Status ApplyRecord(const pool_format::RecordHeader& h, const uint8_t* p);
+  Status ApplyRecord(const pool_format::RecordHeader& h, const uint8_t* p) REQUIRES(mu);
 
-  Status CheckpointLocked();
+  Status CheckpointLocked() REQUIRES(mu);
 
   // ---- pages: the metadata array (descriptor bits: pages.h)
   bool Dev() const { return hdr.memmap_mode == pool_format::kMemmapDev; }
@@ -148,37 +149,37 @@ struct Pool::Impl {
   }
   // Descriptors [pfn, pfn + count) changed: a dev pool persists their
   // sections before it seals the array at detach.
-  void Touched(uint64_t pfn, uint64_t count);
+  void Touched(uint64_t pfn, uint64_t count) REQUIRES(mu);
 
   // The leases' extents, sorted by offset.
-  std::vector<Extent> LeaseExtents() const;
+  std::vector<Extent> LeaseExtents() const REQUIRES_SHARED(mu);
   // The allocator's share of online block b, from the tables alone: its
   // pages less the `leases` (sorted) and the bad pages, which it counts as
   // the block's poisoned pages. O(leases and bad pages in it), not O(pages).
-  void FreeBlock(uint64_t b, const std::vector<Extent>& leases);
-  void AccountLease(uint64_t offset, uint64_t length, bool add);
+  void FreeBlock(uint64_t b, const std::vector<Extent>& leases) REQUIRES(mu);
+  void AccountLease(uint64_t offset, uint64_t length, bool add) REQUIRES(mu);
 
   // The whole array as the tables say, into `d` (initialized, every page
   // Offline): metadata pages reserved, leased pages leased, online blocks'
   // other pages free or poisoned. Raw accesses only.
-  void Render(PageDesc* d) const;
+  void Render(PageDesc* d) const REQUIRES_SHARED(mu);
 
   // Block b's pages go online (an offline block: no lease in it).
-  Status PagesOnline(uint64_t b);
+  Status PagesOnline(uint64_t b) REQUIRES(mu);
   // Block b's pages go offline (isolated and found unleased).
-  Status PagesOffline(uint64_t b);
-  Status PagesLease(uint64_t offset, uint64_t length, uint64_t id, bool add);
+  Status PagesOffline(uint64_t b) REQUIRES(mu);
+  Status PagesLease(uint64_t offset, uint64_t length, uint64_t id, bool add) REQUIRES(mu);
 
   // The names of the leases holding pages of block b, through the pages'
   // owner field.
-  Result<std::vector<std::string>> Holders(uint64_t b);
+  Result<std::vector<std::string>> Holders(uint64_t b) REQUIRES_SHARED(mu);
 
   // ---- the one transition function
-  void Transition(uint64_t b, BlockState to);
+  void Transition(uint64_t b, BlockState to) REQUIRES(mu);
 
-  void RefreshBadblocks();
+  void RefreshBadblocks() REQUIRES(mu);
 
-  Lease LeaseAt(uint32_t slot) const { return FromSlot(slots[slot]); }
+  Lease LeaseAt(uint32_t slot) const REQUIRES_SHARED(mu) { return FromSlot(slots[slot]); }
 
   // ---- the array's placement and seal
   // How the array is made: in DRAM (mem) with the pool's strategy; on the
@@ -188,16 +189,16 @@ struct Pool::Impl {
   MemMapOptions MemmapOptions(bool adopt);
   // Checksum of the array's first and last 4 KiB, read through the media.
   Result<uint64_t> ArraySample();
-  uint64_t BadChecksum() const;
+  uint64_t BadChecksum() const REQUIRES_SHARED(mu);
   // Whether `seal` vouches for the array as it is for the tables now.
-  Result<bool> SealMatches(const pool_format::MemmapSeal& seal);
+  Result<bool> SealMatches(const pool_format::MemmapSeal& seal) REQUIRES_SHARED(mu);
   // At a clean detach of a dev pool, after the checkpoint: the changed
   // sections persisted, then the seal that vouches for them.
-  Status Seal();
+  Status Seal() REQUIRES(mu);
 
-  Status Load();
+  Status Load() REQUIRES(mu);
   // OnlineBlocks (online) and OfflineBlocks: all or nothing (pool.cc).
-  Result<PoolBlockOpResult> ChangeBlocks(uint64_t first, uint64_t count, bool online);
+  Result<PoolBlockOpResult> ChangeBlocks(uint64_t first, uint64_t count, bool online) EXCLUDES(mu);
 };
 
 }  // namespace pmemd

@@ -109,7 +109,7 @@ PoolManager::PoolManager(PlatformOwner* owner, std::string state_dir, EventBus* 
 }
 
 PoolManager::~PoolManager() {
-  std::unique_lock lock(map_mu_);
+  WriterLock lock(map_mu_);
   pools_.clear();
 }
 
@@ -124,7 +124,7 @@ Result<std::unique_ptr<PoolManager>> PoolManager::Open(PlatformOwner* owner, std
   auto doc = ParseJson(text);
   if (!doc.ok() || !doc->is_object() || !(*doc)["pools"].is_array())
     return Status::Corruption(path + " is not a pool record ({\"pools\": [...]}); fix or remove it");
-  std::lock_guard admin(m->admin_mu_);
+  MutexLock admin(m->admin_mu_);
   for (const auto& e : (*doc)["pools"]) {
     JsonReader r(e, "pools.json entry");
     std::string name;
@@ -159,7 +159,7 @@ Result<std::unique_ptr<PoolManager>> PoolManager::Open(PlatformOwner* owner, std
     if (!s.ok()) {
       log->error("pool {} on {} did not come back: {}; it stays recorded (detach-pool {} forgets it)", name,
                  Describe(t), s.message(), name);
-      std::unique_lock lock(m->map_mu_);
+      WriterLock lock(m->map_mu_);
       m->unavailable_[name] = {name, t, s};
     }
   }
@@ -218,7 +218,7 @@ Result<std::shared_ptr<Pool>> PoolManager::AttachResolved(const Resolved& r) con
   }
   PMEMD_ASSIGN_OR_RETURN(std::unique_ptr<Pool> pool, Pool::Attach(r.backing, o));
   std::shared_ptr<Pool> shared(std::move(pool));
-  std::shared_lock lock(map_mu_);
+  ReaderLock lock(map_mu_);
   if (auto it = targets_.find(shared->name()); it != targets_.end())
     return Status::AlreadyExists("a pool named " + Quote(shared->name()) + " is already attached (on " +
                                  Describe(it->second) + "); detach it first");
@@ -242,7 +242,7 @@ Status PoolManager::CheckMemmapBudget(const std::string& name, uint64_t pool_siz
 }
 
 uint64_t PoolManager::memmap_budget_used() const {
-  std::shared_lock lock(map_mu_);
+  ReaderLock lock(map_mu_);
   uint64_t used = 0;
   for (const auto& [n, bytes] : memmap_charged_) used += bytes;
   return used;
@@ -250,7 +250,7 @@ uint64_t PoolManager::memmap_budget_used() const {
 
 void PoolManager::Publish(std::shared_ptr<Pool> pool, const PoolTarget& target) {
   const PoolStatus st = pool->Describe();
-  std::unique_lock lock(map_mu_);
+  WriterLock lock(map_mu_);
   const std::string name = pool->name();
   if (st.memmap == PoolMemmap::kMem) memmap_charged_[name] = PoolMemmapBytes(st.size);
   pools_[name] = std::move(pool);
@@ -259,7 +259,7 @@ void PoolManager::Publish(std::shared_ptr<Pool> pool, const PoolTarget& target) 
 }
 
 std::string PoolManager::AttachedOn(const PoolBacking& b) const {
-  std::shared_lock lock(map_mu_);
+  ReaderLock lock(map_mu_);
   for (const auto& [n, p] : pools_) {
     const PoolBacking& a = p->backing();
     if (!b.device.empty() ? a.device == b.device
@@ -272,7 +272,7 @@ std::string PoolManager::AttachedOn(const PoolBacking& b) const {
 Status PoolManager::Save(const std::optional<std::pair<std::string, PoolTarget>>& add, const std::string& drop) {
   std::map<std::string, PoolTarget> all;
   {
-    std::shared_lock lock(map_mu_);
+    ReaderLock lock(map_mu_);
     for (const auto& [n, t] : targets_) all[n] = t;
     for (const auto& [n, u] : unavailable_) all[n] = u.target;
   }
@@ -336,10 +336,10 @@ Result<PoolStatus> PoolManager::CreatePool(const CreatePoolSpec& spec) {
   if (Status s = Pool::CheckFormat(std::numeric_limits<uint64_t>::max() / 2, fo, Describe(spec.target)); !s.ok())
     return s;
 
-  std::lock_guard admin(admin_mu_);
+  MutexLock admin(admin_mu_);
   std::shared_ptr<Pool> same_name;
   {
-    std::shared_lock lock(map_mu_);
+    ReaderLock lock(map_mu_);
     if (auto it = pools_.find(spec.name); it != pools_.end()) same_name = it->second;
   }
   // The DRAM budget before any file is created: a new file's size is known
@@ -362,8 +362,12 @@ Result<PoolStatus> PoolManager::CreatePool(const CreatePoolSpec& spec) {
   const std::string attached = AttachedOn(r.backing);
   if (same_name) {
     PoolStatus s = same_name->Describe();
-    RetryMatch m = CompareCreate(s, spec, Describe(targets_.at(spec.name)),
-                                 attached == spec.name ? Describe(targets_.at(spec.name)) : Describe(spec.target));
+    std::string on;
+    {
+      ReaderLock lock(map_mu_);
+      on = Describe(targets_.at(spec.name));
+    }
+    RetryMatch m = CompareCreate(s, spec, on, attached == spec.name ? on : Describe(spec.target));
     if (m.matches()) return s;  // a retry of a create that succeeded
     return m.Conflict("pool " + Quote(spec.name), "choose another name, or detach-pool " + spec.name + " first");
   }
@@ -420,12 +424,12 @@ Result<PoolStatus> PoolManager::CreatePool(const CreatePoolSpec& spec) {
 }
 
 Result<PoolStatus> PoolManager::AttachPool(const PoolTarget& target) {
-  std::lock_guard admin(admin_mu_);
+  MutexLock admin(admin_mu_);
   PMEMD_ASSIGN_OR_RETURN(Resolved r, Resolve(target, false));
   PMEMD_ASSIGN_OR_RETURN(Pool::HeaderInfo info, Pool::ReadInfo(r.backing));
   const std::string& name = info.name;
   {
-    std::shared_lock lock(map_mu_);
+    ReaderLock lock(map_mu_);
     if (auto it = pools_.find(name); it != pools_.end()) {
       const PoolBacking& a = it->second->backing();
       const bool same = !target.device.empty() ? a.device == target.device
@@ -444,9 +448,9 @@ Result<PoolStatus> PoolManager::AttachPool(const PoolTarget& target) {
 }
 
 Status PoolManager::DetachPool(const std::string& name) {
-  std::lock_guard admin(admin_mu_);
+  MutexLock admin(admin_mu_);
   {
-    std::shared_lock lock(map_mu_);
+    ReaderLock lock(map_mu_);
     if (!pools_.count(name) && !unavailable_.count(name)) {
       std::string known;
       for (const auto& [n, p] : pools_) known += (known.empty() ? "" : ", ") + n;
@@ -459,7 +463,7 @@ Status PoolManager::DetachPool(const std::string& name) {
   PMEMD_RETURN_IF_ERROR(Save(std::nullopt, name).Annotate("detach pool " + name + " (it stays attached)"));
   std::shared_ptr<Pool> pool;
   {
-    std::unique_lock lock(map_mu_);
+    WriterLock lock(map_mu_);
     unavailable_.erase(name);
     if (auto it = pools_.find(name); it != pools_.end()) {
       pool = std::move(it->second);
@@ -473,7 +477,7 @@ Status PoolManager::DetachPool(const std::string& name) {
 }
 
 Result<std::shared_ptr<Pool>> PoolManager::Find(const std::string& name) const {
-  std::shared_lock lock(map_mu_);
+  ReaderLock lock(map_mu_);
   auto it = pools_.find(name);
   if (it != pools_.end()) return it->second;
   if (auto u = unavailable_.find(name); u != unavailable_.end())
@@ -499,7 +503,7 @@ Status PoolManager::CheckBacking(const Pool& pool) const {
                     " since the pool was attached; its data is still mapped, but clients cannot map its leases "
                     "through that path: detach-pool " + pool.name() + " and restore the file";
   {
-    std::lock_guard lock(warned_mu_);
+    MutexLock lock(warned_mu_);
     std::string& last = warned_[pool.name()];
     if (last != what) GetLogger("pool")->warn("{}", msg);
     last = what;
@@ -514,21 +518,21 @@ Result<std::shared_ptr<Pool>> PoolManager::FindUsable(const std::string& name) c
 }
 
 std::vector<std::shared_ptr<Pool>> PoolManager::Pools() const {
-  std::shared_lock lock(map_mu_);
+  ReaderLock lock(map_mu_);
   std::vector<std::shared_ptr<Pool>> v;
   for (const auto& [n, p] : pools_) v.push_back(p);
   return v;
 }
 
 std::vector<UnavailablePool> PoolManager::Unavailable() const {
-  std::shared_lock lock(map_mu_);
+  ReaderLock lock(map_mu_);
   std::vector<UnavailablePool> v;
   for (const auto& [n, u] : unavailable_) v.push_back(u);
   return v;
 }
 
 Status PoolManager::InUse(const std::string& dev) const {
-  std::shared_lock lock(map_mu_);
+  ReaderLock lock(map_mu_);
   for (const auto& [n, p] : pools_) {
     const PoolBacking& b = p->backing();
     if (!dev.empty() && (b.device == dev || b.namespace_ == dev))

@@ -77,8 +77,9 @@ void Pool::Impl::Render(PageDesc* d) const {
 Status Pool::Impl::PagesOnline(uint64_t b) {
   const uint64_t pfn0 = BlockOffset(b) / kPoolPageSize, n = PagesPerBlock();
   PageDesc* d = Pages(pfn0, n);
-  PMEMD_RETURN_IF_ERROR(OnPages("online block " + std::to_string(b),
-                                [&] { DescsOnline(d, pfn0, n, bad_pfns.data(), bad_pfns.data() + bad_pfns.size()); }));
+  const uint64_t* bad = bad_pfns.data();
+  const uint64_t* bad_end = bad + bad_pfns.size();
+  PMEMD_RETURN_IF_ERROR(OnPages("online block " + std::to_string(b), [&] { DescsOnline(d, pfn0, n, bad, bad_end); }));
   Touched(pfn0, n);
   FreeBlock(b, {});
   return Status::Ok();
@@ -251,7 +252,7 @@ Status Pool::Impl::Seal() {
 
 Status Pool::VerifyMemmap() const {
   auto& im = *impl_;
-  std::shared_lock lock(im.mu);
+  ReaderLock lock(im.mu);
   PMEMD_RETURN_IF_ERROR(im.media->Usable());
   im.memmap->WaitComplete();
   MemMapOptions mo = im.MemmapOptions(false);

@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "pmemd/pool.h"
+#include "support/temp_dir.h"
 
 namespace pmemd::pooltest {
 
@@ -28,8 +29,7 @@ inline constexpr uint64_t kK4 = 4096;
 class PoolFile {
  public:
   explicit PoolFile(uint64_t size) {
-    const char* dir = ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-    path_ = std::string(dir) + "/pmemd-pool-test-XXXXXX";
+    path_ = pmemd::testing::ScratchRoot() + "/pmemd-pool-test-XXXXXX";
     int fd = ::mkstemp(path_.data());
     EXPECT_GE(fd, 0);
     EXPECT_EQ(::ftruncate(fd, static_cast<off_t>(size)), 0);

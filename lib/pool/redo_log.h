@@ -59,7 +59,7 @@ class RedoLog {
     return pool_format::AlignUp(sizeof(pool_format::RecordHeader) + payload, pool_format::kRecordAlign);
   }
 
-  Media* media_;
+  Media* media_;  // borrowed: Pool::Impl owns both and declares media first
   uint64_t offset_, size_, seed_;
   std::string name_;
   uint64_t tail_ = 0;

@@ -6,6 +6,7 @@
 
 #include "pmemd/daemon.h"
 #include "pmemd/fs.h"
+#include "support/temp_dir.h"
 
 namespace pmemd {
 namespace {
@@ -122,9 +123,8 @@ TEST(ConfigTest, LoadBoundsThatWouldLockEveryoneOutAreRejectedNamingTheKey) {
 }
 
 TEST(ConfigTest, FileThenFlagsOverride) {
-  char tmpl[] = "/tmp/pmemd-cfg-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  std::string dir = tmpl;
+  pmemd::testing::TempDir tmp("pmemd-cfg");
+  const std::string dir = tmp.path();
   ASSERT_TRUE(WriteFileAtomic(dir + "/c.json", R"({"socket":"/tmp/from-file.sock","platform":"emulated"})").ok());
   auto flags = ParseDaemonFlags({"--config", dir + "/c.json", "--socket=/tmp/from-flag.sock", "--log-level", "warn"});
   ASSERT_TRUE(flags.ok()) << flags.status().ToString();
@@ -139,7 +139,6 @@ TEST(ConfigTest, FileThenFlagsOverride) {
   EXPECT_NE(bad.status().message().find("bad.json"), std::string::npos);
   auto missing = ResolveConfig(*ParseDaemonFlags({"--config", dir + "/none.json"}));
   EXPECT_EQ(missing.status().code(), Code::kNotFound);
-  std::filesystem::remove_all(dir);
 }
 
 TEST(ConfigTest, FlagErrors) {
@@ -195,9 +194,8 @@ TEST(ConfigTest, AMemmapBudgetThatDoesNotParseNamesTheKeyTheValueAndTheFormsAcce
 }
 
 TEST(ConfigTest, APercentageMemmapBudgetIsThatShareOfMemTotal) {
-  char tmpl[] = "/tmp/pmemd-meminfo-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  const std::string dir = tmpl, meminfo = dir + "/meminfo";
+  pmemd::testing::TempDir tmp("pmemd-meminfo");
+  const std::string dir = tmp.path(), meminfo = dir + "/meminfo";
   ASSERT_TRUE(WriteFileAtomic(meminfo, "MemFree:         1000 kB\nMemTotal:       16000000 kB\nBuffers: 1 kB\n").ok());
   EXPECT_EQ(*ReadMemTotal(meminfo), 16000000ull * 1024);
   EXPECT_EQ(*ResolveMemmapBudget({.bytes = 0, .percent = 25}, meminfo), 16000000ull * 1024 / 4);
@@ -207,7 +205,6 @@ TEST(ConfigTest, APercentageMemmapBudgetIsThatShareOfMemTotal) {
   ASSERT_FALSE(none.ok());
   EXPECT_NE(none.status().message().find("give memmap_budget in bytes instead"), std::string::npos);
   EXPECT_GT(*ReadMemTotal(), 0u);  // this machine's
-  std::filesystem::remove_all(dir);
 }
 
 // The shipped example must stay loadable and hold every key there is.

@@ -25,6 +25,7 @@
 #include "pmemd/fs.h"
 #include "pmemd/log.h"
 #include "pmemd/log_limiter.h"
+#include "server/worker_lane.h"
 
 namespace pmemd {
 
@@ -53,39 +54,6 @@ PeerCred ReadPeerCred(int fd) {
 }
 
 }  // namespace
-
-// Worker threads that run requests, at a CPU priority of their own: the
-// shared lane runs at a lower priority (nice kSharedLaneNice) than the io
-// thread and the admin lane, so that when other peers' batches keep every
-// shared worker busy the kernel still gives root's requests, and the reads
-// and writes of every connection, the CPU first.
-class WorkerLane {
- public:
-  WorkerLane(size_t threads, int nice) : work_(asio::make_work_guard(io_)) {
-    for (size_t i = 0; i < threads; ++i)
-      threads_.emplace_back([this, nice] {
-        // Per thread on Linux; lowering needs no privilege. Best effort.
-        if (nice != 0) (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice);
-        io_.run();
-      });
-  }
-  ~WorkerLane() { Join(); }
-  WorkerLane(const WorkerLane&) = delete;
-  WorkerLane& operator=(const WorkerLane&) = delete;
-
-  asio::io_context::executor_type executor() { return io_.get_executor(); }
-  // Runs what was posted, then ends the threads.
-  void Join() {
-    work_.reset();
-    for (auto& t : threads_)
-      if (t.joinable()) t.join();
-  }
-
- private:
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
-  std::vector<std::thread> threads_;
-};
 
 // Non-admin requests run this much nicer than the rest of the daemon.
 constexpr int kSharedLaneNice = 10;
@@ -127,7 +95,10 @@ class ConnectionManager {
 
 // One connection: waits for bytes, frames lines, hands each to a worker
 // lane, writes the answer, reads on. Every member is touched only on the
-// io_context thread; the worker sees copies.
+// io_context thread; the worker sees copies. The pointers are borrowed from
+// Server::Impl (the dispatcher from its owner), which outlives every
+// session: Run() returns only after the io_context ran out of work (every
+// session closed) and both worker lanes were joined.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   using Clock = std::chrono::steady_clock;

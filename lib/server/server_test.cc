@@ -26,6 +26,7 @@
 #include "pmemd/fs.h"
 #include "pmemd/json_reader.h"
 #include "pmemd/log.h"
+#include "support/temp_dir.h"
 
 namespace pmemd {
 namespace {
@@ -125,9 +126,6 @@ bool Answers(int fd) {
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/pmemd-srv-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     path_ = dir_ + "/s.sock";
     ASSERT_TRUE(registry_
                     .Add({"echo", "echo", Access::kRead,
@@ -153,7 +151,6 @@ class ServerTest : public ::testing::Test {
   void TearDown() override {
     Release();
     StopServer();
-    std::filesystem::remove_all(dir_);
   }
 
   void StartServer(size_t max_request = 4096, size_t max_conn = 1024) {
@@ -186,7 +183,9 @@ class ServerTest : public ::testing::Test {
     server_.reset();
   }
 
-  std::string dir_, path_;
+  pmemd::testing::TempDir tmp_{"pmemd-srv"};
+  const std::string dir_ = tmp_.path();
+  std::string path_;
   EventBus bus_;                          // for the stream tests; outlives the server
   std::unique_ptr<EventStream> stream_;
   Registry registry_;

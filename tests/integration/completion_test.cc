@@ -6,16 +6,16 @@
 #include <algorithm>
 #include <sstream>
 
-#include "process.h"
+#include "support/daemon_fixture.h"
 
 namespace pmemd::testing {
 namespace {
 
-class CompletionTest : public ::testing::Test {
+class CompletionTest : public DaemonFixture {
  protected:
   void SetUp() override {
-    d_ = std::make_unique<DaemonProcess>(dir_.path() + "/s.sock", dir_.path() + "/state");
-    ASSERT_TRUE(d_->Start()) << d_->Log();
+    Start();
+    if (HasFatalFailure()) return;
     for (std::vector<std::string> args :
          {std::vector<std::string>{"create-namespace", "-r0", "-mdevdax", "-s1G"},
           {"create-namespace", "-r0", "-s1G"},
@@ -46,9 +46,6 @@ class CompletionTest : public ::testing::Test {
     return out;
   }
   using V = std::vector<std::string>;
-
-  TempDir dir_;
-  std::unique_ptr<DaemonProcess> d_;
 };
 
 TEST_F(CompletionTest, CommandsAndOptionsFromTheTable) {

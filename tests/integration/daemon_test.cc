@@ -15,7 +15,7 @@
 
 #include "pmemd/client.h"
 #include "pmemd/fs.h"
-#include "process.h"
+#include "support/process.h"
 
 namespace pmemd::testing {
 namespace {

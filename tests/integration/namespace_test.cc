@@ -12,7 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "pmemd/fs.h"
-#include "process.h"
+#include "support/daemon_fixture.h"
 
 namespace pmemd::testing {
 namespace {
@@ -20,36 +20,13 @@ namespace {
 using nlohmann::json;
 constexpr uint64_t kM = 1ull << 20, kG = 1ull << 30;
 
-class NamespaceTest : public ::testing::Test {
+class NamespaceTest : public DaemonFixture {
  protected:
   void SetUp() override {
-    // The test's own group may mutate; two regions, one label-less.
-    config_ = dir_.path() + "/pmemd.json";
-    json cfg = {{"admin_group", std::to_string(::getgid())},
-                {"emulated", {{"regions", {{{"size", 4 * kG}}, {{"size", kG}, {"labels", false}}}}}}};
-    ASSERT_TRUE(WriteFileAtomic(config_, cfg.dump()).ok());
+    // Two regions, one label-less.
+    WriteConfig({{"emulated", {{"regions", {{{"size", 4 * kG}}, {{"size", kG}, {"labels", false}}}}}}});
     Start();
   }
-  void Start() {
-    d_ = std::make_unique<DaemonProcess>(dir_.path() + "/s.sock", dir_.path() + "/state",
-                                         std::vector<std::string>{"--config", config_});
-    ASSERT_TRUE(d_->Start()) << d_->Log();
-  }
-  json Ok(std::vector<std::string> args) {
-    args.push_back("--json");
-    RunResult r = d_->Ctl(args);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return r.Json();
-  }
-  RunResult Fail(std::vector<std::string> args, int code = 1) {
-    RunResult r = d_->Ctl(args);
-    EXPECT_EQ(r.exit_code, code) << r.out << r.err;
-    return r;
-  }
-
-  TempDir dir_;
-  std::string config_;
-  std::unique_ptr<DaemonProcess> d_;
 };
 
 TEST_F(NamespaceTest, CreateListDestroy) {
@@ -195,10 +172,8 @@ TEST_F(NamespaceTest, KilledInsideOfflineMemoryTheMemoryIsOnlineAgainAfterRestar
   Ok({"create-namespace", "-r", "0", "-m", "devdax", "-s", "2G"});
   Ok({"reconfigure-device", "dax0.0", "--mode", "system-ram"});
   EXPECT_EQ(d_->Signal(SIGTERM), 0);
-  d_ = std::make_unique<DaemonProcess>(dir_.path() + "/s.sock", dir_.path() + "/state",
-                                       std::vector<std::string>{"--config", config_});
-  d_->SetEnv({"PMEMD_TEST_CRASH_AT_EVENT=memory_block:going-offline:3"});
-  ASSERT_TRUE(d_->Start()) << d_->Log();
+  Start({"PMEMD_TEST_CRASH_AT_EVENT=memory_block:going-offline:3"});
+  if (HasFatalFailure()) return;
   RunResult r = d_->Ctl({"offline-memory", "dax0.0"});
   EXPECT_NE(r.exit_code, 0) << r.out;
   EXPECT_EQ(d_->Signal(0 /* reap only */, 10), -SIGKILL) << d_->Log();

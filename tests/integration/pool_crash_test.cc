@@ -26,7 +26,7 @@
 #include "pmemd/client.h"
 #include "pmemd/crash_hook.h"
 #include "pmemd/fs.h"
-#include "process.h"
+#include "support/daemon_fixture.h"
 
 namespace pmemd::testing {
 namespace {
@@ -82,22 +82,16 @@ void Apply(Model& m, const Op& op, const json& result) {
   }
 }
 
-class PoolCrashLoop : public ::testing::Test {
+// Its own daemons (killed and restarted in a loop), on the fixture's
+// configuration, socket and state.
+class PoolCrashLoop : public DaemonFixture {
  protected:
   void SetUp() override {
-    const std::string base = ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-    scratch_ = base + "/pmemd-crash-" + std::to_string(::getpid());
-    std::filesystem::create_directories(scratch_);
-    config_ = dir_.path() + "/pmemd.json";
-    json cfg = {{"admin_group", std::to_string(::getgid())},
-                {"log_level", "warn"},
-                {"emulated", {{"regions", {{{"size", 1ull << 30}, {"file", scratch_ + "/region0.img"}}}}}}};
-    ASSERT_TRUE(WriteFileAtomic(config_, cfg.dump()).ok());
+    WriteConfig({{"log_level", "warn"},
+                 {"emulated", {{"regions", {{{"size", 1ull << 30}, {"file", scratch_ + "/region0.img"}}}}}}});
   }
-  void TearDown() override { std::filesystem::remove_all(scratch_); }
-
-  TempDir dir_;
-  std::string scratch_, config_;
+  TempDir scratch_dir_{"pmemd-crash", ScratchRoot()};  // the region file: tmpfs when there is one
+  const std::string scratch_ = scratch_dir_.path();
   std::optional<Op> pending_;  // sent, never answered: killed in flight
 };
 
@@ -126,7 +120,7 @@ TEST_F(PoolCrashLoop, KilledAtEveryKindOfPersistStepRecoversExactlyTheAcknowledg
   RecordProperty("seed", std::to_string(seed));
   const auto t0 = std::chrono::steady_clock::now();
   std::mt19937_64 rng(seed);
-  const std::string socket = dir_.path() + "/s.sock", state = dir_.path() + "/state";
+  const std::string socket = Socket(), state = State();
 
   Model model;
   model.blocks.assign(kBlocks, "offline");

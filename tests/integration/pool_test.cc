@@ -14,7 +14,7 @@
 #include "pmemd/client.h"
 #include "format.h"
 #include "pmemd/fs.h"
-#include "process.h"
+#include "support/daemon_fixture.h"
 
 namespace pmemd::testing {
 namespace {
@@ -22,46 +22,18 @@ namespace {
 using nlohmann::json;
 constexpr uint64_t kM = 1ull << 20, kG = 1ull << 30;
 
-// Region and pool files in tmpfs when there is one: the pool persists with
-// msync, which is a disk flush on ext4.
-std::string ScratchDir() { return ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"; }
-
-class PoolCliTest : public ::testing::Test {
+class PoolCliTest : public DaemonFixture {
  protected:
   void SetUp() override {
-    scratch_ = ScratchDir() + "/pmemd-pool-it-" + std::to_string(::getpid()) + "-" +
-               ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::create_directories(scratch_);
-    config_ = dir_.path() + "/pmemd.json";
-    json cfg = {{"admin_group", std::to_string(::getgid())},
-                {"emulated", {{"regions", {{{"size", 2 * kG}, {"file", scratch_ + "/region0.img"}}}}}}};
-    ASSERT_TRUE(WriteFileAtomic(config_, cfg.dump()).ok());
+    WriteConfig({{"emulated", {{"regions", {{{"size", 2 * kG}, {"file", scratch_ + "/region0.img"}}}}}}});
     Start();
   }
-  void TearDown() override {
-    d_.reset();
-    std::filesystem::remove_all(scratch_);
-  }
-  void Start() {
-    d_ = std::make_unique<DaemonProcess>(dir_.path() + "/s.sock", dir_.path() + "/state",
-                                         std::vector<std::string>{"--config", config_});
-    ASSERT_TRUE(d_->Start()) << d_->Log();
-  }
-  json Ok(std::vector<std::string> args) {
-    args.push_back("--json");
-    RunResult r = d_->Ctl(args);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return r.Json();
-  }
-  RunResult Fail(std::vector<std::string> args, int code = 1) {
-    RunResult r = d_->Ctl(args);
-    EXPECT_EQ(r.exit_code, code) << r.out << r.err;
-    return r;
-  }
+  void TearDown() override { d_.reset(); }  // before scratch_ goes
 
-  TempDir dir_;
-  std::string scratch_, config_;
-  std::unique_ptr<DaemonProcess> d_;
+  // Region and pool files in tmpfs when there is one: the pool persists
+  // with msync, which is a disk flush on ext4.
+  TempDir scratch_dir_{"pmemd-pool-it", ScratchRoot()};
+  const std::string scratch_ = scratch_dir_.path();
 };
 
 TEST_F(PoolCliTest, DevicePoolLeasesSurviveRestartAndProtectTheDevice) {

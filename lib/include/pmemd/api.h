@@ -40,6 +40,11 @@ struct DaemonInfo {
   const PoolManager* pools = nullptr;
 };
 
+// Each Register* adds handlers that keep the pointer they are given: the
+// owner, platform or pool manager is borrowed and must outlive the registry
+// and every dispatcher over it (the daemon declares them in that order,
+// daemon.cc, Parts). The registry itself is only filled here, not kept.
+//
 // version
 Status RegisterDaemonMethods(Registry* registry, const DaemonInfo& info);
 // list

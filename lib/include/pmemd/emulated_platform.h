@@ -59,6 +59,8 @@ class EmulatedPlatform : public Platform {
 };
 
 // Opens (creating on first use) the emulated regions and the label store.
+// `events` is borrowed (may be null) and must outlive the platform: every
+// later change is published there.
 Result<std::unique_ptr<EmulatedPlatform>> NewEmulatedPlatform(const EmulatedConfig& config,
                                                               const std::string& state_dir,
                                                               EventBus* events);

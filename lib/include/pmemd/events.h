@@ -14,12 +14,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "pmemd/mutex.h"
 
 namespace pmemd {
 
@@ -93,20 +94,20 @@ class EventBus {
   EventBus(const EventBus&) = delete;
   EventBus& operator=(const EventBus&) = delete;
 
-  [[nodiscard]] Subscription Subscribe(Callback cb);
+  [[nodiscard]] Subscription Subscribe(Callback cb) EXCLUDES(mu_);
   // Stamps seq and time_ns (and the request, from CurrentRequestOrigin,
   // unless one is set) and delivers to every subscriber.
-  void Publish(Event e);
-  uint64_t last_seq() const;
+  void Publish(Event e) EXCLUDES(deliver_mu_, mu_);
+  uint64_t last_seq() const EXCLUDES(mu_);
 
  private:
-  void Unsubscribe(uint64_t id);
+  void Unsubscribe(uint64_t id) EXCLUDES(deliver_mu_, mu_);
 
-  mutable std::mutex mu_;
-  uint64_t next_id_ = 1;    // guarded by mu_
-  uint64_t seq_ = 0;        // guarded by mu_
-  std::vector<std::pair<uint64_t, std::shared_ptr<Callback>>> subs_;  // guarded by mu_
-  std::mutex deliver_mu_;   // serializes delivery so subscribers see seq order
+  Mutex deliver_mu_ ACQUIRED_BEFORE(mu_);  // serializes delivery so subscribers see seq order
+  mutable Mutex mu_;
+  uint64_t next_id_ GUARDED_BY(mu_) = 1;
+  uint64_t seq_ GUARDED_BY(mu_) = 0;
+  std::vector<std::pair<uint64_t, std::shared_ptr<Callback>>> subs_ GUARDED_BY(mu_);
 };
 
 }  // namespace pmemd

@@ -19,10 +19,11 @@
 
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
+
+#include "pmemd/mutex.h"
 
 namespace pmemd {
 
@@ -39,7 +40,7 @@ class LogLimiter {
   // logged one (0 for the first).
   std::optional<uint64_t> Admit(uint64_t key) { return Admit(key, Clock::now()); }
   // The same at a given time, for tests.
-  std::optional<uint64_t> Admit(uint64_t key, Clock::time_point now);
+  std::optional<uint64_t> Admit(uint64_t key, Clock::time_point now) EXCLUDES(mu_);
 
   Clock::duration interval() const { return interval_; }
 
@@ -48,11 +49,11 @@ class LogLimiter {
     Clock::time_point logged_at;
     uint64_t suppressed = 0;
   };
-  void PruneLocked(Clock::time_point now);
+  void PruneLocked(Clock::time_point now) REQUIRES(mu_);
 
   const Clock::duration interval_;
-  std::mutex mu_;
-  std::unordered_map<uint64_t, Entry> entries_;  // guarded by mu_
+  Mutex mu_;
+  std::unordered_map<uint64_t, Entry> entries_ GUARDED_BY(mu_);
 };
 
 // "" for 0, else " (N more suppressed in the last 10 s)": the tail of a

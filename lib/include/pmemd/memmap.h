@@ -35,18 +35,17 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string_view>
 #include <thread>
 #include <type_traits>
 #include <vector>
 
 #include "pmemd/memmap_store.h"
+#include "pmemd/mutex.h"
 #include "pmemd/status.h"
 
 namespace pmemd {
@@ -456,8 +455,8 @@ class MemMap {
   std::atomic<std::uint64_t> grown_on_demand_{0};
   std::atomic<bool> stop_{false};
   std::atomic<bool> start_gate_{false};  // opened when the first section is done
-  std::mutex mu_;                // serializes on-demand growth; guards cv_ waits
-  std::condition_variable cv_;   // a section became ready
+  Mutex mu_;    // serializes on-demand growth; guards cv_ waits
+  CondVar cv_;  // a section became ready
   std::vector<std::thread> workers_;
 };
 

@@ -47,8 +47,8 @@ struct NdctlPlatformOptions {
 
 // Fails with kUnavailable when libnvdimm is not loaded (no
 // <sysfs_root>/bus/nd) or libndctl cannot create a context; the message
-// names the cause and the fix. `events` may be null; it is kept for the
-// state changes later operations will publish.
+// names the cause and the fix. `events` is borrowed (may be null) and must
+// outlive the platform: every later change is published there.
 Result<std::unique_ptr<Platform>> NewNdctlPlatform(const NdctlPlatformOptions& options,
                                                    EventBus* events);
 

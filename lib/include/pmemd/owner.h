@@ -18,11 +18,11 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "pmemd/mutex.h"
 #include "pmemd/platform.h"
 #include "pmemd/status.h"
 
@@ -32,7 +32,9 @@ class EventBus;
 
 class PlatformOwner {
  public:
-  // Takes the platform; reconciles the journal at `journal_path`.
+  // Takes the platform (owned from here on); reconciles the journal at
+  // `journal_path`. `events` is borrowed (may be null) and must outlive the
+  // owner; the daemon's EventBus is declared before it (daemon.cc, Parts).
   static Result<std::unique_ptr<PlatformOwner>> Open(std::unique_ptr<Platform> platform,
                                                      std::string journal_path, EventBus* events);
   ~PlatformOwner();
@@ -61,8 +63,11 @@ class PlatformOwner {
   Result<MemoryOpResult> OfflineMemory(const std::string& chardev);
 
   // Returns non-OK (kBusy) for a namespace or dax device pmemd itself uses.
+  // What the check captures (the daemon's PoolManager) is borrowed: it must
+  // outlive every operation that runs after SetInUseCheck, or be replaced
+  // first.
   using InUseCheck = std::function<Status(const std::string& dev)>;
-  void SetInUseCheck(InUseCheck check);
+  void SetInUseCheck(InUseCheck check) EXCLUDES(check_mu_);
 
   // What reconciliation did at Open(), one line per action (for tests/logs).
   const std::vector<std::string>& reconciled() const { return reconciled_; }
@@ -77,10 +82,11 @@ class PlatformOwner {
     nlohmann::json args;
   };
   // Journal: Begin writes the intent durably, End removes it.
-  Result<uint64_t> Begin(const std::string& op, const std::string& region, nlohmann::json args);
-  void End(uint64_t id);
-  Status SaveJournal();
-  Status Reconcile();
+  Result<uint64_t> Begin(const std::string& op, const std::string& region, nlohmann::json args)
+      EXCLUDES(journal_mu_);
+  void End(uint64_t id) EXCLUDES(journal_mu_);
+  Status SaveJournal() REQUIRES(journal_mu_);
+  Status Reconcile() EXCLUDES(journal_mu_);
   // What the operation table's row for intent.op does with it.
   Status ReconcileOne(const Intent& intent, std::string* action);
   // Every journaled operation: under its region's lock, `prepare` checks
@@ -94,24 +100,26 @@ class PlatformOwner {
                 const std::function<Result<T>()>& body);
   Status SetEnabled(const std::string& dev, bool enable);
 
-  std::mutex& RegionLock(const std::string& region);
+  Mutex& RegionLock(const std::string& region) EXCLUDES(locks_mu_);
   // The region of a namespace or dax device, from a fresh inventory.
   Result<std::string> RegionOf(const std::string& dev);
-  Status CheckInUse(const std::string& dev);
+  Status CheckInUse(const std::string& dev) EXCLUDES(check_mu_);
 
   std::unique_ptr<Platform> platform_;
   std::string journal_path_;
-  EventBus* events_;
+  EventBus* events_;  // borrowed (Open), may be null
 
-  std::mutex journal_mu_;
-  std::map<uint64_t, Intent> intents_;  // guarded by journal_mu_
-  uint64_t next_intent_ = 1;            // guarded by journal_mu_
+  Mutex journal_mu_;
+  std::map<uint64_t, Intent> intents_ GUARDED_BY(journal_mu_);
+  uint64_t next_intent_ GUARDED_BY(journal_mu_) = 1;
 
-  std::mutex locks_mu_;
-  std::map<std::string, std::unique_ptr<std::mutex>> region_locks_;  // guarded by locks_mu_
+  Mutex locks_mu_;
+  // One per region, created on first use and kept for the owner's life (a
+  // reference handed out stays valid); held for a whole operation.
+  std::map<std::string, std::unique_ptr<Mutex>> region_locks_ GUARDED_BY(locks_mu_);
 
-  std::mutex check_mu_;
-  InUseCheck in_use_;  // guarded by check_mu_
+  Mutex check_mu_;
+  InUseCheck in_use_ GUARDED_BY(check_mu_);
   std::vector<std::string> reconciled_;
 };
 

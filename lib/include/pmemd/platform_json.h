@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pmemd/json_reader.h"
 #include "pmemd/platform.h"
 
 namespace pmemd {
@@ -38,5 +39,11 @@ struct ListFilter {
 // Every collection the filter asks for, as arrays, under the keys "buses",
 // "dimms", "regions", "namespaces", "devices" and "memory_blocks".
 nlohmann::json ToJson(const Inventory& inv, const ListFilter& filter);
+
+// Reads a NamespaceSpec's layout keys as create-namespace and
+// reconfigure-namespace take them, and as the intent journal records them:
+// mode, size, align, map, name, uuid, sector_size (not region, which each
+// reader takes on its own terms). Errors are r's, at r.Finish().
+void ReadNamespaceSpec(JsonReader& r, NamespaceSpec* s);
 
 }  // namespace pmemd

@@ -172,6 +172,8 @@ struct PoolFormatOptions {
 struct PoolOptions {
   InitStrategy strategy = InitStrategy::kDeferred;  // how the metadata array is initialized
   unsigned memmap_threads = 0;                      // 0: one per CPU
+  // Both borrowed: they must outlive the pool (its detach publishes and
+  // persists through them too).
   EventBus* events = nullptr;                       // transitions are published here when set
   PoolHooks* hooks = nullptr;                       // tests only
   // Bad pages, as [offset, offset+length) ranges from the pool's start; asked

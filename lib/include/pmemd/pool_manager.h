@@ -27,13 +27,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <vector>
 
 #include "pmemd/fs.h"
+#include "pmemd/mutex.h"
 #include "pmemd/pool.h"
 #include "pmemd/status.h"
 
@@ -85,6 +84,9 @@ class PoolManager {
   // gives the init strategy and hooks for every pool (events and badblocks
   // are filled in here).
   // `memmap_budget`: the bytes of DRAM mem pools' arrays may take together.
+  // `owner` and `events` are borrowed (either may be null: no device pools,
+  // no events) and must outlive the manager and every pool it handed out:
+  // the pools publish on `events` and ask `owner` for their bad blocks.
   static Result<std::unique_ptr<PoolManager>> Open(PlatformOwner* owner, std::string state_dir, EventBus* events,
                                                    PoolOptions defaults = {},
                                                    uint64_t memmap_budget = UINT64_MAX);
@@ -135,22 +137,22 @@ class PoolManager {
   // added and `drop` left out. Requires admin_mu_. The caller changes its
   // maps only after this succeeded, so the record and the daemon agree.
   Status Save(const std::optional<std::pair<std::string, PoolTarget>>& add = std::nullopt,
-              const std::string& drop = "");
+              const std::string& drop = "") REQUIRES(admin_mu_);
 
-  PlatformOwner* owner_;
+  PlatformOwner* owner_;  // borrowed (Open), may be null
   std::string state_dir_;
-  EventBus* events_;
+  EventBus* events_;      // borrowed (Open), may be null
   PoolOptions defaults_;
   const uint64_t memmap_budget_;
 
-  std::mutex admin_mu_;  // serializes create, attach, detach and Save
-  mutable std::shared_mutex map_mu_;
-  std::map<std::string, std::shared_ptr<Pool>> pools_;          // guarded by map_mu_
-  std::map<std::string, UnavailablePool> unavailable_;          // guarded by map_mu_
-  std::map<std::string, PoolTarget> targets_;                   // guarded by map_mu_: how each was attached
-  std::map<std::string, uint64_t> memmap_charged_;              // guarded by map_mu_: mem pools' DRAM arrays
-  mutable std::mutex warned_mu_;
-  mutable std::map<std::string, std::string> warned_;  // guarded by warned_mu_: pool -> last backing warning
+  Mutex admin_mu_ ACQUIRED_BEFORE(map_mu_);  // serializes create, attach, detach and Save
+  mutable SharedMutex map_mu_;
+  std::map<std::string, std::shared_ptr<Pool>> pools_ GUARDED_BY(map_mu_);
+  std::map<std::string, UnavailablePool> unavailable_ GUARDED_BY(map_mu_);
+  std::map<std::string, PoolTarget> targets_ GUARDED_BY(map_mu_);          // how each was attached
+  std::map<std::string, uint64_t> memmap_charged_ GUARDED_BY(map_mu_);    // mem pools' DRAM arrays
+  mutable Mutex warned_mu_;
+  mutable std::map<std::string, std::string> warned_ GUARDED_BY(warned_mu_);  // pool -> last backing warning
 };
 
 }  // namespace pmemd

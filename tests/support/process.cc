@@ -1,4 +1,4 @@
-#include "process.h"
+#include "support/process.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -89,15 +89,6 @@ RunResult RunProgram(const std::vector<std::string>& argv, int timeout_s, const 
   r.exit_code = WaitExit(pid, 1 + static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(
                                       deadline - Clock::now()).count()));
   return r;
-}
-
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/pmemd-it-XXXXXX";
-  if (::mkdtemp(tmpl)) path_ = tmpl;
-}
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
 }
 
 DaemonProcess::DaemonProcess(std::string socket, std::string state_dir, std::vector<std::string> extra)

@@ -1,4 +1,5 @@
-// Test helpers: run the real pmemd and pmemctl as child processes.
+// Test helpers: run the real pmemd and pmemctl as child processes (the
+// integration tests; PMEMD_BIN and PMEMCTL_BIN name the binaries).
 #pragma once
 
 #include <sys/types.h>
@@ -7,6 +8,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "support/temp_dir.h"
 
 namespace pmemd::testing {
 
@@ -19,17 +22,6 @@ struct RunResult {
 // Runs a program to completion with a timeout (seconds); stdin is /dev/null.
 RunResult RunProgram(const std::vector<std::string>& argv, int timeout_s = 60,
               const std::vector<std::string>& env = {});
-
-// A temporary directory removed with everything in it.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // pmemd running in the background with its stderr in a file.
 class DaemonProcess {
