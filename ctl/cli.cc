@@ -17,6 +17,7 @@ using pmemd::ArgKind;
 std::vector<Command> ListCommands();
 std::vector<Command> NamespaceCommands();
 std::vector<Command> PoolCommands();
+std::vector<Command> MonitorCommands();
 
 const std::vector<ExitCodeDoc> kExitCodes = {
     {kExitOk, "success"},
@@ -38,6 +39,7 @@ const std::vector<Command>& Commands() {
     for (auto& c : ListCommands()) v.push_back(c);
     for (auto& c : NamespaceCommands()) v.push_back(c);
     for (auto& c : PoolCommands()) v.push_back(c);
+    for (auto& c : MonitorCommands()) v.push_back(c);
     return v;
   }();
   return all;

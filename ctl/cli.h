@@ -70,6 +70,9 @@ struct Invocation {
   // (error, failure) for Report, so that a command that goes on (several
   // targets) can decide what to say.
   std::function<pmemd::Result<nlohmann::json>(const std::string&, const nlohmann::json&)> call;
+  // The connection `call` uses, connecting first if needed (monitor streams
+  // on it); nullptr when no daemon answered (error and failure are set).
+  std::function<pmemd::Client*()> client;
   nlohmann::json error;           // the last call's error object (null when none)
   int failure = kExitFailed;      // the exit code the last failure calls for
 };

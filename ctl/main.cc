@@ -126,18 +126,22 @@ int Main(int argc, char** argv) {
   inv.args.assign(p->positional.begin() + 1, p->positional.end());
   std::optional<pmemd::Client> client;
   std::vector<SocketCandidate> candidates = Candidates(g);
-  inv.call = [&](const std::string& method, const json& params) -> pmemd::Result<json> {
-    inv.error = nullptr;
+  inv.client = [&]() -> pmemd::Client* {
     if (!client) {
       std::string used;
       auto c = ConnectAny(candidates, &used, g.timeout_s);
       if (!c.ok()) {
         inv.error = ErrorObject(c.status());
         inv.failure = kExitUnreachable;
-        return c.status();
+        return nullptr;
       }
       client.emplace(std::move(*c));
     }
+    return &*client;
+  };
+  inv.call = [&](const std::string& method, const json& params) -> pmemd::Result<json> {
+    inv.error = nullptr;
+    if (inv.client() == nullptr) return pmemd::Status(pmemd::Code::kUnavailable, inv.error.value("message", ""));
     auto r = client->Call(method, params);
     if (!r.ok()) {
       inv.error = client->last_error().is_object() ? client->last_error() : ErrorObject(r.status());

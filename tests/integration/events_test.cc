@@ -2,6 +2,8 @@
 // emulated platform, driven through lib/client (docs/events.md).
 #include <unistd.h>
 
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "pmemd/client.h"
@@ -244,6 +246,46 @@ TEST_F(EventsTest, SubscribeInsideABatchStreamsAfterTheBatchAnswer) {
   Call(admin, "create-namespace", {{"region", "0"}, {"mode", "fsdax"}, {"size", kG}});
   auto seen = ReadUntil(c, [](const json&) { return true; });
   EXPECT_TRUE(Is(seen[0], "namespace", "namespace0.0", "fsdax"));
+}
+
+// pmemctl monitor prints the stream as JSON lines: here a replay from the
+// ring (--since 0) of a namespace's creation and destruction, then the
+// daemon's stopping event, after which it exits 0. The SIGTERM waits until
+// the daemon counts the monitor as a subscriber (metrics), not for a time.
+TEST_F(EventsTest, PmemctlMonitorPrintsTheEventsAsJsonLinesUntilTheDaemonStops) {
+  StartWith();
+  auto c = Connect();
+  Call(c, "create-namespace", {{"region", "region0"}, {"mode", "fsdax"}, {"size", kG}, {"name", "mon"}});
+  Call(c, "destroy-namespace", {{"namespace", "namespace0.0"}, {"force", true}});
+  RunResult monitor;
+  std::thread t([&] {
+    monitor = RunProgram({PMEMCTL_BIN, "--socket", d_->socket(), "monitor", "--json", "--since", "0", "--kind",
+                          "namespace,daemon"});
+  });
+  bool subscribed = false;
+  for (int i = 0; i < 3000 && !subscribed; ++i) {
+    json m = Call(c, "metrics");
+    subscribed = m.value("text", "").find("pmemd_event_subscribers 1") != std::string::npos;
+    if (!subscribed) std::this_thread::yield();
+  }
+  EXPECT_TRUE(subscribed);
+  EXPECT_EQ(d_->Signal(SIGTERM), 0);
+  t.join();
+  EXPECT_EQ(monitor.exit_code, 0) << monitor.err;
+  std::vector<json> lines;
+  for (size_t pos = 0; pos < monitor.out.size();) {
+    size_t nl = monitor.out.find('\n', pos);
+    lines.push_back(json::parse(monitor.out.substr(pos, nl - pos)));
+    pos = nl + 1;
+  }
+  std::vector<std::string> seen;
+  for (const auto& e : lines) seen.push_back(e.value("kind", "") + " " + e.value("from", "") + "->" + e.value("to", ""));
+  ASSERT_GE(lines.size(), 3u) << monitor.out;
+  EXPECT_EQ(seen.back(), "daemon ready->stopping") << monitor.out;
+  EXPECT_NE(std::find(seen.begin(), seen.end(), "namespace ->fsdax"), seen.end()) << monitor.out;
+  EXPECT_NE(std::find(seen.begin(), seen.end(), "namespace fsdax->"), seen.end()) << monitor.out;
+  for (const auto& e : lines)
+    if (e.value("kind", "") == "namespace") EXPECT_EQ(e["request"]["uid"], ::getuid()) << e.dump();
 }
 
 }  // namespace
