@@ -53,6 +53,9 @@ const std::vector<ConfigKey>& ConfigKeys() {
        "for it and it is told how many (1 to 1048576)."},
       {"event_queue_bytes", "integer", "1048576", "",
        "The same bound in bytes (4096 to 1073741824)."},
+      {"metrics_listen", "string", "\"\"", "",
+       "Serve GET /metrics (Prometheus text format) and /healthz over HTTP on this loopback address and port "
+       "(\"127.0.0.1:9464\" or \"[::1]:9464\"); \"\": no HTTP listener. Other addresses are refused."},
       {"emulated", "object", "", "", "The emulated platform's machine (used when platform is emulated)."},
       {"emulated.regions", "array", "one 8 GiB region", "",
        "Emulated regions, each an object with the keys below; their files are created sparse."},

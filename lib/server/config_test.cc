@@ -62,6 +62,24 @@ TEST(ConfigTest, WrongTypeNamesKeyAndExpectedType) {
   EXPECT_NE(s.message().find("expected an array"), std::string::npos);
 }
 
+// metrics_listen serves this host only: a loopback address with a port.
+TEST(ConfigTest, MetricsListenIsALoopbackAddressWithAPort) {
+  Config c = DefaultConfig();
+  for (const char* ok : {"", "127.0.0.1:9464", "[::1]:9464", "127.0.0.2:0"}) {
+    c.metrics_listen = ok;
+    EXPECT_TRUE(ValidateConfig(c).ok()) << ok << ": " << ValidateConfig(c).ToString();
+  }
+  for (const char* bad : {"0.0.0.0:9464", "10.1.2.3:9464", "127.0.0.1", "localhost:9464", "127.0.0.1:99999",
+                          "[::1]9464"}) {
+    c.metrics_listen = bad;
+    Status s = ValidateConfig(c);
+    EXPECT_EQ(s.code(), Code::kInvalidArgument) << bad;
+    EXPECT_NE(s.message().find("127.0.0.1:9464"), std::string::npos) << s.message();
+  }
+  c.metrics_listen = "0.0.0.0:9464";
+  EXPECT_NE(ValidateConfig(c).message().find("not a loopback address"), std::string::npos);
+}
+
 TEST(ConfigTest, ValidateRejectsBadValues) {
   Config c = DefaultConfig();
   c.platform = "pmdk";

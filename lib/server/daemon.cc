@@ -11,6 +11,7 @@
 #include "pmemd/api.h"
 #include "pmemd/crash_hook.h"
 #include "server/crash_at_event.h"
+#include "server/http_metrics.h"
 #include "pmemd/emulated_platform.h"
 #include "pmemd/event_stream.h"
 #include "pmemd/events.h"
@@ -150,6 +151,7 @@ struct Daemon::Parts {
   Registry registry;
   std::unique_ptr<Dispatcher> dispatcher;
   std::unique_ptr<Server> server;
+  std::unique_ptr<HttpMetrics> http;  // metrics_listen; null when off
 };
 
 Daemon::Daemon(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
@@ -219,6 +221,9 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& config, std::functi
   // Bind before opening the platform: a second daemon on the same socket is
   // refused before it touches any device.
   PMEMD_RETURN_IF_ERROR(p->server->Listen());
+  if (!config.metrics_listen.empty()) {
+    PMEMD_ASSIGN_OR_RETURN(p->http, HttpMetrics::Listen(config.metrics_listen, p->dispatcher.get()));
+  }
 
   std::string kind = config.platform;
   if (kind == "auto") {
@@ -284,8 +289,10 @@ void Daemon::Run() {
   log->info("pmemd {} (API {}) ready: platform {}, socket {}, state {}", PMEMD_VERSION, PMEMD_API_VERSION,
             parts_->owner->Kind(), parts_->config.socket_path, parts_->config.state_dir);
   parts_->events.Publish({.kind = "daemon", .object = "pmemd", .from = "starting", .to = "ready"});
+  if (parts_->http) parts_->http->Start();
   sd_notify(0, "READY=1");
   parts_->server->Run();
+  if (parts_->http) parts_->http->Stop();
 }
 
 void Daemon::Stop() { parts_->server->Stop(); }

@@ -16,6 +16,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 
 try:
     from prometheus_client.parser import text_string_to_metric_families
@@ -55,11 +57,18 @@ class Conn:
         return resp
 
 
-def start_daemon(pmemd, tmp):
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_daemon(pmemd, tmp, http_port):
     sock = os.path.join(tmp, "s.sock")
     cfg = os.path.join(tmp, "pmemd.json")
     with open(cfg, "w") as f:
-        json.dump({"admin_group": str(os.getgid()), "emulated": {"regions": [{"size": 8 * G}]}}, f)
+        json.dump({"admin_group": str(os.getgid()), "emulated": {"regions": [{"size": 8 * G}]},
+                   "metrics_listen": f"127.0.0.1:{http_port}"}, f)
     log = open(os.path.join(tmp, "pmemd.log"), "w")
     proc = subprocess.Popen([pmemd, "--socket", sock, "--state-dir", os.path.join(tmp, "state"),
                              "--platform", "emulated", "--config", cfg], stdout=log, stderr=log,
@@ -138,7 +147,8 @@ def value(families, name, **labels):
 def main():
     pmemd = sys.argv[1]
     with tempfile.TemporaryDirectory() as tmp:
-        proc, sock = start_daemon(pmemd, tmp)
+        port = free_port()
+        proc, sock = start_daemon(pmemd, tmp, port)
         try:
             c = Conn(sock)
             c.call("create-namespace", {"region": "0", "mode": "devdax", "size": 2 * G})
@@ -204,6 +214,25 @@ def main():
             again = check(c.call("metrics")["result"]["text"])
             if value(again, "pmemd_requests_total", method="metrics", outcome="ok") != 2:
                 fail("metrics counts itself")
+            # The same over HTTP (metrics_listen): GET /metrics and /healthz;
+            # other methods 405, other paths 404.
+            base = f"http://127.0.0.1:{port}"
+            with urllib.request.urlopen(base + "/metrics", timeout=30) as r:
+                if r.status != 200 or not r.headers["Content-Type"].startswith("text/plain; version=0.0.4"):
+                    fail(f"GET /metrics: {r.status} {r.headers['Content-Type']}")
+                over_http = check(r.read().decode())
+            if value(over_http, "pmemd_requests_total", method="metrics", outcome="ok") != 3:
+                fail("a scrape over HTTP is a metrics request like any other")
+            with urllib.request.urlopen(base + "/healthz", timeout=30) as r:
+                if r.status != 200 or r.read() != b"ok\n":
+                    fail("GET /healthz")
+            for path, method, status in (("/metrics", "POST", 405), ("/nope", "GET", 404)):
+                try:
+                    urllib.request.urlopen(urllib.request.Request(base + path, method=method, data=b"" if method == "POST" else None), timeout=30)
+                    fail(f"{method} {path} succeeded")
+                except urllib.error.HTTPError as e:
+                    if e.code != status:
+                        fail(f"{method} {path}: {e.code}, expected {status}")
             if os.environ.get("PMEMD_METRICS_PRINT"):
                 print(text)
             print(f"ok: {len(families)} families parsed")

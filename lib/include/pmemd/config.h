@@ -54,6 +54,9 @@ struct Config {
   uint64_t event_ring_size = 4096;
   uint64_t event_queue_events = 1024;
   uint64_t event_queue_bytes = 1ull << 20;
+  // GET /metrics and /healthz over HTTP on this loopback address
+  // ("127.0.0.1:9464"); "" (the default): no HTTP listener.
+  std::string metrics_listen;
   EmulatedConfig emulated;
 };
 
