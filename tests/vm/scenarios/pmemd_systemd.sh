@@ -174,6 +174,16 @@ info "priorities of pmemd's lines: $prios"
 case $prios in *6*) ;; *) fail "no info-priority lines: $prios" ;; esac
 case $prios in *3*) ;; *) fail "no error-priority lines: $prios" ;; esac
 
+step "journalctl PMEMD_OBJECT=$ns_dev: a namespace's history, with the requests that changed it"
+hist=$(journalctl -u pmemd --no-pager -o json PMEMD_OBJECT="$ns_dev" |
+	jq -r '"\(.PMEMD_EVENT) \(.PMEMD_FROM)->\(.PMEMD_TO) by \(.PMEMD_REQUEST) uid \(.PMEMD_PEER_UID)"')
+info "journal fields of $ns_dev:" "$hist"
+tester_uid=$(id -u tester)
+case $hist in *"namespace ->fsdax by create-namespace uid $tester_uid"*) ;;
+*) fail "no create-namespace by uid $tester_uid for $ns_dev in the journal's PMEMD_ fields" ;; esac
+case $hist in *"namespace fsdax-> by destroy-namespace uid $tester_uid"*) ;;
+*) fail "no destroy-namespace by uid $tester_uid for $ns_dev in the journal's PMEMD_ fields" ;; esac
+
 step "start again: the pool is attached, then given back"
 run systemctl start pmemd
 expect_eq "leases after stop + start" "$(jqr "$(pm list-leases p0)" "$leases")" "$before"
