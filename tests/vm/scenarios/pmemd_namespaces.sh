@@ -33,8 +33,12 @@ blocks_of() {
 	done
 }
 
-step "start pmemd on the ndctl platform"
+step "start pmemd on the ndctl platform, and pmemctl monitor on its event stream"
 pmemd_start
+# --since 0 replays from the daemon's ring: no race with the first change.
+pmemctl --socket "$PMEMD_SOCK" monitor --json --since 0 --kind daemon,namespace,dax_device,memory_block \
+	>/tmp/monitor.out 2>/tmp/monitor.err &
+monitor_pid=$!
 compare "empty"
 jvars r0 "$(ndctl_json -R)" 'list | .[0]'
 
@@ -151,4 +155,23 @@ expect_eq "available size as at the start" "$r_avail" "$r0_available_size"
 compare "after destroy"
 
 pmemd_stop
+
+step "pmemctl monitor saw it all, in order, and ended with the daemon"
+mon_rc=0
+wait "$monitor_pid" || mon_rc=$?
+expect_eq "pmemctl monitor's exit status after the daemon stopped" "$mon_rc" 0
+info "monitor: $(wc -l </tmp/monitor.out) events; stderr: $(cat /tmp/monitor.err)"
+jvars m "$(jq -cs '{
+	increasing: ([.[].seq] as $s | $s == ($s | sort) and ($s | length) == ($s | unique | length)),
+	last: (.[-1] | "\(.kind) \(.to)"),
+	dax_seq: ([.[] | select(.kind == "dax_device" and .object == "dax0.1" and .to == "system-ram")][0].seq // 0),
+	dax_by: ([.[] | select(.kind == "dax_device" and .object == "dax0.1" and .to == "system-ram")][0].request.method),
+	ns_before: ([.[] | select(.kind == "namespace" and .from == "" and .to == "devdax")] | map(.seq) | min // 0)
+}' /tmp/monitor.out)" '.'
+expect_eq "monitor: sequence numbers strictly increasing" "$m_increasing" true
+expect_eq "monitor: the last event" "$m_last" "daemon stopping"
+expect_eq "monitor: dax0.1 -> system-ram caused by" "$m_dax_by" reconfigure-device
+[ "$m_ns_before" -gt 0 ] && [ "$m_ns_before" -lt "$m_dax_seq" ] || fail "monitor: no devdax namespace created before dax0.1 went system-ram"
+blocks_ok=$(jq -s --argjson d "$m_dax_seq" '[.[] | select(.kind == "memory_block" and .detail.dax_device == "dax0.1" and .to == "online") | .seq] | length > 0 and all(. > $d)' /tmp/monitor.out)
+expect_eq "monitor: dax0.1's blocks online after its system-ram event" "$blocks_ok" true
 step "pmemd_namespaces passed"
