@@ -4,10 +4,9 @@
 // (missed, dropped) are their own JSON lines, or warnings on stderr. It
 // runs until the daemon stops (exit 0 after its stopping event) or the
 // stream breaks (exit 3).
-#include <cerrno>
-#include <cstdio>
 #include <algorithm>
-#include <cstdlib>
+#include <cstdio>
+#include <optional>
 
 #include "args.h"
 #include "cli.h"
@@ -54,13 +53,9 @@ int Monitor(Invocation& inv) {
   if (p.Has("kind")) params["kinds"] = SplitList(p.Get("kind"));
   if (p.Has("object")) params["objects"] = SplitList(p.Get("object"));
   if (p.Has("since")) {
-    const std::string& s = p.Get("since");
-    char* end = nullptr;
-    errno = 0;
-    unsigned long long v = std::strtoull(s.c_str(), &end, 10);
-    if (s.empty() || *end != '\0' || errno != 0 || s[0] == '-')
-      return UsageError("monitor", "--since: '" + s + "' is not an event sequence number");
-    params["since"] = v;
+    const std::optional<uint64_t> since = pmemd::ParseDecimal(p.Get("since"));
+    if (!since) return UsageError("monitor", "--since: '" + p.Get("since") + "' is not an event sequence number");
+    params["since"] = *since;
   }
   pmemd::Client* client = inv.client();
   if (client == nullptr) return -1;

@@ -2,8 +2,7 @@
 // list-pools, online-blocks, offline-blocks, create-lease, delete-lease,
 // get-lease, list-leases. JSON is the daemon's answer as is; the tables are
 // a view of it.
-#include <cerrno>
-#include <cstdlib>
+#include <optional>
 
 #include "args.h"
 #include "cli.h"
@@ -108,14 +107,11 @@ int CreatePool(Invocation& inv) {
   if (p.switches.count("force")) params["force"] = true;
   for (const char* k : {"owner_uid", "owner_gid"}) {
     if (!p.Has(k)) continue;
-    const std::string& v = p.Get(k);
-    char* end = nullptr;
-    errno = 0;
-    unsigned long id = std::strtoul(v.c_str(), &end, 10);
-    if (v.empty() || *end != '\0' || errno != 0 || id > 0xfffffffful || v[0] == '-')
-      return UsageError("create-pool", std::string("--") + (k[6] == 'u' ? "owner-uid" : "owner-gid") + ": '" + v +
-                                           "' is not a numeric id; give a uid or gid number (id -u USER)");
-    params[k] = id;
+    const std::optional<uint64_t> id = pmemd::ParseDecimal(p.Get(k), 0xffffffffu);
+    if (!id)
+      return UsageError("create-pool", std::string("--") + (k[6] == 'u' ? "owner-uid" : "owner-gid") + ": '" +
+                                           p.Get(k) + "' is not a numeric id; give a uid or gid number (id -u USER)");
+    params[k] = *id;
   }
   auto r = inv.call("create-pool", params);
   if (!r.ok()) return -1;

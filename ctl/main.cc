@@ -5,8 +5,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 
 #include "cli.h"
+#include "pmemd/size.h"
 #include "pmemd/text.h"
 
 namespace pmemctl {
@@ -99,13 +101,11 @@ int Main(int argc, char** argv) {
   g.json = JsonAfter(*p, args, g.json);
   g.socket = p->Get("socket");
   if (p->Has("timeout")) {
-    const std::string& t = p->Get("timeout");
-    char* end = nullptr;
-    long v = std::strtol(t.c_str(), &end, 10);
-    if (t.empty() || *end != '\0' || v < 0 || v > 86400)
-      return UsageError("", "--timeout: '" + t + "' is not a number of seconds between 0 and 86400",
+    const std::optional<uint64_t> t = pmemd::ParseDecimal(p->Get("timeout"), 86400);
+    if (!t)
+      return UsageError("", "--timeout: '" + p->Get("timeout") + "' is not a number of seconds between 0 and 86400",
                         JsonAfter(args, g.json));
-    g.timeout_s = static_cast<int>(v);
+    g.timeout_s = static_cast<int>(*t);
   }
   if (p->switches.count("help")) {
     Usage(stdout);

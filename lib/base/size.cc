@@ -5,19 +5,27 @@
 
 namespace pmemd {
 
+std::optional<uint64_t> ParseDecimal(std::string_view text, uint64_t max) {
+  if (text.empty()) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : text) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+    const uint64_t d = static_cast<uint64_t>(c - '0');
+    if (d > max || v > (max - d) / 10) return std::nullopt;  // v * 10 + d would pass max
+    v = v * 10 + d;
+  }
+  return v;
+}
+
 Result<uint64_t> ParseSize(const std::string& text) {
   auto bad = [&] {
     return Status::InvalidArgument("size '" + text + "' is not a size; use bytes or a number with K, M, G or T (e.g. 4G)");
   };
   size_t i = 0;
-  uint64_t v = 0;
-  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
-    uint64_t d = static_cast<uint64_t>(text[i] - '0');
-    if (v > (UINT64_MAX - d) / 10) return bad();
-    v = v * 10 + d;
-    ++i;
-  }
-  if (i == 0) return bad();
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+  const std::optional<uint64_t> digits = ParseDecimal(std::string_view(text).substr(0, i));
+  if (!digits) return bad();
+  const uint64_t v = *digits;
   std::string unit = text.substr(i);
   for (auto& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   if (unit.ends_with("IB")) unit.resize(unit.size() - 2);

@@ -17,6 +17,20 @@ TEST(SizeTest, SizesWithSuffixes) {
   EXPECT_NE(ParseSize("1.5G").status().message().find("e.g. 4G"), std::string::npos);
 }
 
+TEST(SizeTest, DecimalsAreDigitsOnlyUpToTheirBound) {
+  EXPECT_EQ(ParseDecimal("0"), 0u);
+  EXPECT_EQ(ParseDecimal("65534"), 65534u);
+  EXPECT_EQ(ParseDecimal("18446744073709551615"), UINT64_MAX);
+  EXPECT_EQ(ParseDecimal("18446744073709551616"), std::nullopt);
+  EXPECT_EQ(ParseDecimal("4294967295", 0xffffffffu), 0xffffffffu);
+  EXPECT_EQ(ParseDecimal("4294967296", 0xffffffffu), std::nullopt);
+  EXPECT_EQ(ParseDecimal("86400", 86400), 86400u);
+  EXPECT_EQ(ParseDecimal("86401", 86400), std::nullopt);
+  EXPECT_EQ(ParseDecimal("7", 5), std::nullopt);
+  for (const char* bad : {"", "-1", "+1", " 1", "1 ", "1K", "0x10", "nobody"})
+    EXPECT_EQ(ParseDecimal(bad), std::nullopt) << bad;
+}
+
 TEST(SizeTest, FormatSizeIsTheExactInverseOfParseSize) {
   EXPECT_EQ(FormatSize(0), "0");
   EXPECT_EQ(FormatSize(4097), "4097");

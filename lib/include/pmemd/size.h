@@ -8,7 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "pmemd/status.h"
 
@@ -18,6 +20,11 @@ namespace pmemd {
 // "iB"/"B"; plain digits are bytes. Anything else (fractions, signs, other
 // suffixes, overflow) is kInvalidArgument saying what a size looks like.
 Result<uint64_t> ParseSize(const std::string& text);
+
+// "4096" -> 4096: plain decimal digits only (no sign, space or suffix), at
+// most `max`; nullopt otherwise. For counts and ids (a uid, a sequence
+// number, seconds), and the digits of a size.
+std::optional<uint64_t> ParseDecimal(std::string_view text, uint64_t max = UINT64_MAX);
 
 // The exact inverse of ParseSize, for messages that quote a size the user
 // could type back: the largest of K, M, G, T that divides it ("2M", "4K",
