@@ -37,7 +37,7 @@ void InstallLogging(spdlog::level::level_enum level) {
   // The sink's formatter is shared by every logger, including those lib/
   // creates later with GetLogger.
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
-  if (std::getenv("JOURNAL_STREAM") != nullptr)
+  if (pmemd::LoggingToJournal())
     formatter->add_flag<SyslogPriority>('*').set_pattern("%*%n: %v");
   else
     formatter->set_pattern("%Y-%m-%d %H:%M:%S.%e %l %n: %v");
@@ -47,7 +47,7 @@ void InstallLogging(spdlog::level::level_enum level) {
 // A start-up error, before the log sinks exist: one line on stderr, with the
 // error priority "<3>" under systemd so that journalctl -p err shows it.
 void StartupError(const std::string& message, const std::string& usage = "") {
-  const char* prefix = std::getenv("JOURNAL_STREAM") != nullptr ? "<3>" : "";
+  const char* prefix = pmemd::LoggingToJournal() ? "<3>" : "";
   std::fprintf(stderr, "%spmemd: %s\n%s", prefix, message.c_str(), usage.c_str());
 }
 
@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
       spdlog::critical("cannot start: {}", daemon.status().message());
       return 1;
     }
-    if (std::getenv("JOURNAL_STREAM") == nullptr)
+    if (!pmemd::LoggingToJournal())
       std::fprintf(stderr,
                  "pmemd is serving on %s (platform %s).\n"
                  "Talk to it:  pmemctl --socket %s list\n"

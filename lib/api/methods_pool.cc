@@ -119,17 +119,17 @@ constexpr size_t kMaxFdsPerAnswer = 64;
 
 // open-lease: admins, the pool's owner uid, members of its owner gid.
 Status CheckMayOpen(const Pool& pool, const CallContext& ctx) {
-  const PoolStatus s = pool.Describe();
+  const Pool::Owner owner = pool.owner();
   if (ctx.policy && ctx.policy->IsAdmin(ctx.peer)) return Status::Ok();
-  if (ctx.peer.known && s.owner_uid && ctx.peer.uid == *s.owner_uid) return Status::Ok();
-  if (s.owner_gid && AccessPolicy::InGroup(ctx.peer, *s.owner_gid)) return Status::Ok();
+  if (ctx.peer.known && owner.uid && ctx.peer.uid == *owner.uid) return Status::Ok();
+  if (owner.gid && AccessPolicy::InGroup(ctx.peer, *owner.gid)) return Status::Ok();
   static LogLimiter refusals(std::chrono::seconds(10));
   if (auto suppressed = refusals.Admit(ctx.peer.uid))
     GetLogger("api")->warn("refused open-lease of pool {} to uid {} pid {}{}", pool.name(), ctx.peer.uid,
                            ctx.peer.pid, SuppressedNote(*suppressed, refusals.interval()));
   std::string owners;
-  if (s.owner_uid) owners = "uid " + std::to_string(*s.owner_uid);
-  if (s.owner_gid) owners += (owners.empty() ? "" : " and ") + std::string("members of gid ") + std::to_string(*s.owner_gid);
+  if (owner.uid) owners = "uid " + std::to_string(*owner.uid);
+  if (owner.gid) owners += (owners.empty() ? "" : " and ") + std::string("members of gid ") + std::to_string(*owner.gid);
   return Status::PermissionDenied(
       "uid " + std::to_string(ctx.peer.uid) + " may not open leases of pool " + pool.name() + ": only admins" +
       (owners.empty() ? "" : " and " + owners) +

@@ -1,5 +1,7 @@
 #include "pmemd/log.h"
 
+#include <cstdlib>
+
 #include "pmemd/mutex.h"
 
 namespace pmemd {
@@ -17,6 +19,8 @@ std::shared_ptr<spdlog::logger> GetLogger(const std::string& name) {
   spdlog::register_logger(l);
   return l;
 }
+
+bool LoggingToJournal() { return std::getenv("JOURNAL_STREAM") != nullptr; }
 
 void ResetLoggers(spdlog::level::level_enum level) {
   MutexLock lock(g_mu);

@@ -102,6 +102,15 @@ Status Pool::Checkpoint() {
   return impl_->CheckpointLocked();
 }
 
+Pool::Owner Pool::owner() const {
+  // The header does not change after attach: no lock.
+  const pf::Header& h = impl_->hdr;
+  Owner o;
+  if (h.owner_flags & pf::kOwnerUid) o.uid = h.owner_uid;
+  if (h.owner_flags & pf::kOwnerGid) o.gid = h.owner_gid;
+  return o;
+}
+
 PoolStatus Pool::Describe(bool with_blocks) const {
   auto& im = *impl_;
   ReaderLock lock(im.mu);
@@ -110,8 +119,9 @@ PoolStatus Pool::Describe(bool with_blocks) const {
   s.uuid = im.uuid;
   s.backing = im.backing;
   s.format_version = im.hdr.format_version;
-  if (im.hdr.owner_flags & pf::kOwnerUid) s.owner_uid = im.hdr.owner_uid;
-  if (im.hdr.owner_flags & pf::kOwnerGid) s.owner_gid = im.hdr.owner_gid;
+  const Owner o = owner();
+  s.owner_uid = o.uid;
+  s.owner_gid = o.gid;
   s.size = im.hdr.pool_size;
   s.data_offset = im.hdr.data_offset;
   s.block_size = im.hdr.block_size;

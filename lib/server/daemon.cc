@@ -184,7 +184,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& config, std::functi
   // and PMEMD_REQUEST, PMEMD_PEER_UID, PMEMD_PEER_PID for the request that
   // caused it), so `journalctl PMEMD_OBJECT=namespace0.1` finds its history;
   // on a terminal it is the same line as every other.
-  const bool journal = std::getenv("JOURNAL_STREAM") != nullptr;
+  const bool journal = LoggingToJournal();
   p->log_events = p->events.Subscribe([events_log, journal](const Event& e) {
     bool external = e.detail.is_object() && e.detail.value("source", "") == "external";
     bool per_block = e.kind == "memory_block" || e.kind == "pool_block";

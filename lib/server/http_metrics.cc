@@ -117,8 +117,7 @@ struct HttpMetrics::Impl {
   using json = nlohmann::json;
   json Call(const std::string& method) {
     CallContext ctx;  // no peer: a read, as any client may ask
-    return json::parse(dispatcher->HandleLine(json{{"jsonrpc", "2.0"}, {"method", method}, {"id", 1}}.dump(), ctx),
-                       nullptr, false);
+    return dispatcher->HandleRequest({{"jsonrpc", "2.0"}, {"method", method}, {"id", 1}}, ctx);
   }
 
   void Accept() {

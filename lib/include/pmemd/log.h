@@ -22,4 +22,9 @@ std::shared_ptr<spdlog::logger> GetLogger(const std::string& name);
 // it replaces the default logger.
 void ResetLoggers(spdlog::level::level_enum level);
 
+// Whether stderr goes to the journal (systemd sets JOURNAL_STREAM for a
+// service): then lines carry a syslog priority and no timestamp, and events
+// are sent with journal fields of their own.
+bool LoggingToJournal();
+
 }  // namespace pmemd

@@ -314,6 +314,12 @@ class Pool {
   const PoolBacking& backing() const;
 
   PoolStatus Describe(bool with_blocks = false) const;
+  // Who may open its leases besides admins (PoolFormatOptions::owner_uid,
+  // owner_gid), from the header: without the capacity Describe computes.
+  struct Owner {
+    std::optional<uint32_t> uid, gid;
+  };
+  Owner owner() const;
 
   // Blocks [first, first+count) online / offline, all or nothing. Blocks
   // already in the target state are left alone (reported unchanged).
