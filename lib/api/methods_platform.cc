@@ -8,8 +8,15 @@ using nlohmann::json;
 
 namespace {
 
-Result<json> List(PlatformOwner* platform, const json& params) {
-  JsonReader r(params, "params");
+Params ListParams() {
+  const char* what = "Return this collection; none set means regions, namespaces, devices and memory_blocks";
+  return {Param::Boolean("buses", what),         Param::Boolean("dimms", what),
+          Param::Boolean("regions", what),       Param::Boolean("namespaces", what),
+          Param::Boolean("devices", what),       Param::Boolean("memory_blocks", what),
+          Param::String("region", "Only this region's objects: region0 or 0")};
+}
+
+Result<json> List(PlatformOwner* platform, JsonReader& r) {
   ListFilter f;
   r.Optional("buses", &f.buses);
   r.Optional("dimms", &f.dimms);
@@ -41,9 +48,12 @@ Result<json> List(PlatformOwner* platform, const json& params) {
 
 Status RegisterPlatformMethods(Registry* registry, PlatformOwner* platform) {
   return registry->Add(
-      {"list",
-       "List buses, DIMMs, regions, namespaces, dax devices and memory blocks (ndctl/daxctl fields)",
-       Access::kRead, [platform](const json& params, const CallContext&) { return List(platform, params); }});
+      {.name = "list",
+       .summary = "List buses, DIMMs, regions, namespaces, dax devices and memory blocks (ndctl/daxctl fields)",
+       .access = Access::kRead,
+       .params = ListParams(),
+       .result = InventorySchema(),
+       .handler = [platform](JsonReader& params, const CallContext&) { return List(platform, params); }});
 }
 
 }  // namespace pmemd

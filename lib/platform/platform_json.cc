@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "pmemd/json_schema.h"
+
 namespace pmemd {
 
 using nlohmann::json;
@@ -110,6 +112,48 @@ json ToJson(const MemoryBlock& m) {
   return j;
 }
 
+json NamespaceSchema() {
+  using namespace schema;
+  return Object({{"dev", String()}, {"mode", Enum({"fsdax", "devdax", "sector", "raw"})}, {"size", Unsigned()},
+                 {"raw_size", Unsigned()}, {"region", String()}},
+                {{"map", Enum({"dev", "mem"})}, {"uuid", String()}, {"raw_uuid", String()},
+                 {"sector_size", Unsigned()}, {"align", Unsigned()}, {"blockdev", String()}, {"chardev", String()},
+                 {"state", Enum({"disabled"})}, {"name", String()}, {"numa_node", Integer()},
+                 {"target_node", Integer()}, {"badblock_count", Unsigned()}, {"badblocks", ArrayOf(Object({}))}});
+}
+
+json DaxDeviceSchema() {
+  using namespace schema;
+  return Object({{"chardev", String()}, {"size", Unsigned()}, {"mode", Enum({"devdax", "system-ram"})},
+                 {"region", String()}},
+                {{"target_node", Integer()}, {"align", Unsigned()}, {"online_memblocks", Unsigned()},
+                 {"total_memblocks", Unsigned()}, {"movable", Boolean()}, {"state", Enum({"disabled"})},
+                 {"namespace", String()}});
+}
+
+json InventorySchema() {
+  using namespace schema;
+  json region = Object({{"dev", String()}, {"size", Unsigned()}, {"align", Unsigned()},
+                        {"available_size", Unsigned()}, {"max_available_extent", Unsigned()}, {"type", String()},
+                        {"iset_id", Unsigned()}, {"persistence_domain", String()}, {"label_support", Boolean()},
+                        {"bus", String()}},
+                       {{"numa_node", Integer()}, {"target_node", Integer()}, {"mappings", ArrayOf(Object({}))},
+                        {"state", Enum({"disabled"})}, {"badblock_count", Unsigned()},
+                        {"badblocks", ArrayOf(Object({}))}});
+  json block = Object({{"id", Unsigned()}, {"phys_index", Unsigned()}, {"start", Unsigned()}, {"size", Unsigned()},
+                       {"state", String()}, {"valid_zones", String()}, {"removable", Boolean()}},
+                      {{"zone", String()}, {"node", Integer()}, {"dax_device", String()}});
+  return Object({}, {{"buses", ArrayOf(Object({{"provider", String()}, {"dev", String()}}))},
+                     {"dimms", ArrayOf(Object({{"dev", String()}, {"id", String()}, {"handle", Unsigned()},
+                                               {"phys_id", Unsigned()}, {"bus", String()}}))},
+                     {"regions", ArrayOf(region)},
+                     {"namespaces", ArrayOf(NamespaceSchema())},
+                     {"devices", ArrayOf(DaxDeviceSchema())},
+                     {"memory_blocks", ArrayOf(block)},
+                     {"memory_block_size", Unsigned()},
+                     {"auto_online_blocks", String()}});
+}
+
 json ToJson(const Inventory& inv, const ListFilter& f) {
   json out = json::object();
   const std::string& rf = f.region;
@@ -167,6 +211,21 @@ json ToJson(const Inventory& inv, const ListFilter& f) {
     if (!inv.auto_online_blocks.empty()) out["auto_online_blocks"] = inv.auto_online_blocks;
   }
   return out;
+}
+
+Params NamespaceSpecParams(bool mode_required) {
+  Param mode = Param::String("mode", "fsdax, devdax, sector or raw").OneOf({"fsdax", "devdax", "sector", "raw"});
+  return {mode_required ? mode.Required() : mode.Default(NamespaceSpec{}.mode),
+          Param::Unsigned("size",
+                          "Bytes taken from the region: a multiple of its alignment and of align; default: the "
+                          "largest free extent"),
+          Param::Unsigned("align", "fsdax and devdax: 4096, 2097152 (the default) or 1073741824"),
+          Param::String("map", "fsdax and devdax: where the struct page array lives, dev (the default) or mem")
+              .OneOf({"dev", "mem"}),
+          Param::String("name", "Up to 63 bytes; makes a create idempotent"),
+          Param::String("uuid", "The label's uuid; default: generated"),
+          Param::Unsigned32("sector_size", "512 or 4096 (sector mode: 512, 520, 528, 4096, 4104, 4160 or 4224; "
+                                           "default 4096); not devdax")};
 }
 
 void ReadNamespaceSpec(JsonReader& r, NamespaceSpec* s) {

@@ -24,6 +24,14 @@ nlohmann::json ToJson(const Namespace& n);
 nlohmann::json ToJson(const DaxDevice& d);
 nlohmann::json ToJson(const MemoryBlock& m);
 
+// JSON Schemas of the above (json_schema.h), for the results rpc.discover
+// publishes: every field ToJson always writes is required, the others
+// optional. Kept beside the renderers they describe.
+nlohmann::json NamespaceSchema();
+nlohmann::json DaxDeviceSchema();
+// list's result: each collection optional, as the filter asks.
+nlohmann::json InventorySchema();
+
 // What `list` returns: which collections, optionally one region's objects.
 struct ListFilter {
   bool buses = false;
@@ -45,5 +53,9 @@ nlohmann::json ToJson(const Inventory& inv, const ListFilter& filter);
 // mode, size, align, map, name, uuid, sector_size (not region, which each
 // reader takes on its own terms). Errors are r's, at r.Finish().
 void ReadNamespaceSpec(JsonReader& r, NamespaceSpec* s);
+// The declaration (json_reader.h) of what ReadNamespaceSpec reads, for the
+// methods that call it; reconfigure-namespace requires mode, create-namespace
+// defaults it to fsdax.
+Params NamespaceSpecParams(bool mode_required);
 
 }  // namespace pmemd
