@@ -159,11 +159,38 @@ Status RegisterNamespaceMethods(Registry* reg, PlatformOwner* owner) {
        }});
 }
 
+namespace {
+
+// inject-error's DIMM form: the health fields given (list's names), over
+// the DIMM's current health or, with clear, its defaults.
+Result<json> InjectHealth(EmulatedPlatform* platform, const json& params) {
+  for (const char* k : {"alarm_temperature", "alarm_controller_temperature", "alarm_spares"})
+    if (params.contains(k))
+      return Status::InvalidArgument(std::string("params.") + k +
+                                     " is the firmware's to set: set the value or its threshold (e.g. "
+                                     "temperature_millicelsius, temperature_threshold_millicelsius) and the alarm trips");
+  JsonReader r(params, "params");
+  std::string dimm;
+  bool clear = false;
+  r.Required("dimm", &dimm);
+  r.Optional("clear", &clear);
+  PMEMD_RETURN_IF_ERROR(r.status());
+  PMEMD_ASSIGN_OR_RETURN(DimmHealth h, platform->InjectHealth(dimm, clear, [&](DimmHealth* h) {
+    ReadDimmHealthFields(r, h, /*with_alarms=*/false);
+    return r.Finish();
+  }));
+  return json{{"dimm", dimm}, {"health", ToJson(h)}};
+}
+
+}  // namespace
+
 Status RegisterEmulatedMethods(Registry* reg, EmulatedPlatform* platform) {
   return reg->Add(
       {"inject-error",
-       "Emulated platform only: make a memory block busy or stuck, or mark a region range as bad media",
+       "Emulated platform only: make a memory block busy or stuck, mark a region range as bad media, or set a "
+       "DIMM's health",
        Access::kMutate, [platform](const json& params, const CallContext&) -> Result<json> {
+         if (params.is_object() && params.contains("dimm")) return InjectHealth(platform, params);
          JsonReader r(params, "params");
          uint64_t block = 0, offset = 0, length = 0;
          uint32_t attempts = UINT32_MAX;
@@ -179,7 +206,8 @@ Status RegisterEmulatedMethods(Registry* reg, EmulatedPlatform* platform) {
          PMEMD_RETURN_IF_ERROR(r.Finish());
          if (has_block == has_region)
            return Status::InvalidArgument(
-               "inject-error takes either memory_block (with busy_attempts or stuck) or region (with offset, length)");
+               "inject-error takes one of memory_block (with busy_attempts or stuck), region (with offset, length) "
+               "or dimm (with health fields)");
          if (has_block && has_stuck) {
            if (has_attempts)
              return Status::InvalidArgument("inject-error takes busy_attempts or stuck for a memory block, not both");

@@ -1,4 +1,5 @@
 #include "pmemd/api.h"
+#include "pmemd/health.h"
 #include "pmemd/json_reader.h"
 #include "pmemd/platform_json.h"
 
@@ -8,7 +9,7 @@ using nlohmann::json;
 
 namespace {
 
-Result<json> List(PlatformOwner* platform, const json& params) {
+Result<json> List(PlatformOwner* platform, const HealthMonitor* health, const json& params) {
   JsonReader r(params, "params");
   ListFilter f;
   r.Optional("buses", &f.buses);
@@ -17,12 +18,21 @@ Result<json> List(PlatformOwner* platform, const json& params) {
   r.Optional("namespaces", &f.namespaces);
   r.Optional("devices", &f.devices);
   r.Optional("memory_blocks", &f.memory_blocks);
+  r.Optional("health", &f.health);
   r.Optional("region", &f.region);
   PMEMD_RETURN_IF_ERROR(r.Finish());
   // Nothing asked for: everything an admin looks at day to day.
+  // health alone means the DIMMs with it, as ndctl list -H.
+  if (f.health) f.dimms = true;
   if (!f.buses && !f.dimms && !f.regions && !f.namespaces && !f.devices && !f.memory_blocks)
     f.regions = f.namespaces = f.devices = f.memory_blocks = true;
   PMEMD_ASSIGN_OR_RETURN(Inventory inv, platform->List());
+  if (health && f.dimms) {
+    // The monitor's last reading: no firmware command on a request's thread.
+    const DimmHealthMap dimms = health->Latest().dimms;
+    for (Dimm& d : inv.dimms)
+      if (auto it = dimms.find(d.dev); it != dimms.end()) d.health = it->second;
+  }
   if (!f.region.empty()) {
     bool known = false;
     std::string names;
@@ -39,11 +49,12 @@ Result<json> List(PlatformOwner* platform, const json& params) {
 
 }  // namespace
 
-Status RegisterPlatformMethods(Registry* registry, PlatformOwner* platform) {
+Status RegisterPlatformMethods(Registry* registry, PlatformOwner* platform, const HealthMonitor* health) {
   return registry->Add(
       {"list",
        "List buses, DIMMs, regions, namespaces, dax devices and memory blocks (ndctl/daxctl fields)",
-       Access::kRead, [platform](const json& params, const CallContext&) { return List(platform, params); }});
+       Access::kRead,
+       [platform, health](const json& params, const CallContext&) { return List(platform, health, params); }});
 }
 
 }  // namespace pmemd

@@ -1,6 +1,7 @@
 #include "pmemd/platform_json.h"
 
 #include <algorithm>
+#include <type_traits>
 
 namespace pmemd {
 
@@ -30,11 +31,47 @@ json BadblocksJson(const std::vector<BadRange>& v) {
 
 json ToJson(const Bus& b) { return {{"provider", b.provider}, {"dev", b.dev}}; }
 
-json ToJson(const Dimm& d) {
+// One table for both directions: ToJson writes every field present,
+// ReadDimmHealthFields reads them back (the tripped alarms only when asked).
+template <typename F>
+void ForEachHealthField(F&& f) {
+  f("temperature_millicelsius", &DimmHealth::temperature_mc, false);
+  f("controller_temperature_millicelsius", &DimmHealth::controller_temperature_mc, false);
+  f("spares_percentage", &DimmHealth::spares_percentage, false);
+  f("alarm_temperature", &DimmHealth::alarm_temperature, true);
+  f("alarm_controller_temperature", &DimmHealth::alarm_controller_temperature, true);
+  f("alarm_spares", &DimmHealth::alarm_spares, true);
+  f("alarm_enabled_media_temperature", &DimmHealth::alarm_enabled_media_temperature, false);
+  f("temperature_threshold_millicelsius", &DimmHealth::temperature_threshold_mc, false);
+  f("alarm_enabled_ctrl_temperature", &DimmHealth::alarm_enabled_ctrl_temperature, false);
+  f("controller_temperature_threshold_millicelsius", &DimmHealth::controller_temperature_threshold_mc, false);
+  f("alarm_enabled_spares", &DimmHealth::alarm_enabled_spares, false);
+  f("spares_threshold", &DimmHealth::spares_threshold, false);
+  f("life_used_percentage", &DimmHealth::life_used_percentage, false);
+  f("shutdown_state", &DimmHealth::shutdown_state, false);
+  f("shutdown_count", &DimmHealth::shutdown_count, false);
+}
+
+json ToJson(const DimmHealth& h) {
+  json j = {{"health_state", h.health_state}};
+  ForEachHealthField([&](const char* key, auto member, bool) { PutIf(j, key, h.*member); });
+  return j;
+}
+
+void ReadDimmHealthFields(JsonReader& r, DimmHealth* h, bool with_alarms) {
+  r.Optional("health_state", &h->health_state);
+  ForEachHealthField([&](const char* key, auto member, bool alarm) {
+    if (alarm && !with_alarms) return;
+    typename std::remove_reference_t<decltype(h->*member)>::value_type v{};
+    if (r.Optional(key, &v)) h->*member = v;
+  });
+}
+
+json ToJson(const Dimm& d, bool health) {
   json j = {{"dev", d.dev}, {"id", d.id}, {"handle", d.handle}, {"phys_id", d.phys_id},
             {"bus", d.bus}};
   if (!d.enabled) j["state"] = "disabled";
-  if (!d.health_state.empty()) j["health"] = {{"health_state", d.health_state}};
+  if (d.health) j["health"] = health ? ToJson(*d.health) : json{{"health_state", d.health->health_state}};
   PutIf(j, "label_slots", d.label_slots_total);
   return j;
 }
@@ -130,7 +167,7 @@ json ToJson(const Inventory& inv, const ListFilter& f) {
                std::any_of(r.mappings.begin(), r.mappings.end(),
                            [&](const Mapping& m) { return m.dimm == d.dev; });
       });
-      if (in_region) a.push_back(ToJson(d));
+      if (in_region) a.push_back(ToJson(d, f.health));
     }
     out["dimms"] = std::move(a);
   }

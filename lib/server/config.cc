@@ -85,6 +85,7 @@ Status ApplyConfigJson(const json& j, Config* c) {
   r.Optional("event_queue_events", &c->event_queue_events);
   r.Optional("event_queue_bytes", &c->event_queue_bytes);
   r.Optional("metrics_listen", &c->metrics_listen);
+  r.Optional("health_interval_ms", &c->health_interval_ms);
   json budget;
   const bool has_budget = r.Optional("memmap_budget", &budget);
   json emulated;
@@ -135,6 +136,7 @@ Status ValidateConfig(const Config& c) {
   PMEMD_RETURN_IF_ERROR(CheckRange("event_ring_size", c.event_ring_size, 0, 1u << 20));
   PMEMD_RETURN_IF_ERROR(CheckRange("event_queue_events", c.event_queue_events, 1, 1u << 20));
   PMEMD_RETURN_IF_ERROR(CheckRange("event_queue_bytes", c.event_queue_bytes, 4096, 1ull << 30));
+  PMEMD_RETURN_IF_ERROR(CheckRange("health_interval_ms", c.health_interval_ms, 100, 86'400'000));
   PMEMD_RETURN_IF_ERROR(HttpMetrics::CheckAddress(c.metrics_listen));
   return Status::Ok();
 }

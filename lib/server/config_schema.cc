@@ -56,6 +56,9 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"metrics_listen", "string", "\"\"", "",
        "Serve GET /metrics (Prometheus text format) and /healthz over HTTP on this loopback address and port "
        "(\"127.0.0.1:9464\" or \"[::1]:9464\"); \"\": no HTTP listener. Other addresses are refused."},
+      {"health_interval_ms", "integer", "60000", "",
+       "DIMM health (SMART) and bad blocks are read at least this often, and whenever the kernel notifies a DIMM "
+       "health event (100 to 86400000); changes become dimm and badblocks events, a threshold crossed a warning."},
       {"emulated", "object", "", "", "The emulated platform's machine (used when platform is emulated)."},
       {"emulated.regions", "array", "one 8 GiB region", "",
        "Emulated regions, each an object with the keys below; their files are created sparse."},

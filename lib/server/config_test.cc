@@ -62,6 +62,17 @@ TEST(ConfigTest, WrongTypeNamesKeyAndExpectedType) {
   EXPECT_NE(s.message().find("expected an array"), std::string::npos);
 }
 
+TEST(ConfigTest, HealthIntervalIsBoundedAndTheMessageSaysHow) {
+  Config c = DefaultConfig();
+  EXPECT_EQ(c.health_interval_ms, 60'000u);
+  c.health_interval_ms = 99;
+  Status s = ValidateConfig(c);
+  EXPECT_NE(s.message().find("health_interval_ms 99 must be between 100 and 86400000"), std::string::npos)
+      << s.ToString();
+  c.health_interval_ms = 100;
+  EXPECT_TRUE(ValidateConfig(c).ok());
+}
+
 // metrics_listen serves this host only: a loopback address with a port.
 TEST(ConfigTest, MetricsListenIsALoopbackAddressWithAPort) {
   Config c = DefaultConfig();
@@ -236,7 +247,7 @@ TEST(ConfigTest, ShippedExampleLoadsAndCoversEveryKey) {
                           "max_request_bytes", "max_connections", "worker_threads", "request_timeout_ms",
                           "idle_timeout_ms", "reserved_admin_connections", "max_connections_per_uid",
                           "max_buffered_bytes", "max_reply_bytes", "memmap_budget", "event_ring_size",
-                          "event_queue_events", "event_queue_bytes", "emulated", "regions",
+                          "event_queue_events", "event_queue_bytes", "health_interval_ms", "emulated", "regions",
                           "memory_block_size", "label_slots", "size", "file", "labels"})
     EXPECT_NE(text->find(std::string("\"") + key + "\""), std::string::npos) << key;
 }

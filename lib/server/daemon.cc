@@ -20,6 +20,7 @@
 #include "pmemd/events.h"
 #include "pmemd/metrics.h"
 #include "pmemd/fs.h"
+#include "pmemd/health.h"
 #include "pmemd/log.h"
 #include "pmemd/ndctl_platform.h"
 #include "pmemd/options.h"
@@ -150,6 +151,7 @@ struct Daemon::Parts {
   EventBus::Subscription log_events;
   std::optional<EventBus::Subscription> crash_at_event;
   std::unique_ptr<PlatformOwner> owner;
+  std::unique_ptr<HealthMonitor> health;  // reads the owner's platform: declared after it, stopped before it
   std::unique_ptr<PoolManager> pools;
   Registry registry;
   std::unique_ptr<Dispatcher> dispatcher;
@@ -270,6 +272,11 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& config, std::functi
   // before the first request.
   PMEMD_ASSIGN_OR_RETURN(p->owner,
                          PlatformOwner::Open(std::move(platform), config.state_dir + "/intents.json", &p->events));
+  // The first health reading is taken here, so list and metrics have it
+  // from the first request on.
+  p->health = std::make_unique<HealthMonitor>(
+      p->owner->platform(), &p->events,
+      HealthMonitorOptions{.interval = std::chrono::milliseconds(config.health_interval_ms)});
   // Pools attached before the restart come back; their devices are in use.
   PoolOptions pool_defaults;
   PMEMD_ASSIGN_OR_RETURN(pool_defaults.hooks, CrashHookFromEnvironment());  // crash tests only
@@ -290,13 +297,14 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& config, std::functi
   info.state_dir = config.state_dir;
   info.pools = p->pools.get();
   PMEMD_RETURN_IF_ERROR(RegisterDaemonMethods(&p->registry, info));
-  PMEMD_RETURN_IF_ERROR(RegisterPlatformMethods(&p->registry, p->owner.get()));
+  PMEMD_RETURN_IF_ERROR(RegisterPlatformMethods(&p->registry, p->owner.get(), p->health.get()));
   PMEMD_RETURN_IF_ERROR(RegisterNamespaceMethods(&p->registry, p->owner.get()));
   if (emulated) PMEMD_RETURN_IF_ERROR(RegisterEmulatedMethods(&p->registry, emulated));
   PMEMD_RETURN_IF_ERROR(RegisterPoolMethods(&p->registry, p->pools.get()));
   PMEMD_RETURN_IF_ERROR(RegisterOpsMethods(&p->registry, {.platform_kind = std::string(p->owner->Kind()),
                                                           .owner = p->owner.get(),
                                                           .pools = p->pools.get(),
+                                                          .health = p->health.get(),
                                                           .events = p->stream.get(),
                                                           .requests = &p->requests}));
 

@@ -18,6 +18,7 @@ namespace pmemd {
 class PoolManager;
 class EventStream;
 class RequestMetrics;
+class HealthMonitor;
 
 // What subscribe and metrics read; every pointer borrowed, outliving the
 // registry; a null one leaves its families (or subscribe) out.
@@ -25,6 +26,7 @@ struct OpsContext {
   std::string platform_kind;
   PlatformOwner* owner = nullptr;
   const PoolManager* pools = nullptr;
+  const HealthMonitor* health = nullptr;  // the pmemd_dimm_* families
   EventStream* events = nullptr;
   const RequestMetrics* requests = nullptr;
 };
@@ -47,8 +49,8 @@ struct DaemonInfo {
 //
 // version
 Status RegisterDaemonMethods(Registry* registry, const DaemonInfo& info);
-// list
-Status RegisterPlatformMethods(Registry* registry, PlatformOwner* owner);
+// list; DIMM health from `health`'s last reading (null: none)
+Status RegisterPlatformMethods(Registry* registry, PlatformOwner* owner, const HealthMonitor* health = nullptr);
 // create-namespace, destroy-namespace, enable-namespace, disable-namespace,
 // reconfigure-namespace, reconfigure-device, online-memory, offline-memory
 Status RegisterNamespaceMethods(Registry* registry, PlatformOwner* owner);

@@ -57,6 +57,9 @@ struct Config {
   // GET /metrics and /healthz over HTTP on this loopback address
   // ("127.0.0.1:9464"); "" (the default): no HTTP listener.
   std::string metrics_listen;
+  // DIMM health and bad blocks are read at least this often (pmemd/health.h),
+  // and whenever the kernel notifies a DIMM health event.
+  uint32_t health_interval_ms = 60'000;
   EmulatedConfig emulated;
 };
 

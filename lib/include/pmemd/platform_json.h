@@ -18,7 +18,17 @@
 namespace pmemd {
 
 nlohmann::json ToJson(const Bus& b);
-nlohmann::json ToJson(const Dimm& d);
+// `health`: the whole health object (list's health param, ndctl list -DH);
+// otherwise only its health_state.
+nlohmann::json ToJson(const Dimm& d, bool health = false);
+// ndctl's names (util/json-smart.c), with temperatures as integer
+// millidegrees Celsius: "temperature_millicelsius", ...; docs/api.md.
+nlohmann::json ToJson(const DimmHealth& h);
+// Reads the fields ToJson(DimmHealth) writes into `h`, each optional (an
+// absent one is left as it is); the tripped alarms (alarm_temperature,
+// alarm_controller_temperature, alarm_spares), which a DIMM's firmware
+// sets, only `with_alarms`. Errors are r's, at r.Finish().
+void ReadDimmHealthFields(JsonReader& r, DimmHealth* h, bool with_alarms);
 nlohmann::json ToJson(const Region& r);
 nlohmann::json ToJson(const Namespace& n);
 nlohmann::json ToJson(const DaxDevice& d);
@@ -32,6 +42,7 @@ struct ListFilter {
   bool namespaces = false;
   bool devices = false;
   bool memory_blocks = false;
+  bool health = false;  // DIMMs with their whole health, not only health_state
   std::string region;  // "" for all; "region0" or "0"
   bool include_disabled = true;
 };
