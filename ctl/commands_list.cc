@@ -1,4 +1,4 @@
-// list, version, list-methods.
+// list, version, list-methods, metrics.
 #include "cli.h"
 #include "render.h"
 
@@ -41,6 +41,16 @@ int ListMethods(Invocation& inv) {
   return kExitOk;
 }
 
+// The Prometheus text as it is (a scrape without an HTTP listener); --json
+// gives the method's object.
+int Metrics(Invocation& inv) {
+  if (!inv.opts.positional.empty()) return UsageError("metrics", "takes no arguments");
+  auto r = inv.call("metrics", json::object());
+  if (!r.ok()) return -1;
+  Print(inv, *r, [](const json& j) { return Field(j, "text").get<std::string>(); });
+  return kExitOk;
+}
+
 }  // namespace
 
 std::vector<Command> ListCommands() {
@@ -62,6 +72,10 @@ std::vector<Command> ListCommands() {
        "temperatures and their alarm thresholds, spares, life used, shutdown state and count."},
       {"version", "Show the daemon's version, API version and platform", {}, {}, Version},
       {"list-methods", "List the daemon's JSON-RPC methods", {}, {}, ListMethods},
+      {"metrics", "Print the daemon's Prometheus metrics (text format 0.0.4)", {}, {}, Metrics,
+       "Prints what GET /metrics of the daemon's metrics_listen serves, without an HTTP listener: "
+       "region, namespace, memory block, pool, lease and DIMM health gauges, request counters and "
+       "latencies (docs/api.md, metrics). With --json, the method's object: content_type and text."},
   };
 }
 
