@@ -458,10 +458,7 @@ class Planner {
         if (e->align && *e->align != has->align) Differ(&diffs, "align", Num(*e->align), Num(has->align));
         if (e->owner && *e->owner != has->owner) Differ(&diffs, "owner", Quote(*e->owner), Quote(has->owner));
         if (e->labels && *e->labels != has->labels) Differ(&diffs, "labels", "other labels", "these");
-        if (diffs.empty()) {
-          kept_bytes += has->size;
-          continue;
-        }
+        if (diffs.empty()) continue;
         deleted_leases_.insert(lp.name + "/" + e->name);
         Add(kDeleteLeases, "delete-lease", object, "to re-make it: " + diffs, true,
             {{"pool", lp.name}, {"name", e->name}});
@@ -483,6 +480,9 @@ class Planner {
               {{"pool", lp.name}, {"name", l.name}});
         }
     if (needed == 0) return;
+    if (ps)  // what stays: every lease but the ones deleted (replaced, or pruned)
+      for (const Lease& l : ps->leases)
+        if (!deleted_leases_.count(lp.name + "/" + l.name)) kept_bytes += l.size;
     if (!any_online) {
       problems_.Add(Status::FailedPrecondition(
           "pool " + Quote(lp.name) + " would have no online block for its leases; set its online_blocks (all, or "
