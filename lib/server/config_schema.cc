@@ -56,6 +56,10 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"metrics_listen", "string", "\"\"", "",
        "Serve GET /metrics (Prometheus text format) and /healthz over HTTP on this loopback address and port "
        "(\"127.0.0.1:9464\" or \"[::1]:9464\"); \"\": no HTTP listener. Other addresses are refused."},
+      {"layout", "string or object", "null", "",
+       "A layout (docs/layouts.md) to apply at start-up, after interrupted operations are reconciled and pools "
+       "re-attached: a file's absolute path, or the layout itself. It prunes only when it says \"prune\": true and "
+       "never destroys data (no force). A failure is logged at error and pmemd serves anyway."},
       {"emulated", "object", "", "", "The emulated platform's machine (used when platform is emulated)."},
       {"emulated.regions", "array", "one 8 GiB region", "",
        "Emulated regions, each an object with the keys below; their files are created sparse."},

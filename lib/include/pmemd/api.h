@@ -64,7 +64,7 @@ Status RegisterOpsMethods(Registry* registry, const OpsContext& context);
 // apply, export-layout (layout.h, docs/layouts.md)
 Status RegisterLayoutMethods(Registry* registry, LayoutApplier* applier);
 // apply's answer: {dry_run, steps: [{op, object, reason, destroys_data,
-// params}], done, changed}; the daemon logs the start-up apply with it.
+// params}], done, changed}.
 nlohmann::json ApplyResultJson(const ApplyResult& result);
 
 }  // namespace pmemd

@@ -57,6 +57,12 @@ struct Config {
   // GET /metrics and /healthz over HTTP on this loopback address
   // ("127.0.0.1:9464"); "" (the default): no HTTP listener.
   std::string metrics_listen;
+  // A layout (docs/layouts.md) to apply at start-up, after the journal is
+  // reconciled and the pools re-attached: a file's absolute path, or the
+  // layout inline as an object; null (the default): none. It is read and
+  // applied then, not here: its problems are the start-up apply's (logged,
+  // and the daemon serves anyway).
+  nlohmann::json layout;
   EmulatedConfig emulated;
 };
 
