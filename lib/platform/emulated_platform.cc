@@ -50,6 +50,12 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
     return PlanCreate(spec);
   }
 
+  std::vector<Result<NamespacePlan>> PlanCreateSeries(const std::vector<std::string>& released,
+                                                      const std::vector<NamespaceSpec>& specs) override {
+    MutexLock lock(mu_);
+    return nsplan::PlanCreateSeries(layout_.GatherFacts(labels_.labels()), released, specs);
+  }
+
   Result<Namespace> CreateNamespace(const NamespaceSpec& spec) override {
     MutexLock lock(mu_);
     PMEMD_ASSIGN_OR_RETURN(NamespacePlan plan, PlanCreate(spec));

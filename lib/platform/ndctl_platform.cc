@@ -69,6 +69,22 @@ class NdctlPlatform final : public Platform {
     return nsplan::PlanCreate(GatherFacts(ctx.get()), spec);
   }
 
+  std::vector<Result<NamespacePlan>> PlanCreateSeries(const std::vector<std::string>& released,
+                                                      const std::vector<NamespaceSpec>& specs) override {
+    MutexLock lock(ops_mu_);
+    Result<NdctlCtxPtr> ctx = NewNdctlCtx();
+    if (!ctx.ok()) return std::vector<Result<NamespacePlan>>(specs.size(), ctx.status());
+    return nsplan::PlanCreateSeries(GatherFacts(ctx->get()), released, specs);
+  }
+
+  Status CheckUnused(const std::string& dev, const std::string& op) override {
+    MutexLock lock(ops_mu_);
+    PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
+    ndctl_namespace* ndns = FindNamespaceObj(ctx.get(), dev);
+    if (!ndns) return Status::Ok();  // unknown: the operation itself names it
+    return CheckNamespaceUnused(ndns, op);
+  }
+
   Result<Namespace> CreateNamespace(const NamespaceSpec& spec) override {
     MutexLock lock(ops_mu_);
     OwnChange own(cache_.get());

@@ -90,7 +90,17 @@ Status ApplyConfigJson(const json& j, Config* c) {
   const bool has_budget = r.Optional("memmap_budget", &budget);
   json emulated;
   bool has_emulated = r.Optional("emulated", &emulated);
+  json layout;
+  const bool has_layout = r.Optional("layout", &layout);
   PMEMD_RETURN_IF_ERROR(r.Finish());
+  if (has_layout) {
+    const bool path = layout.is_string() && layout.get<std::string>().starts_with("/");
+    if (!path && !layout.is_object() && !layout.is_null())
+      return Status::InvalidArgument("config.layout: expected a layout file's absolute path or a layout object "
+                                     "(docs/layouts.md), got " +
+                                     (layout.is_string() ? Quote(layout.get<std::string>()) : JsonTypeName(layout)));
+    c->layout = std::move(layout);
+  }
   if (has_budget) {
     PMEMD_ASSIGN_OR_RETURN(c->memmap_budget, ParseMemmapBudget(budget));
   }

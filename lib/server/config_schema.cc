@@ -59,6 +59,10 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"health_interval_ms", "integer", "60000", "",
        "DIMM health (SMART) and bad blocks are read at least this often, and whenever the kernel notifies a DIMM "
        "health event (100 to 86400000); changes become dimm and badblocks events, a threshold crossed a warning."},
+      {"layout", "string or object", "null", "",
+       "A layout (docs/layouts.md) to apply at start-up, after interrupted operations are reconciled and pools "
+       "re-attached: a file's absolute path, or the layout itself. It prunes only when it says \"prune\": true and "
+       "never destroys data (no force). A failure is logged at error and pmemd serves anyway."},
       {"emulated", "object", "", "", "The emulated platform's machine (used when platform is emulated)."},
       {"emulated.regions", "array", "one 8 GiB region", "",
        "Emulated regions, each an object with the keys below; their files are created sparse."},

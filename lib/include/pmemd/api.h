@@ -17,6 +17,8 @@ namespace pmemd {
 
 class PoolManager;
 class EventStream;
+class LayoutApplier;
+struct ApplyResult;
 class RequestMetrics;
 class HealthMonitor;
 
@@ -61,5 +63,10 @@ Status RegisterEmulatedMethods(Registry* registry, EmulatedPlatform* platform);
 Status RegisterPoolMethods(Registry* registry, PoolManager* pools);
 // subscribe (docs/events.md), metrics (Prometheus text format 0.0.4)
 Status RegisterOpsMethods(Registry* registry, const OpsContext& context);
+// apply, export-layout (layout.h, docs/layouts.md)
+Status RegisterLayoutMethods(Registry* registry, LayoutApplier* applier);
+// apply's answer: {dry_run, steps: [{op, object, reason, destroys_data,
+// params}], done, changed}.
+nlohmann::json ApplyResultJson(const ApplyResult& result);
 
 }  // namespace pmemd

@@ -268,6 +268,19 @@ class Platform {
   virtual Result<NamespacePlan> PlanReconfigureNamespace(const std::string& dev,
                                                           const NamespaceSpec& spec) = 0;
   virtual Result<Namespace> ReconfigureNamespace(const std::string& dev, const NamespaceSpec& spec) = 0;
+  // Several creates planned at once, as if made in order after the
+  // namespaces in `released` were destroyed: each sees the extents the ones
+  // before it take (nsplan::PlanCreateSeries). One result per spec; nothing
+  // changes. A layout's apply checks that all of its namespaces fit with it.
+  virtual std::vector<Result<NamespacePlan>> PlanCreateSeries(const std::vector<std::string>& released,
+                                                              const std::vector<NamespaceSpec>& specs) = 0;
+  // kBusy, naming what holds it, when something outside pmemd uses the
+  // namespace `dev` (mounted, its block or dax device held open or mapped by
+  // a process): what destroy and reconfigure would refuse, asked before
+  // anything is changed. The base implementation finds no users (the
+  // emulated platform has none); the system-ram and pool checks are the
+  // callers'.
+  virtual Status CheckUnused(const std::string& dev, const std::string& op);
 
   // kmem: a devdax device becomes system RAM ("system-ram") or back
   // ("devdax"). To system-ram, its whole memory blocks are hot-added and, as
