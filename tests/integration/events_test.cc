@@ -242,7 +242,9 @@ TEST_F(EventsTest, PmemctlMonitorPrintsTheEventsAsJsonLinesUntilTheDaemonStops) 
   EXPECT_NE(std::find(seen.begin(), seen.end(), "namespace ->fsdax"), seen.end()) << monitor.out;
   EXPECT_NE(std::find(seen.begin(), seen.end(), "namespace fsdax->"), seen.end()) << monitor.out;
   for (const auto& e : lines)
-    if (e.value("kind", "") == "namespace") EXPECT_EQ(e["request"]["uid"], ::getuid()) << e.dump();
+    if (e.value("kind", "") == "namespace") {
+      EXPECT_EQ(e["request"]["uid"], ::getuid()) << e.dump();
+    }
 }
 
 }  // namespace
