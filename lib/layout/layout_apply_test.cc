@@ -69,6 +69,7 @@ class TestPlatform : public Platform {
   }
   Result<MemoryOpResult> OnlineMemory(const std::string& c, bool m) override { return p_->OnlineMemory(c, m); }
   Result<MemoryOpResult> OfflineMemory(const std::string& c) override { return p_->OfflineMemory(c); }
+  Result<DimmHealthMap> ReadDimmHealth() override { return p_->ReadDimmHealth(); }
   Result<DaxBacking> GetDaxBacking(const std::string& c) override { return p_->GetDaxBacking(c); }
 
   void MarkUsed(const std::string& dev) {
