@@ -194,6 +194,22 @@ TEST_F(LayoutApplyTest, SystemRamOnlineMovableAndNormalConverge) {
   EXPECT_EQ(owner_->List()->dax_devices[0].online_memblocks, 0u);
 }
 
+// After a reboot the kernel brings every kmem device back as devdax; the
+// start-up layout (never forced) must make it system RAM again, as
+// reconfigure-device and daxctl do without force.
+TEST_F(LayoutApplyTest, ADevdaxDeviceThatTheLayoutNamesAsSystemRamNeedsNoForce) {
+  json doc = {{"namespaces", {Ns("ram", "devdax", kG)}}};
+  ExpectConverges(doc);
+  doc["system_ram"] = {{{"namespace", "ram"}}};
+  Result<ApplyResult> r = Try(doc);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->plan.steps.size(), 1u);
+  EXPECT_EQ(r->plan.steps[0].op, "reconfigure-device");
+  EXPECT_FALSE(r->plan.steps[0].destroys_data);
+  EXPECT_EQ(owner_->List()->dax_devices[0].mode, "system-ram");
+  EXPECT_TRUE(Apply(doc).empty());
+}
+
 TEST_F(LayoutApplyTest, PoolsOnADeviceAndOnAFileBlocksAndLeasesConverge) {
   json doc = {{"namespaces", {Ns("dd", "devdax", kG)}},
               {"pools",

@@ -253,11 +253,14 @@ class Planner {
       if (!sr) continue;
       json params = {{"mode", "system-ram"}, {"online", sr->online}, {"movable", sr->movable}};
       std::string object = "dax device of namespace " + ln.name;
-      bool destroys = false;
       if (d) {
         params["device"] = d->chardev;
         object = "dax device " + d->chardev + " (namespace " + ln.name + ")";
-        destroys = true;  // what the devdax device held becomes the kernel's memory
+        // Not a data-destroying step, as for reconfigure-device and daxctl:
+        // the layout names this namespace as memory, and after every reboot
+        // the kernel brings a kmem device back as devdax for the start-up
+        // layout (which never forces) to put back. A process holding the
+        // device is busy (below).
         CheckUnusedOutside(*n, "make system-ram");
         system_ram_devices_.insert(d->chardev);
       } else {
@@ -266,7 +269,7 @@ class Planner {
       Add(kKmemUp, "reconfigure-device", object,
           std::string("to system-ram, ") + (sr->online ? "online " : "offline ") +
               (sr->movable ? "movable" : "normal"),
-          destroys, params);
+          false, params);
     }
   }
 
