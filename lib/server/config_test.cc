@@ -73,15 +73,16 @@ TEST(ConfigTest, HealthIntervalIsBoundedAndTheMessageSaysHow) {
   EXPECT_TRUE(ValidateConfig(c).ok());
 }
 
-// metrics_listen serves this host only: a loopback address with a port.
-TEST(ConfigTest, MetricsListenIsALoopbackAddressWithAPort) {
+// metrics_listen serves this host only: a loopback address with a port, or
+// a Unix socket's absolute path.
+TEST(ConfigTest, MetricsListenIsALoopbackAddressWithAPortOrAUnixSocket) {
   Config c = DefaultConfig();
-  for (const char* ok : {"", "127.0.0.1:9464", "[::1]:9464", "127.0.0.2:0"}) {
+  for (const char* ok : {"", "127.0.0.1:9464", "[::1]:9464", "127.0.0.2:0", "unix:/run/pmemd/metrics.sock"}) {
     c.metrics_listen = ok;
     EXPECT_TRUE(ValidateConfig(c).ok()) << ok << ": " << ValidateConfig(c).ToString();
   }
   for (const char* bad : {"0.0.0.0:9464", "10.1.2.3:9464", "127.0.0.1", "localhost:9464", "127.0.0.1:99999",
-                          "[::1]9464"}) {
+                          "[::1]9464", "unix:", "unix:run/metrics.sock", "unix:/run/pmemd/"}) {
     c.metrics_listen = bad;
     Status s = ValidateConfig(c);
     EXPECT_EQ(s.code(), Code::kInvalidArgument) << bad;
@@ -89,6 +90,11 @@ TEST(ConfigTest, MetricsListenIsALoopbackAddressWithAPort) {
   }
   c.metrics_listen = "0.0.0.0:9464";
   EXPECT_NE(ValidateConfig(c).message().find("not a loopback address"), std::string::npos);
+  c.metrics_listen = "unix:/" + std::string(107, 'm');  // past sun_path with its NUL
+  EXPECT_NE(ValidateConfig(c).message().find("longer than a Unix socket's 107 bytes"), std::string::npos);
+  c.metrics_listen = "unix:metrics.sock";
+  EXPECT_NE(ValidateConfig(c).message().find("'metrics.sock' is not an absolute path"), std::string::npos)
+      << ValidateConfig(c).message();
 }
 
 TEST(ConfigTest, ValidateRejectsBadValues) {
