@@ -18,6 +18,7 @@ std::vector<Command> ListCommands();
 std::vector<Command> NamespaceCommands();
 std::vector<Command> PoolCommands();
 std::vector<Command> MonitorCommands();
+std::vector<Command> LayoutCommands();
 
 const std::vector<ExitCodeDoc> kExitCodes = {
     {kExitOk, "success"},
@@ -39,6 +40,7 @@ const std::vector<Command>& Commands() {
     for (auto& c : ListCommands()) v.push_back(c);
     for (auto& c : NamespaceCommands()) v.push_back(c);
     for (auto& c : PoolCommands()) v.push_back(c);
+    for (auto& c : LayoutCommands()) v.push_back(c);
     for (auto& c : MonitorCommands()) v.push_back(c);
     return v;
   }();

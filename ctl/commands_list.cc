@@ -1,4 +1,4 @@
-// list, version, list-methods.
+// list, version, list-methods, metrics.
 #include "cli.h"
 #include "render.h"
 
@@ -11,7 +11,7 @@ namespace {
 int List(Invocation& inv) {
   if (!inv.opts.positional.empty()) return UsageError("list", "unexpected argument '" + inv.opts.positional[0] + "'");
   json params = json::object();
-  for (const char* k : {"buses", "dimms", "regions", "namespaces", "devices", "memory_blocks"})
+  for (const char* k : {"buses", "dimms", "regions", "namespaces", "devices", "memory_blocks", "health"})
     if (inv.opts.switches.count(k)) params[k] = true;
   if (inv.opts.Has("region")) params["region"] = inv.opts.Get("region");
   auto r = inv.call("list", params);
@@ -41,6 +41,16 @@ int ListMethods(Invocation& inv) {
   return kExitOk;
 }
 
+// The Prometheus text as it is (a scrape without an HTTP listener); --json
+// gives the method's object.
+int Metrics(Invocation& inv) {
+  if (!inv.opts.positional.empty()) return UsageError("metrics", "takes no arguments");
+  auto r = inv.call("metrics", json::object());
+  if (!r.ok()) return -1;
+  Print(inv, *r, [](const json& j) { return Field(j, "text").get<std::string>(); });
+  return kExitOk;
+}
+
 }  // namespace
 
 std::vector<Command> ListCommands() {
@@ -53,13 +63,19 @@ std::vector<Command> ListCommands() {
         {'N', "namespaces", "namespaces", ArgKind::kNone, "list the namespaces"},
         {'X', "devices", "devices", ArgKind::kNone, "list the dax devices"},
         {'M', "memory-blocks", "memory_blocks", ArgKind::kNone, "list the memory blocks of system-ram dax devices"},
+        {'H', "health", "health", ArgKind::kNone, "the DIMMs with their whole SMART health (implies -D)"},
         {'r', "region", "region", ArgKind::kRegion, "only this region's objects (region0 or 0)"}},
        List,
        "Lists the objects pmemd manages, as ndctl list and daxctl list do. With no selection it lists "
        "regions, namespaces, dax devices and memory blocks; with one or more of -B, -D, -R, -N, -X, -M "
-       "only those kinds."},
+       "only those kinds. -H (--health) shows each DIMM's SMART health, as ndctl list -DH: state, "
+       "temperatures and their alarm thresholds, spares, life used, shutdown state and count."},
       {"version", "Show the daemon's version, API version and platform", {}, {}, Version},
       {"list-methods", "List the daemon's JSON-RPC methods", {}, {}, ListMethods},
+      {"metrics", "Print the daemon's Prometheus metrics (text format 0.0.4)", {}, {}, Metrics,
+       "Prints what GET /metrics of the daemon's metrics_listen serves, without an HTTP listener: "
+       "region, namespace, memory block, pool, lease and DIMM health gauges, request counters and "
+       "latencies (docs/api.md, metrics). With --json, the method's object: content_type and text."},
   };
 }
 

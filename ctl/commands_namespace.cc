@@ -207,13 +207,35 @@ std::function<int(Invocation&)> MemoryVerb(std::string verb) {
   };
 }
 
+// "88", "-5.5", "88.125": degrees Celsius to millidegrees, as the API takes them.
+std::optional<int64_t> ParseCelsius(std::string_view s) {
+  const bool negative = s.starts_with('-');
+  if (negative) s.remove_prefix(1);
+  const size_t dot = s.find('.');
+  std::string_view whole = s.substr(0, dot), frac = dot == std::string_view::npos ? "" : s.substr(dot + 1);
+  if (dot != std::string_view::npos && (frac.empty() || frac.size() > 3)) return std::nullopt;
+  auto w = pmemd::ParseDecimal(whole, 1'000'000);
+  std::string f(frac);
+  f.resize(3, '0');
+  auto m = pmemd::ParseDecimal(f, 999);
+  if (!w || !m) return std::nullopt;
+  const int64_t mc = static_cast<int64_t>(*w * 1000 + *m);
+  return negative ? -mc : mc;
+}
+
 int InjectError(Invocation& inv) {
   const auto& p = inv.opts;
   if (!p.positional.empty()) return UsageError("inject-error", "unexpected argument '" + p.positional[0] + "'");
   json params = json::object();
   for (const auto& [k, values] : p.values) {
-    if (k == "region") {
+    if (k == "region" || k == "dimm" || k == "health_state" || k == "shutdown_state") {
       params[k] = values.back();
+      continue;
+    }
+    if (k.find("temperature") != std::string::npos) {
+      auto mc = ParseCelsius(values.back());
+      if (!mc) return UsageError("inject-error", "--" + k + ": '" + values.back() + "' is not degrees Celsius (88, -5.5)");
+      params[k + "_millicelsius"] = *mc;
       continue;
     }
     auto n = ParseSize(values.back());
@@ -272,17 +294,36 @@ std::vector<Command> NamespaceCommands() {
        {{0, "no-movable", "no_movable", ArgKind::kNone, "online into ZONE_NORMAL, not ZONE_MOVABLE"}},
        MemoryVerb("online-memory")},
       {"offline-memory", "Offline every memory block (all or nothing)", {dax}, {}, MemoryVerb("offline-memory")},
-      {"inject-error", "Emulated platform: inject a busy or stuck memory block, or bad media", {},
+      {"inject-error", "Emulated platform: inject a busy or stuck memory block, bad media, or DIMM health", {},
        {{0, "memory-block", "memory_block", ArgKind::kNumber, "the memory block to make busy or stuck"},
         {0, "busy-attempts", "busy_attempts", ArgKind::kNumber, "the block refuses this many offline attempts", "K"},
         {0, "stuck", "stuck", ArgKind::kNone, "the block never goes offline"},
         {0, "region", "region", ArgKind::kRegion, "bad media: the region", "R"},
         {0, "offset", "offset", ArgKind::kSize, "bad media: the offset in the region"},
         {0, "length", "length", ArgKind::kSize, "bad media: the length"},
-        {0, "clear", "clear", ArgKind::kNone, "clear the injected errors"}},
+        {0, "dimm", "dimm", ArgKind::kText, "DIMM health: the DIMM (nmem0)", "NMEM"},
+        {0, "health-state", "health_state", ArgKind::kText, "DIMM health: its state", "STATE",
+         {"ok", "non-critical", "critical", "fatal"}},
+        {0, "temperature", "temperature", ArgKind::kText, "DIMM health: media temperature, degrees Celsius", "C"},
+        {0, "controller-temperature", "controller_temperature", ArgKind::kText,
+         "DIMM health: controller temperature, degrees Celsius", "C"},
+        {0, "temperature-threshold", "temperature_threshold", ArgKind::kText,
+         "DIMM health: media temperature alarm threshold, degrees Celsius", "C"},
+        {0, "controller-temperature-threshold", "controller_temperature_threshold", ArgKind::kText,
+         "DIMM health: controller temperature alarm threshold, degrees Celsius", "C"},
+        {0, "spares", "spares_percentage", ArgKind::kNumber, "DIMM health: spare capacity left, percent", "PCT"},
+        {0, "spares-threshold", "spares_threshold", ArgKind::kNumber, "DIMM health: spares alarm threshold, percent",
+         "PCT"},
+        {0, "life-used", "life_used_percentage", ArgKind::kNumber, "DIMM health: life used, percent", "PCT"},
+        {0, "shutdown-state", "shutdown_state", ArgKind::kText, "DIMM health: the last shutdown", "STATE",
+         {"clean", "dirty"}},
+        {0, "shutdown-count", "shutdown_count", ArgKind::kNumber, "DIMM health: unsafe shutdowns counted"},
+        {0, "clear", "clear", ArgKind::kNone, "clear the injected errors (a DIMM: back to its default health)"}},
        InjectError,
        "Emulated platform only: --memory-block N with --busy-attempts K or --stuck makes a memory block "
-       "refuse to go offline; --region R --offset O --length L marks bad media; --clear undoes them."},
+       "refuse to go offline; --region R --offset O --length L marks bad media; --dimm NMEM with health "
+       "options sets what the DIMM's SMART reports (the alarms trip as the thresholds say; the health "
+       "monitor is notified, as by the kernel); --clear undoes them."},
   };
 }
 

@@ -52,6 +52,40 @@ std::string Size(const json& o, const char* key) {
 
 std::string State(const json& o) { return Str(o, "state", "enabled"); }
 
+// "88.5": millidegrees as degrees for a table.
+std::string Celsius(const json& o, const char* key) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->is_number_integer()) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", it->get<int64_t>() / 1000.0);
+  return buf;
+}
+
+std::string Percent(const json& o, const char* key) { return o.contains(key) ? Str(o, key) + "%" : "-"; }
+
+// list -DH: one row per DIMM with its whole health (ndctl list -DH's fields).
+std::string HealthTable(const json& dimms) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& d : dimms) {
+    const json& h = Field(d, "health");
+    std::string alarms;
+    for (const auto& [key, name] : {std::pair{"alarm_temperature", "media-temperature"},
+                                    {"alarm_controller_temperature", "controller-temperature"},
+                                    {"alarm_spares", "spares"}})
+      if (Field(h, key) == true) alarms += (alarms.empty() ? "" : ",") + std::string(name);
+    const std::string shutdown = h.contains("shutdown_state") ? Str(h, "shutdown_state") + " (" + Str(h, "shutdown_count") + ")" : "-";
+    rows.push_back({Str(d, "dev"), h.is_object() ? Str(h, "health_state") : "unsupported",
+                    Celsius(h, "temperature_millicelsius") + "/" + Celsius(h, "temperature_threshold_millicelsius"),
+                    Celsius(h, "controller_temperature_millicelsius") + "/" +
+                        Celsius(h, "controller_temperature_threshold_millicelsius"),
+                    Percent(h, "spares_percentage") + "/" + Percent(h, "spares_threshold"),
+                    Percent(h, "life_used_percentage"), shutdown, alarms.empty() ? "-" : alarms});
+  }
+  return Table({"DIMM", "HEALTH", "MEDIA C/ALARM", "CTRL C/ALARM", "SPARES/ALARM", "LIFE USED", "SHUTDOWNS",
+                "ALARMS"},
+               rows);
+}
+
 void Section(std::string* out, const char* title, const std::string& table, size_t n) {
   if (!out->empty()) *out += "\n";
   *out += std::string(title) + " (" + std::to_string(n) + ")\n";
@@ -67,7 +101,12 @@ std::string RenderList(const json& list) {
     for (const auto& b : *it) rows.push_back({Str(b, "dev"), Str(b, "provider")});
     Section(&out, "Buses", Table({"BUS", "PROVIDER"}, rows), rows.size());
   }
-  if (auto it = list.find("dimms"); it != list.end()) {
+  const bool full_health = list.contains("dimms") && std::any_of(list["dimms"].begin(), list["dimms"].end(), [](const json& d) {
+    return Field(d, "health").size() > 1;
+  });
+  if (auto it = list.find("dimms"); it != list.end() && full_health) {
+    Section(&out, "DIMMs", HealthTable(*it), it->size());
+  } else if (it != list.end()) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& d : *it) {
       std::string health = d.contains("health") ? Str(Field(d, "health"), "health_state") : "-";

@@ -219,52 +219,103 @@ Status RegisterNamespaceMethods(Registry* reg, PlatformOwner* owner) {
        }});
 }
 
-Status RegisterEmulatedMethods(Registry* reg, EmulatedPlatform* platform) {
+namespace {
+
+// inject-error's three forms share one declaration: a memory block, a
+// region's range, or (emulated health) a DIMM with the health fields to set.
+Params InjectErrorParams() {
+  Params p = {Param::Unsigned("memory_block", "The memory block's id (with busy_attempts or stuck)"),
+              Param::Unsigned32("busy_attempts", "How many offline attempts fail with EBUSY; default: until cleared"),
+              Param::Boolean("stuck", "Offlining the block never finishes until the deadline stops it"),
+              Param::String("region", "The region to mark bad media in (with offset and length)"),
+              Param::Unsigned("offset", "Bytes into the region, a multiple of 512").Default(0),
+              Param::Unsigned("length", "Bytes, a multiple of 512").Default(0),
+              Param::String("dimm", "The DIMM whose emulated health to set (nmem0), with the health fields below: "
+                                    "each given is set over its current health (or, with clear, its defaults)")};
+  for (Param& f : DimmHealthParams()) {
+    f.description = "With dimm: " + f.description;
+    p.push_back(std::move(f));
+  }
+  p.push_back(Param::Boolean("clear", "Remove the injected error instead (with dimm: start from the default health)")
+                  .Default(false));
+  return p;
+}
+
+json InjectErrorSchema() {
   using namespace schema;
-  return reg->Add(
-      {.name = "inject-error",
-       .summary = "Emulated platform only: make a memory block busy or stuck, or mark a region range as bad media",
-       .access = Access::kMutate,
-       .params = {Param::Unsigned("memory_block", "The memory block's id (with busy_attempts or stuck)"),
-                  Param::Unsigned32("busy_attempts", "How many offline attempts fail with EBUSY; default: until cleared"),
-                  Param::Boolean("stuck", "Offlining the block never finishes until the deadline stops it"),
-                  Param::String("region", "The region to mark bad media in (with offset and length)"),
-                  Param::Unsigned("offset", "Bytes into the region, a multiple of 512").Default(0),
-                  Param::Unsigned("length", "Bytes, a multiple of 512").Default(0),
-                  Param::Boolean("clear", "Remove the injected error instead").Default(false)},
-       .result = AnyOf({Object({{"memory_block", Unsigned()}, {"stuck", Boolean()}}),
-                        Object({{"memory_block", Unsigned()}, {"busy_attempts", Unsigned()}}),
-                        Object({{"region", String()}, {"offset", Unsigned()}, {"length", Unsigned()},
-                                {"cleared", Boolean()}})}),
-       .handler = [platform](JsonReader& r, const CallContext&) -> Result<json> {
-         uint64_t block = 0, offset = 0, length = 0;
-         uint32_t attempts = UINT32_MAX;
-         std::string region;
-         bool clear = false, stuck = false;
-         bool has_block = r.Optional("memory_block", &block);
-         bool has_attempts = r.Optional("busy_attempts", &attempts);
-         bool has_stuck = r.Optional("stuck", &stuck);
-         bool has_region = r.Optional("region", &region);
-         r.Optional("offset", &offset);
-         r.Optional("length", &length);
-         r.Optional("clear", &clear);
-         PMEMD_RETURN_IF_ERROR(r.Finish());
-         if (has_block == has_region)
-           return Status::InvalidArgument(
-               "inject-error takes either memory_block (with busy_attempts or stuck) or region (with offset, length)");
-         if (has_block && has_stuck) {
-           if (has_attempts)
-             return Status::InvalidArgument("inject-error takes busy_attempts or stuck for a memory block, not both");
-           PMEMD_RETURN_IF_ERROR(platform->InjectStuckBlock(block, stuck && !clear));
-           return json{{"memory_block", block}, {"stuck", stuck && !clear}};
-         }
-         if (has_block) {
-           PMEMD_RETURN_IF_ERROR(platform->InjectBusyBlock(block, clear ? 0 : attempts));
-           return json{{"memory_block", block}, {"busy_attempts", clear ? 0 : attempts}};
-         }
-         PMEMD_RETURN_IF_ERROR(platform->InjectBadblocks(region, offset, length, clear));
-         return json{{"region", region}, {"offset", offset}, {"length", length}, {"cleared", clear}};
-       }});
+  return AnyOf({Object({{"memory_block", Unsigned()}, {"stuck", Boolean()}}),
+                Object({{"memory_block", Unsigned()}, {"busy_attempts", Unsigned()}}),
+                Object({{"region", String()}, {"offset", Unsigned()}, {"length", Unsigned()}, {"cleared", Boolean()}}),
+                Object({{"dimm", String()}, {"health", DimmHealthSchema()}})});
+}
+
+Result<json> InjectError(EmulatedPlatform* platform, JsonReader& r) {
+  uint64_t block = 0, offset = 0, length = 0;
+  uint32_t attempts = UINT32_MAX;
+  std::string region, dimm;
+  bool clear = false, stuck = false;
+  const bool has_block = r.Optional("memory_block", &block);
+  const bool has_attempts = r.Optional("busy_attempts", &attempts);
+  const bool has_stuck = r.Optional("stuck", &stuck);
+  const bool has_region = r.Optional("region", &region);
+  const bool has_offset = r.Optional("offset", &offset);
+  const bool has_length = r.Optional("length", &length);
+  const bool has_dimm = r.Optional("dimm", &dimm);
+  DimmHealth given;
+  const bool has_health = ReadDimmHealthFields(r, &given, /*with_alarms=*/false);
+  r.Optional("clear", &clear);
+  for (const char* k : {"alarm_temperature", "alarm_controller_temperature", "alarm_spares"})
+    r.Refuse(k, "is the firmware's to set: set the value or its threshold (e.g. temperature_millicelsius, "
+                "temperature_threshold_millicelsius) and the alarm trips");
+  PMEMD_RETURN_IF_ERROR(r.Finish());
+  const char* kForms =
+      "inject-error takes one of memory_block (with busy_attempts or stuck), region (with offset, length) or dimm "
+      "(with health fields)";
+  if (int(has_block) + int(has_region) + int(has_dimm) != 1) return Status::InvalidArgument(kForms);
+  std::string stray;  // params of the other forms
+  for (const auto& [given, name] : {std::pair{has_attempts && !has_block, "busy_attempts"},
+                                    {has_stuck && !has_block, "stuck"},
+                                    {has_offset && !has_region, "offset"},
+                                    {has_length && !has_region, "length"},
+                                    {has_health && !has_dimm, "health fields"}})
+    if (given) stray += (stray.empty() ? "" : ", ") + std::string(name);
+  if (!stray.empty())
+    return Status::InvalidArgument(std::string("inject-error with ") +
+                                   (has_block ? "memory_block" : has_region ? "region" : "dimm") +
+                                   " does not take " + stray + "; " + kForms);
+  if (has_dimm) {
+    // The fields given, over the DIMM's current health or its defaults: r
+    // reads them again, onto that health (Finish above checked them).
+    PMEMD_ASSIGN_OR_RETURN(DimmHealth h, platform->InjectHealth(dimm, clear, [&](DimmHealth* h) {
+      ReadDimmHealthFields(r, h, /*with_alarms=*/false);
+      return r.status();
+    }));
+    return json{{"dimm", dimm}, {"health", ToJson(h)}};
+  }
+  if (has_block && has_stuck) {
+    if (has_attempts)
+      return Status::InvalidArgument("inject-error takes busy_attempts or stuck for a memory block, not both");
+    PMEMD_RETURN_IF_ERROR(platform->InjectStuckBlock(block, stuck && !clear));
+    return json{{"memory_block", block}, {"stuck", stuck && !clear}};
+  }
+  if (has_block) {
+    PMEMD_RETURN_IF_ERROR(platform->InjectBusyBlock(block, clear ? 0 : attempts));
+    return json{{"memory_block", block}, {"busy_attempts", clear ? 0 : attempts}};
+  }
+  PMEMD_RETURN_IF_ERROR(platform->InjectBadblocks(region, offset, length, clear));
+  return json{{"region", region}, {"offset", offset}, {"length", length}, {"cleared", clear}};
+}
+
+}  // namespace
+
+Status RegisterEmulatedMethods(Registry* reg, EmulatedPlatform* platform) {
+  return reg->Add({.name = "inject-error",
+                   .summary = "Emulated platform only: make a memory block busy or stuck, mark a region range as bad "
+                              "media, or set a DIMM's health",
+                   .access = Access::kMutate,
+                   .params = InjectErrorParams(),
+                   .result = InjectErrorSchema(),
+                   .handler = [platform](JsonReader& r, const CallContext&) { return InjectError(platform, r); }});
 }
 
 }  // namespace pmemd

@@ -4,6 +4,7 @@
 
 #include "pmemd/api.h"
 #include "pmemd/event_stream.h"
+#include "pmemd/health.h"
 #include "pmemd/json_reader.h"
 #include "pmemd/json_schema.h"
 #include "pmemd/metrics.h"
@@ -39,6 +40,80 @@ Result<json> Subscribe(EventStream* stream, JsonReader& r, const CallContext& ct
   return json{{"subscribed", true}, {"seq", sub.seq}};
 }
 
+
+// The pmemd_dimm_* families, from the monitor's last reading: a DIMM
+// without SMART has only pmemd_dimm_health_supported (0), and a field the
+// DIMM does not report has no sample.
+void RenderHealth(const HealthReading& r, PromText* t) {
+  t->Family("pmemd_dimm_health_supported", "gauge", "1 when the DIMM reports SMART health, 0 when it has no SMART");
+  for (const auto& [dimm, h] : r.dimms) t->Sample("pmemd_dimm_health_supported", {{"dimm", dimm}}, uint64_t(h.has_value()));
+  t->Family("pmemd_dimm_health_state", "gauge",
+            "1 for the DIMM's health state (ok, non-critical, critical, fatal, unknown), 0 for the others");
+  for (const auto& [dimm, h] : r.dimms) {
+    if (!h) continue;
+    std::vector<std::string> states = kDimmHealthStates;
+    states.push_back("unknown");
+    for (const auto& s : states)
+      t->Sample("pmemd_dimm_health_state", {{"dimm", dimm}, {"state", s}}, uint64_t(h->health_state == s));
+  }
+  struct Temperature {
+    const char* name;
+    const char* help;
+    std::optional<int64_t> DimmHealth::*field;
+  };
+  static const Temperature kTemperatures[] = {
+      {"pmemd_dimm_temperature_celsius", "Media temperature", &DimmHealth::temperature_mc},
+      {"pmemd_dimm_controller_temperature_celsius", "Controller temperature", &DimmHealth::controller_temperature_mc},
+      {"pmemd_dimm_temperature_threshold_celsius", "Media temperature alarm threshold, when the alarm is enabled",
+       &DimmHealth::temperature_threshold_mc},
+      {"pmemd_dimm_controller_temperature_threshold_celsius",
+       "Controller temperature alarm threshold, when the alarm is enabled",
+       &DimmHealth::controller_temperature_threshold_mc},
+  };
+  for (const Temperature& f : kTemperatures) {
+    t->Family(f.name, "gauge", f.help);
+    for (const auto& [dimm, h] : r.dimms)
+      if (h && (*h).*f.field) t->Sample(f.name, {{"dimm", dimm}}, static_cast<double>(*((*h).*f.field)) / 1000.0);
+  }
+  struct Count {
+    const char* name;
+    const char* help;
+    uint64_t (*get)(const DimmHealth&);
+    bool (*has)(const DimmHealth&);
+  };
+  static const Count kCounts[] = {
+      {"pmemd_dimm_spares_percentage", "Spare capacity left, percent",
+       [](const DimmHealth& h) { return uint64_t(*h.spares_percentage); },
+       [](const DimmHealth& h) { return h.spares_percentage.has_value(); }},
+      {"pmemd_dimm_spares_threshold_percentage", "Spare capacity alarm threshold, percent, when the alarm is enabled",
+       [](const DimmHealth& h) { return uint64_t(*h.spares_threshold); },
+       [](const DimmHealth& h) { return h.spares_threshold.has_value(); }},
+      {"pmemd_dimm_life_used_percentage", "Life used, percent",
+       [](const DimmHealth& h) { return uint64_t(*h.life_used_percentage); },
+       [](const DimmHealth& h) { return h.life_used_percentage.has_value(); }},
+      {"pmemd_dimm_shutdown_count", "Unsafe (dirty) shutdowns the DIMM counted",
+       [](const DimmHealth& h) { return *h.shutdown_count; },
+       [](const DimmHealth& h) { return h.shutdown_count.has_value(); }},
+  };
+  for (const Count& f : kCounts) {
+    t->Family(f.name, "gauge", f.help);
+    for (const auto& [dimm, h] : r.dimms)
+      if (h && f.has(*h)) t->Sample(f.name, {{"dimm", dimm}}, f.get(*h));
+  }
+  t->Family("pmemd_dimm_alarm", "gauge",
+            "1 when the alarm is tripped (media_temperature, controller_temperature, spares; docs/health.md)");
+  for (const auto& [dimm, h] : r.dimms) {
+    if (!h) continue;
+    const std::vector<std::string> tripped = TrippedAlarms(*h);
+    for (const char* a : {"controller_temperature", "media_temperature", "spares"})
+      t->Sample("pmemd_dimm_alarm", {{"dimm", dimm}, {"alarm", a}},
+                uint64_t(std::find(tripped.begin(), tripped.end(), a) != tripped.end()));
+  }
+  t->Family("pmemd_health_polls_total", "counter", "Health readings taken (start-up, interval, notifications)");
+  t->Sample("pmemd_health_polls_total", {}, r.polls);
+  t->Family("pmemd_health_poll_failures_total", "counter", "Health readings that failed (the last values were kept)");
+  t->Sample("pmemd_health_poll_failures_total", {}, r.failures);
+}
 
 Result<json> Metrics(const OpsContext& c, JsonReader& params) {
   PMEMD_RETURN_IF_ERROR(params.Finish());
@@ -79,7 +154,13 @@ Result<json> Metrics(const OpsContext& c, JsonReader& params) {
     }
     t.Family("pmemd_memory_block_size_bytes", "gauge", "The machine's memory block size");
     t.Sample("pmemd_memory_block_size_bytes", {}, inv.memory_block_size);
+    t.Family("pmemd_region_badblocks_bytes", "gauge", "Bad media in each region (its bad 512-byte sectors)");
+    for (const auto& r : inv.regions) t.Sample("pmemd_region_badblocks_bytes", {{"region", r.dev}}, r.badblock_count * 512);
+    t.Family("pmemd_namespace_badblocks_bytes", "gauge", "Bad media in each namespace (its bad 512-byte sectors)");
+    for (const auto& n : inv.namespaces)
+      t.Sample("pmemd_namespace_badblocks_bytes", {{"namespace", n.dev}, {"region", n.region}}, n.badblock_count * 512);
   }
+  if (c.health != nullptr) RenderHealth(c.health->Latest(), &t);
 
   if (c.pools != nullptr) {
     struct Row {

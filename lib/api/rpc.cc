@@ -156,6 +156,9 @@ json Dispatcher::ErrorResponse(const json& id, int code, const std::string& mess
 json Dispatcher::ErrorResponse(const json& id, const Status& s) {
   json data = {{"code", CodeName(s.code())}};
   if (s.sys_errno()) data["errno"] = s.sys_errno();
+  if (const json* detail = s.detail(); detail != nullptr && detail->is_object())
+    for (const auto& [k, v] : detail->items())
+      if (!data.contains(k)) data[k] = v;
   return ErrorResponse(id, RpcErrorCode(s.code()), s.message(), data);
 }
 

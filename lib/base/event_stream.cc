@@ -21,7 +21,7 @@ std::string DroppedNote(uint64_t count, uint64_t first, uint64_t last) {
 }  // namespace
 
 const std::vector<std::string>& KnownEventKinds() {
-  static const std::vector<std::string> kinds = {"daemon", "dax_device", "dimm", "lease",
+  static const std::vector<std::string> kinds = {"badblocks", "daemon", "dax_device", "dimm", "lease",
                                                  "memory_block", "namespace", "pool", "pool_block"};
   return kinds;
 }

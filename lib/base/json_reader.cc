@@ -89,6 +89,7 @@ const char* ParamTypeName(ParamType type) {
     case ParamType::kNumber: return "a number";
     case ParamType::kStringArray: return "an array of strings";
     case ParamType::kStringMap: return "an object of strings";
+    case ParamType::kObject: return "an object";
     case ParamType::kAny: return "any value";
   }
   return "a value";
@@ -151,7 +152,8 @@ const Param* JsonReader::Declared(const std::string& key, ParamType type, bool r
   if (declared_ == nullptr) return nullptr;
   auto it = std::find_if(declared_->begin(), declared_->end(), [&](const Param& p) { return p.name == key; });
   if (it == declared_->end()) return Bug("reads " + what_ + "." + key + ", which it does not declare"), nullptr;
-  if (it->type != type)
+  // A json read takes any value; declared kObject, an object (Read).
+  if (it->type != type && !(type == ParamType::kAny && it->type == ParamType::kObject))
     return Bug("reads " + what_ + "." + key + " as " + ParamTypeName(type) + " but declares it " +
                ParamTypeName(it->type)),
            nullptr;
@@ -294,6 +296,8 @@ bool JsonReader::Read(const std::string& key, T* out, bool required) {
     return false;
   }
   if (!Convert(key, *it, out)) return false;
+  if (p != nullptr && p->type == ParamType::kObject && !it->is_object())
+    return WrongType(key, ParamTypeName(ParamType::kObject), *it), false;
   if (p == nullptr || p->one_of.empty()) return true;
   auto allowed = [&](const std::string& v, const std::string& where) {
     if (std::find(p->one_of.begin(), p->one_of.end(), v) != p->one_of.end()) return true;
@@ -330,6 +334,13 @@ void JsonReader::Allow(const std::string& key) {
   known_.insert(key);
 }
 
+void JsonReader::Refuse(const std::string& key, const std::string& why) {
+  if (declared_ != nullptr &&
+      std::any_of(declared_->begin(), declared_->end(), [&](const Param& p) { return p.name == key; }))
+    Bug("refuses " + what_ + "." + key + ", which it declares");
+  if (obj_->contains(key)) Fail(what_ + "." + key + " " + why);
+}
+
 Status JsonReader::Finish() {
   finished_ = true;
   if (declared_ != nullptr)
@@ -354,6 +365,8 @@ Status CheckParams(const Params& params) {
     if (!names.insert(p.name).second) return Status::Internal("param '" + p.name + "' is declared twice");
     if (!p.one_of.empty() && p.type != ParamType::kString && p.type != ParamType::kStringArray)
       return Status::Internal("param '" + p.name + "' has one_of but is neither a string nor an array of strings");
+    if (!p.object_schema.is_null() && p.type != ParamType::kObject)
+      return Status::Internal("param '" + p.name + "' has an object_schema but is not an object");
     if (p.default_value.is_null()) continue;
     if (p.required) return Status::Internal("param '" + p.name + "' is required and has a default");
     // The default must be what the reader itself would accept for the key.
@@ -371,6 +384,7 @@ Status CheckParams(const Params& params) {
       case ParamType::kNumber: { double v; r.Optional(p.name, &v); break; }
       case ParamType::kStringArray: { std::vector<std::string> v; r.Optional(p.name, &v); break; }
       case ParamType::kStringMap: { StringMap v; r.Optional(p.name, &v); break; }
+      case ParamType::kObject:
       case ParamType::kAny: { json v; r.Optional(p.name, &v); break; }
     }
     Status s = r.Finish();

@@ -116,13 +116,17 @@ struct Read {
   std::map<std::string, std::string> labels;
 };
 
-Status ReadAll(const json& params, Read* out) {
-  JsonReader r(params, &kDeclared, "m");
+void ReadDeclared(JsonReader& r, Read* out) {
   r.Required("region", &out->region);
   r.Optional("mode", &out->mode);
   r.Optional("size", &out->size);
   r.Optional("kinds", &out->kinds);
   r.Optional("labels", &out->labels);
+}
+
+Status ReadAll(const json& params, Read* out) {
+  JsonReader r(params, &kDeclared, "m");
+  ReadDeclared(r, out);
   return r.Finish();
 }
 
@@ -218,12 +222,59 @@ TEST(JsonReaderDeclaredTest, DeclarationsThatCannotBeEnforcedAreRefused) {
       {Param::String("mode", "m").OneOf({"a", "b"}).Default("c")},
       {Param::String("region", "r").Required().Default("0")},
       {Param::Boolean("flag", "f").OneOf({"true"})},
+      {Param{.name = "doc", .type = ParamType::kAny, .description = "d", .object_schema = {{"type", "object"}}}},
   };
   for (const Params& p : bad) {
     Status s = CheckParams(p);
     EXPECT_EQ(s.code(), Code::kInternal) << p[0].name;
   }
   EXPECT_NE(CheckParams(bad[2]).message().find("the default of param 'size' is not valid"), std::string::npos);
+}
+
+TEST(JsonReaderDeclaredTest, AnObjectParamIsReadAsJsonAndMustBeAnObject) {
+  const Params declared = {Param::Object("doc", "a document", {{"properties", {{"v", {{"type", "integer"}}}}}})};
+  ASSERT_TRUE(CheckParams(declared).ok());
+  for (const json& doc : {json{{"v", 1}}, json::object()}) {
+    const json params = {{"doc", doc}};
+    JsonReader r(params, &declared, "m");
+    json got;
+    EXPECT_TRUE(r.Optional("doc", &got));
+    EXPECT_TRUE(r.Finish().ok());
+    EXPECT_EQ(got, doc);
+  }
+  for (const json& doc : {json::array({1}), json("x"), json(nullptr)}) {
+    const json params = {{"doc", doc}};
+    JsonReader r(params, &declared, "m");
+    json got;
+    EXPECT_FALSE(r.Optional("doc", &got));
+    Status s = r.Finish();
+    EXPECT_EQ(s.code(), Code::kInvalidArgument) << doc;
+    EXPECT_EQ(s.message().rfind("params.doc: expected an object, got ", 0), 0u) << s.message();
+  }
+  {  // read as anything but json: a bug
+    const json params = {{"doc", json::object()}};
+    JsonReader r(params, &declared, "m");
+    std::map<std::string, std::string> got;
+    r.Optional("doc", &got);
+    EXPECT_EQ(r.Finish().code(), Code::kInternal);
+  }
+}
+
+TEST(JsonReaderDeclaredTest, RefusedKeysAreRefusedWithTheirReasonNotAsUnknown) {
+  const json sent = {{"region", "0"}, {"alarm", true}}, without = {{"region", "0"}};
+  JsonReader r(sent, &kDeclared, "m");
+  Read got;
+  ReadDeclared(r, &got);
+  r.Refuse("alarm", "is the firmware's to set");
+  EXPECT_EQ(r.Finish().message(), "params.alarm is the firmware's to set");
+  JsonReader absent(without, &kDeclared, "m");
+  ReadDeclared(absent, &got);
+  absent.Refuse("alarm", "is the firmware's to set");
+  EXPECT_TRUE(absent.Finish().ok());
+  JsonReader declared(without, &kDeclared, "m");
+  ReadDeclared(declared, &got);
+  declared.Refuse("mode", "is not taken here");
+  EXPECT_EQ(declared.Finish().code(), Code::kInternal) << "a declared key cannot be refused";
 }
 
 }  // namespace

@@ -44,6 +44,7 @@ json OfType(ParamType type) {
     case ParamType::kNumber: return {{"type", "number"}};
     case ParamType::kStringArray: return ArrayOf(String());
     case ParamType::kStringMap: return {{"type", "object"}, {"additionalProperties", String()}};
+    case ParamType::kObject: return {{"type", "object"}};
     case ParamType::kAny: return Any();
   }
   return Any();
@@ -53,6 +54,7 @@ json OfType(ParamType type) {
 
 json OfParam(const Param& p) {
   json s = OfType(p.type);
+  if (p.object_schema.is_object()) s.update(p.object_schema);
   if (!p.one_of.empty()) (p.type == ParamType::kStringArray ? s["items"] : s) = Enum(p.one_of);
   if (!p.default_value.is_null()) s["default"] = p.default_value;
   return s;

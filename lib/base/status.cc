@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include <nlohmann/json.hpp>
+
 namespace pmemd {
 
 std::string_view CodeName(Code code) {
@@ -84,7 +86,15 @@ Status Status::Annotate(std::string_view context) const {
   std::string m(context);
   m += ": ";
   m += message_;
-  return Status(code_, std::move(m), errno_);
+  Status out(code_, std::move(m), errno_);
+  out.detail_ = detail_;
+  return out;
+}
+
+Status Status::WithDetail(nlohmann::json detail) const {
+  Status out = *this;
+  out.detail_ = std::make_shared<const nlohmann::json>(std::move(detail));
+  return out;
 }
 
 }  // namespace pmemd

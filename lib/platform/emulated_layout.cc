@@ -16,6 +16,24 @@ std::string BlockDev(const Label& l) {
   return l.mode == "sector" ? s + "s" : s;
 }
 
+DimmHealth DefaultHealth() {
+  DimmHealth h;
+  h.health_state = "ok";
+  h.temperature_mc = 30'000;
+  h.controller_temperature_mc = 35'000;
+  h.spares_percentage = 100;
+  h.alarm_enabled_media_temperature = true;
+  h.temperature_threshold_mc = 85'000;
+  h.alarm_enabled_ctrl_temperature = true;
+  h.controller_temperature_threshold_mc = 90'000;
+  h.alarm_enabled_spares = true;
+  h.spares_threshold = 10;
+  h.life_used_percentage = 0;
+  h.shutdown_state = "clean";
+  h.shutdown_count = 0;
+  return h;
+}
+
 NamespaceSpec SpecOf(const Label& l) {
   NamespaceSpec s;
   s.region = l.region;
@@ -115,7 +133,6 @@ Inventory Layout::List(const std::vector<Label>& labels, const Badblocks& badblo
     d.handle = static_cast<uint32_t>(i);
     d.phys_id = static_cast<uint32_t>(i);
     d.bus = "ndbus0";
-    d.health_state = "ok";
     if (rs.config.labels) d.label_slots_total = config_.label_slots;
     inv.dimms.push_back(std::move(d));
 

@@ -46,6 +46,13 @@ struct RegionState {
 
 // Injected bad ranges per region ("regionN"), in 512-byte sectors.
 using Badblocks = std::map<std::string, std::vector<BadRange>>;
+// Injected DIMM health per DIMM ("nmemN"); a DIMM not in it reports
+// DefaultHealth().
+using HealthModel = std::map<std::string, DimmHealth>;
+// An emulated DIMM's health until something is injected: ok, media at
+// 30 C and controller at 35 C with alarms at 85 C and 90 C, all spares
+// left with the alarm at 10%, no life used, clean shutdowns.
+DimmHealth DefaultHealth();
 
 // The kernel's names for a label's namespace ("namespace0.1"), dax device
 // ("dax0.1") and block device ("pmem0.1", "pmem0.1s" for sector mode).
@@ -83,13 +90,23 @@ class Layout {
   const std::vector<RegionState> regions_;
 };
 
-// Writes the injected bad ranges to `path` (replaced atomically).
+// Writes the injected bad ranges, or health, to `path` (replaced atomically).
 Status SaveBadblocks(const std::string& path, const Badblocks& all);
+Status SaveHealth(const std::string& path, const HealthModel& all);
+
+// What the platform keeps besides its labels, each with the file it is
+// saved to (emulated_open.cc loads them).
+struct InjectedState {
+  std::string badblocks_path;
+  Badblocks badblocks;
+  std::string health_path;
+  HealthModel health;
+};
 
 // The platform over an opened layout and label store (emulated_platform.cc).
 // `events` is borrowed (may be null) and must outlive the platform.
-std::unique_ptr<EmulatedPlatform> MakeEmulatedPlatform(Layout layout, LabelStore labels, std::string badblocks_path,
-                                                       Badblocks badblocks, EventBus* events);
+std::unique_ptr<EmulatedPlatform> MakeEmulatedPlatform(Layout layout, LabelStore labels, InjectedState injected,
+                                                       EventBus* events);
 
 }  // namespace emulated
 }  // namespace pmemd

@@ -10,7 +10,9 @@
 #include "pmemd/emulated_platform.h"
 #include "pmemd/fs.h"
 #include "pmemd/json_reader.h"
+#include "pmemd/health.h"
 #include "pmemd/log.h"
+#include "pmemd/platform_json.h"
 
 namespace pmemd {
 
@@ -23,6 +25,12 @@ Status SaveBadblocks(const std::string& path, const Badblocks& all) {
     for (const auto& b : v) a.push_back({{"offset", b.offset}, {"length", b.length}});
     doc[region] = std::move(a);
   }
+  return WriteFileAtomic(path, doc.dump() + "\n", 0600);
+}
+
+Status SaveHealth(const std::string& path, const HealthModel& all) {
+  nlohmann::json doc = nlohmann::json::object();
+  for (const auto& [dimm, h] : all) doc[dimm] = ToJson(h);
   return WriteFileAtomic(path, doc.dump() + "\n", 0600);
 }
 
@@ -71,17 +79,24 @@ Status PrepareRegionFile(const RegionState& rs, const std::vector<std::string>& 
   return Status::Ok();
 }
 
-Result<std::map<std::string, std::vector<BadRange>>> LoadBadblocks(const std::string& path) {
-  std::map<std::string, std::vector<BadRange>> out;
+// An injected-state file: a JSON object (empty when there is no file yet).
+// `what` names it and what removing it does in the message.
+Result<nlohmann::json> LoadStateObject(const std::string& path, const std::string& what) {
   Result<std::string> text = ReadFile(path);
   if (!text.ok()) {
-    if (text.status().code() == Code::kNotFound) return out;
+    if (text.status().code() == Code::kNotFound) return nlohmann::json::object();
     return text.status();
   }
   Result<nlohmann::json> doc = ParseJson(*text);
   if (!doc.ok() || !doc->is_object())
-    return Status::Corruption("badblocks file " + path + " is unreadable; remove it to clear injected badblocks");
-  for (const auto& [region, v] : doc->items()) {
+    return Status::Corruption(what + " file " + path + " is unreadable; remove it to clear injected " + what);
+  return doc;
+}
+
+Result<std::map<std::string, std::vector<BadRange>>> LoadBadblocks(const std::string& path) {
+  std::map<std::string, std::vector<BadRange>> out;
+  PMEMD_ASSIGN_OR_RETURN(nlohmann::json doc, LoadStateObject(path, "badblocks"));
+  for (const auto& [region, v] : doc.items()) {
     if (!v.is_array()) return Status::Corruption("badblocks file " + path + ": " + region + " is not an array");
     for (const auto& b : v) {
       BadRange r;
@@ -91,6 +106,21 @@ Result<std::map<std::string, std::vector<BadRange>>> LoadBadblocks(const std::st
       if (Status s = rd.Finish(); !s.ok()) return Status::Corruption("badblocks file " + path + ": " + s.message());
       out[region].push_back(r);
     }
+  }
+  return out;
+}
+
+Result<HealthModel> LoadHealth(const std::string& path) {
+  HealthModel out;
+  PMEMD_ASSIGN_OR_RETURN(nlohmann::json doc, LoadStateObject(path, "health"));
+  for (const auto& [dimm, v] : doc.items()) {
+    DimmHealth h;
+    JsonReader rd(v, "health." + dimm);
+    ReadDimmHealthFields(rd, &h, /*with_alarms=*/true);
+    Status s = rd.Finish();
+    if (s.ok()) s = ValidateDimmHealth(h);
+    if (!s.ok()) return Status::Corruption("health file " + path + ": " + s.message());
+    out[dimm] = h;
   }
   return out;
 }
@@ -155,9 +185,10 @@ Result<std::unique_ptr<EmulatedPlatform>> NewEmulatedPlatform(const EmulatedConf
     added = true;
   }
   if (added) PMEMD_RETURN_IF_ERROR(labels.Replace(std::move(all)));
-  PMEMD_ASSIGN_OR_RETURN(auto badblocks, LoadBadblocks(dir + "/badblocks.json"));
-  return MakeEmulatedPlatform(Layout(config, std::move(regions)), std::move(labels), dir + "/badblocks.json",
-                              std::move(badblocks), events);
+  InjectedState injected{.badblocks_path = dir + "/badblocks.json", .health_path = dir + "/health.json"};
+  PMEMD_ASSIGN_OR_RETURN(injected.badblocks, LoadBadblocks(injected.badblocks_path));
+  PMEMD_ASSIGN_OR_RETURN(injected.health, LoadHealth(injected.health_path));
+  return MakeEmulatedPlatform(Layout(config, std::move(regions)), std::move(labels), std::move(injected), events);
 }
 
 }  // namespace pmemd

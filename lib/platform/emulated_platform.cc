@@ -11,6 +11,7 @@
 #include "platform/namespace_plan.h"
 #include "platform/namespace_rules.h"
 #include "pmemd/events.h"
+#include "pmemd/health.h"
 #include "pmemd/mutex.h"
 #include "pmemd/uuid.h"
 
@@ -32,10 +33,10 @@ std::string Join(const std::vector<uint64_t>& ids) {
 
 class EmulatedPlatformImpl final : public EmulatedPlatform {
  public:
-  EmulatedPlatformImpl(Layout layout, LabelStore labels, std::string badblocks_path, Badblocks badblocks,
-                       EventBus* events)
-      : layout_(std::move(layout)), labels_(std::move(labels)), badblocks_path_(std::move(badblocks_path)),
-        badblocks_(std::move(badblocks)), events_(events) {}
+  EmulatedPlatformImpl(Layout layout, LabelStore labels, InjectedState injected, EventBus* events)
+      : layout_(std::move(layout)), labels_(std::move(labels)), badblocks_path_(std::move(injected.badblocks_path)),
+        badblocks_(std::move(injected.badblocks)), health_path_(std::move(injected.health_path)),
+        health_(std::move(injected.health)), events_(events) {}
 
   std::string_view Kind() const override { return "emulated"; }
 
@@ -47,6 +48,12 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
   Result<NamespacePlan> PlanCreateNamespace(const NamespaceSpec& spec) override {
     MutexLock lock(mu_);
     return PlanCreate(spec);
+  }
+
+  std::vector<Result<NamespacePlan>> PlanCreateSeries(const std::vector<std::string>& released,
+                                                      const std::vector<NamespaceSpec>& specs) override {
+    MutexLock lock(mu_);
+    return nsplan::PlanCreateSeries(layout_.GatherFacts(labels_.labels()), released, specs);
   }
 
   Result<Namespace> CreateNamespace(const NamespaceSpec& spec) override {
@@ -233,7 +240,72 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
     return Status::Ok();
   }
 
+  Result<DimmHealth> InjectHealth(const std::string& dimm, bool clear,
+                                  const std::function<Status(DimmHealth*)>& edit) override {
+    DimmHealth h;
+    {
+      MutexLock lock(mu_);
+      const RegionState* rs = RegionOfDimm(dimm);
+      if (!rs) {
+        std::string known;
+        for (const RegionState& r : layout_.regions()) known += (known.empty() ? "" : ", ") + r.dimm;
+        return Status::NotFound("DIMM '" + dimm + "' does not exist; known DIMMs: " + known);
+      }
+      if (!rs->config.labels)
+        return Status::Unsupported(dimm + " is the DIMM of label-less " + rs->dev +
+                                   ", which models a DIMM without SMART (as QEMU's NVDIMM): it has no health to set");
+      auto it = health_.find(dimm);
+      h = clear || it == health_.end() ? DefaultHealth() : it->second;
+      PMEMD_RETURN_IF_ERROR(edit(&h));
+      PMEMD_RETURN_IF_ERROR(ValidateDimmHealth(h));
+      SetFirmwareAlarms(&h);
+      HealthModel all = health_;
+      all[dimm] = h;
+      PMEMD_RETURN_IF_ERROR(SaveHealth(health_path_, all));
+      health_ = std::move(all);
+    }
+    NotifyHealth();
+    return h;
+  }
+
+  Result<DimmHealthMap> ReadDimmHealth() override {
+    MutexLock lock(mu_);
+    DimmHealthMap m;
+    for (const RegionState& rs : layout_.regions()) {
+      if (!rs.config.labels) {
+        m[rs.dimm] = std::nullopt;
+        continue;
+      }
+      auto it = health_.find(rs.dimm);
+      DimmHealth h = it == health_.end() ? DefaultHealth() : it->second;
+      SetFirmwareAlarms(&h);
+      m[rs.dimm] = h;
+    }
+    return m;
+  }
+
+  std::shared_ptr<HealthNotifier> OpenHealthNotifier() override {
+    auto n = std::make_shared<ManualHealthNotifier>();
+    MutexLock lock(notifiers_mu_);
+    notifiers_.push_back(n);
+    return n;
+  }
+
  private:
+  const RegionState* RegionOfDimm(const std::string& dimm) const {
+    for (const RegionState& r : layout_.regions())
+      if (r.dimm == dimm) return &r;
+    return nullptr;
+  }
+
+  // The kernel's health event: wakes every monitor still listening.
+  void NotifyHealth() EXCLUDES(notifiers_mu_) {
+    MutexLock lock(notifiers_mu_);
+    std::erase_if(notifiers_, [](const std::weak_ptr<ManualHealthNotifier>& w) { return w.expired(); });
+    for (const auto& w : notifiers_)
+      if (auto n = w.lock()) n->Notify();
+  }
+
   // The emulated kernel's side of one block write. An injected busy block
   // refuses an offline with EBUSY (has_unmovable_pages()); a stuck one keeps
   // the writer waiting, as offline_pages() keeps migrating pinned pages,
@@ -354,6 +426,10 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
   LabelStore labels_ GUARDED_BY(mu_);
   const std::string badblocks_path_;
   Badblocks badblocks_ GUARDED_BY(mu_);  // in sectors
+  const std::string health_path_;
+  HealthModel health_ GUARDED_BY(mu_);
+  Mutex notifiers_mu_;
+  std::vector<std::weak_ptr<ManualHealthNotifier>> notifiers_ GUARDED_BY(notifiers_mu_);
   std::map<uint64_t, uint32_t> busy_blocks_ GUARDED_BY(mu_);
   std::set<uint64_t> stuck_blocks_ GUARDED_BY(mu_);
   CondVar unstuck_;  // stuck_blocks_ shrank
@@ -362,10 +438,9 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
 
 }  // namespace
 
-std::unique_ptr<EmulatedPlatform> MakeEmulatedPlatform(Layout layout, LabelStore labels, std::string badblocks_path,
-                                                       Badblocks badblocks, EventBus* events) {
-  return std::make_unique<EmulatedPlatformImpl>(std::move(layout), std::move(labels), std::move(badblocks_path),
-                                                std::move(badblocks), events);
+std::unique_ptr<EmulatedPlatform> MakeEmulatedPlatform(Layout layout, LabelStore labels, InjectedState injected,
+                                                       EventBus* events) {
+  return std::make_unique<EmulatedPlatformImpl>(std::move(layout), std::move(labels), std::move(injected), events);
 }
 
 }  // namespace emulated

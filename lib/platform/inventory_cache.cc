@@ -165,6 +165,11 @@ void InventoryCache::EndOwnChange() {
   --own_changes_;
 }
 
+void InventoryCache::Invalidate() {
+  MutexLock lock(mu_);
+  all_dirty_ = true;
+}
+
 InventoryCacheStats InventoryCache::stats() const {
   MutexLock lock(mu_);
   return stats_;

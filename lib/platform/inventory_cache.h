@@ -53,7 +53,7 @@ struct InventoryCacheOptions {
   size_t max_drain = 65536;        // events read per pass
   size_t max_dirty_blocks = 256;   // more marked blocks than this: re-read everything
   std::chrono::milliseconds settle{50};       // the watcher gathers events this long before re-reading
-  std::chrono::milliseconds max_age{30000};   // re-read everything at least this often (DIMM health has no uevent)
+  std::chrono::milliseconds max_age{30000};   // re-read everything at least this often (bad blocks have no uevent)
   bool watch = true;                          // run the background watcher (publishes external changes)
 };
 
@@ -76,6 +76,9 @@ class InventoryCache {
   Result<Inventory> List() EXCLUDES(mu_);
   void BeginOwnChange() EXCLUDES(mu_);
   void EndOwnChange() EXCLUDES(mu_);
+  // The next List() re-reads everything (the health monitor's poll: bad
+  // blocks a scrub found change without a uevent).
+  void Invalidate() EXCLUDES(mu_);
   InventoryCacheStats stats() const EXCLUDES(mu_);
 
  private:

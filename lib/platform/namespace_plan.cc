@@ -267,4 +267,54 @@ Result<NamespacePlan> PlanReconfigure(const Facts& f, const std::string& dev, Na
   return plan;
 }
 
+namespace {
+
+void RecomputeSpace(RegionFacts* r) {
+  const RegionSpace space = ComputeRegionSpace(*r);
+  r->available_size = space.available_size;
+  r->max_available_extent = space.max_available_extent;
+}
+
+}  // namespace
+
+std::vector<Result<NamespacePlan>> PlanCreateSeries(Facts f, const std::vector<std::string>& released,
+                                                    const std::vector<NamespaceSpec>& specs) {
+  for (const std::string& dev : released) {
+    auto n = std::find_if(f.namespaces.begin(), f.namespaces.end(), [&](const NamespaceFacts& x) { return x.dev == dev; });
+    if (n == f.namespaces.end()) continue;
+    for (auto& r : f.regions) {
+      if (r.dev != n->region) continue;
+      std::erase(r.used, std::make_pair(n->offset, n->raw_size));
+      if (r.free_label_slots && !n->label_less) ++*r.free_label_slots;
+      RecomputeSpace(&r);
+    }
+    f.namespaces.erase(n);
+  }
+  std::vector<Result<NamespacePlan>> out;
+  for (const NamespaceSpec& spec : specs) {
+    Result<NamespacePlan> plan = PlanCreate(f, spec);
+    if (plan.ok()) {
+      for (auto& r : f.regions) {
+        if (r.dev != plan->region) continue;
+        r.used.emplace_back(plan->offset, plan->raw_size);
+        std::sort(r.used.begin(), r.used.end());
+        if (r.free_label_slots && *r.free_label_slots > 0) --*r.free_label_slots;
+        RecomputeSpace(&r);
+      }
+      NamespaceFacts n;
+      n.dev = plan->dev + " (planned: " + (spec.name.empty() ? std::string("unnamed") : spec.name) + ")";
+      n.region = plan->region;
+      n.mode = plan->mode;
+      n.raw_size = plan->raw_size;
+      n.offset = plan->offset;
+      n.raw_uuid = plan->uuid;
+      n.name = plan->name;
+      n.enabled = true;
+      f.namespaces.push_back(std::move(n));
+    }
+    out.push_back(std::move(plan));
+  }
+  return out;
+}
+
 }  // namespace pmemd::nsplan

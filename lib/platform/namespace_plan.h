@@ -116,4 +116,14 @@ Result<NamespacePlan> PlanCreate(const Facts& f, NamespaceSpec spec);
 Result<std::optional<Namespace>> FindCreateRetry(const Inventory& inv, NamespaceSpec spec);
 Result<NamespacePlan> PlanReconfigure(const Facts& f, const std::string& dev, NamespaceSpec spec);
 
+// A series of changes planned over one set of facts, as if made in order:
+// the namespaces in `released` are destroyed first (their extents and names
+// freed), then each spec is planned as PlanCreate would and, when it fits,
+// takes its extent (and a label slot), so the next one sees it. One result
+// per spec, in order; a spec that fails takes nothing. Its `dev` is the seed
+// of the moment, which the kernel replaces after each create: only the
+// first is the name the namespace will get.
+std::vector<Result<NamespacePlan>> PlanCreateSeries(Facts f, const std::vector<std::string>& released,
+                                                    const std::vector<NamespaceSpec>& specs);
+
 }  // namespace pmemd::nsplan

@@ -88,10 +88,15 @@ Status CheckDaxDevicesFree(ndctl_namespace* ndns, const std::string& ns, const s
 // Disables a namespace the safe way (nothing mounted or held open, no
 // process mapping its dax device, not system-ram) and releases its
 // pfn/dax/btt claim, so its personality can be changed.
-Status DisableAndRelease(ndctl_namespace* ndns, const std::string& op) {
+Status CheckNamespaceUnused(ndctl_namespace* ndns, const std::string& op) {
   const std::string dev = Str(ndctl_namespace_get_devname(ndns));
   PMEMD_RETURN_IF_ERROR(CheckBlockDeviceFree(ActiveBlockDevice(ndns), dev, op));
-  PMEMD_RETURN_IF_ERROR(CheckDaxDevicesFree(ndns, dev, op));
+  return CheckDaxDevicesFree(ndns, dev, op);
+}
+
+Status DisableAndRelease(ndctl_namespace* ndns, const std::string& op) {
+  const std::string dev = Str(ndctl_namespace_get_devname(ndns));
+  PMEMD_RETURN_IF_ERROR(CheckNamespaceUnused(ndns, op));
   int rc = ndctl_namespace_disable_invalidate(ndns);
   if (rc < 0 || ndctl_namespace_is_active(ndns))
     return Status(Code::kBusy,

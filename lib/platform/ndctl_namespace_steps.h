@@ -25,6 +25,10 @@ namespace pmemd::nd {
 // open) and releases its pfn/dax/btt claim, so its personality can change.
 // kBusy naming the way out when something still uses it.
 Status DisableAndRelease(ndctl_namespace* ndns, const std::string& op);
+// DisableAndRelease's checks alone, changing nothing: kBusy when the
+// namespace's block device is mounted or held open, or a process holds one
+// of its dax devices open or mapped.
+Status CheckNamespaceUnused(ndctl_namespace* ndns, const std::string& op);
 
 // ndctl's namespace_prep_reconfig(): disabled, released, forced raw, and the
 // old info block cleared.

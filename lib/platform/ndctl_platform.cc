@@ -10,6 +10,7 @@
 #include "platform/namespace_plan.h"
 #include "platform/namespace_rules.h"
 #include "platform/ndctl_facts.h"
+#include "platform/ndctl_health.h"
 #include "platform/ndctl_kmem.h"
 #include "platform/ndctl_lib.h"
 #include "platform/ndctl_namespace_steps.h"
@@ -66,6 +67,22 @@ class NdctlPlatform final : public Platform {
     MutexLock lock(ops_mu_);
     PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
     return nsplan::PlanCreate(GatherFacts(ctx.get()), spec);
+  }
+
+  std::vector<Result<NamespacePlan>> PlanCreateSeries(const std::vector<std::string>& released,
+                                                      const std::vector<NamespaceSpec>& specs) override {
+    MutexLock lock(ops_mu_);
+    Result<NdctlCtxPtr> ctx = NewNdctlCtx();
+    if (!ctx.ok()) return std::vector<Result<NamespacePlan>>(specs.size(), ctx.status());
+    return nsplan::PlanCreateSeries(GatherFacts(ctx->get()), released, specs);
+  }
+
+  Status CheckUnused(const std::string& dev, const std::string& op) override {
+    MutexLock lock(ops_mu_);
+    PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
+    ndctl_namespace* ndns = FindNamespaceObj(ctx.get(), dev);
+    if (!ndns) return Status::Ok();  // unknown: the operation itself names it
+    return CheckNamespaceUnused(ndns, op);
   }
 
   Result<Namespace> CreateNamespace(const NamespaceSpec& spec) override {
@@ -245,6 +262,24 @@ class NdctlPlatform final : public Platform {
     return r;
   }
 
+  Result<DimmHealthMap> ReadDimmHealth() override {
+    MutexLock lock(health_mu_);
+    PMEMD_ASSIGN_OR_RETURN(NdctlCtxPtr ctx, NewNdctlCtx());
+    return ReadHealth(ctx.get());
+  }
+
+  Status Refresh() override {
+    if (cache_) cache_->Invalidate();
+    return Status::Ok();
+  }
+
+  std::shared_ptr<HealthNotifier> OpenHealthNotifier() override {
+    auto n = OpenNdctlHealthNotifier();
+    if (n.ok()) return *n;
+    log_->warn("{}; DIMM health is read on the interval only", n.status().message());
+    return Platform::OpenHealthNotifier();
+  }
+
  private:
   // A fresh walk of the kernel.
   Result<Inventory> ReadAll() {
@@ -373,6 +408,9 @@ class NdctlPlatform final : public Platform {
   // Serializes walks: libndctl contexts are single-threaded and DIMM
   // firmware commands should not be issued concurrently.
   Mutex mu_;
+  // Serializes SMART reads (each on a fresh context), apart from mu_ so
+  // that a slow firmware command never holds up a walk.
+  Mutex health_mu_;
   // Serializes changes (and their plans), each on its own fresh context;
   // List() is not held up by a change, only sees it before or after a step.
   Mutex ops_mu_;

@@ -38,26 +38,6 @@ std::string RegionTypeName(ndctl_region* region) {
   }
 }
 
-// ndctl's util_dimm_health_to_json without the "unknown" it prints when the
-// command fails: the model keeps "" for anything not known.
-std::string DimmHealth(ndctl_dimm* dimm) {
-  if (!ndctl_dimm_is_cmd_supported(dimm, ND_CMD_SMART)) return "";
-  NdctlCmdPtr cmd(ndctl_dimm_cmd_new_smart(dimm));
-  if (!cmd) return "";
-  int rc = ndctl_cmd_submit_xlat(cmd.get());
-  if (rc < 0) {
-    GetLogger("platform")->warn("{}: SMART health command failed: {}",
-                                Str(ndctl_dimm_get_devname(dimm)), std::strerror(-rc));
-    return "";
-  }
-  if (!(ndctl_cmd_smart_get_flags(cmd.get()) & ND_SMART_HEALTH_VALID)) return "";
-  unsigned int health = ndctl_cmd_smart_get_health(cmd.get());
-  if (health & ND_SMART_FATAL_HEALTH) return "fatal";
-  if (health & ND_SMART_CRITICAL_HEALTH) return "critical";
-  if (health & ND_SMART_NON_CRITICAL_HEALTH) return "non-critical";
-  return "ok";
-}
-
 // The number of label slots of an initialized label area, as the kernel
 // sizes it; nullopt when the DIMM has no label area or it holds no valid
 // index block.
@@ -140,7 +120,6 @@ class Snapshot {
     d.phys_id = ndctl_dimm_get_phys_id(dimm);
     d.bus = bus;
     d.enabled = ndctl_dimm_is_enabled(dimm) == 1;
-    d.health_state = DimmHealth(dimm);
     d.label_slots_total = LabelSlots(dimm);
     inv_.dimms.push_back(std::move(d));
   }

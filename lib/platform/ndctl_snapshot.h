@@ -3,8 +3,9 @@
 // print it (see pmemd/ndctl_platform.h for what each part follows).
 //
 // Thread safety: uses only the context it is given (borrowed, owned by the
-// caller, single-threaded) and reads sysfs; DIMM firmware commands (SMART,
-// label index) are issued, so callers serialize walks.
+// caller, single-threaded) and reads sysfs; DIMM firmware commands (the
+// label index; SMART health is read apart, ndctl_health.h) are issued, so
+// callers serialize walks.
 #pragma once
 
 #include <ndctl/libndctl.h>

@@ -1,6 +1,7 @@
 #include "pmemd/owner.h"
 
 #include <algorithm>
+#include <set>
 
 #include "platform/namespace_plan.h"
 #include "platform/namespace_rules.h"
@@ -20,6 +21,23 @@ std::shared_ptr<spdlog::logger> Log() {
   static auto log = GetLogger("owner");
   return log;
 }
+
+// A region's lock for one operation, or nothing when the calling thread
+// holds every region already (PlatformOwner::RegionsHold).
+class RegionGuard {
+ public:
+  explicit RegionGuard(Mutex* mu) NO_THREAD_SAFETY_ANALYSIS : mu_(mu) {
+    if (mu_) mu_->Lock();
+  }
+  ~RegionGuard() NO_THREAD_SAFETY_ANALYSIS {
+    if (mu_) mu_->Unlock();
+  }
+  RegionGuard(const RegionGuard&) = delete;
+  RegionGuard& operator=(const RegionGuard&) = delete;
+
+ private:
+  Mutex* mu_;
+};
 
 json SpecToJson(const NamespaceSpec& s) {
   json j = {{"region", s.region}, {"mode", s.mode}, {"name", s.name}, {"uuid", s.uuid}};
@@ -250,7 +268,7 @@ template <typename T>
 Result<T> PlatformOwner::Run(const char* op, const std::string& region, const Prepare& prepare,
                              const std::function<Result<T>()>& body) {
   const Operation* row = FindOperation(op);
-  MutexLock lock(RegionLock(region));
+  RegionGuard lock(holder_.load() == std::this_thread::get_id() ? nullptr : &RegionLock(region));
   PMEMD_ASSIGN_OR_RETURN(json args, prepare());
   if (args.is_null()) return body();  // nothing a restart could find again: no intent
   PMEMD_ASSIGN_OR_RETURN(uint64_t id, Begin(op, region, std::move(args)));
@@ -272,6 +290,33 @@ Result<T> PlatformOwner::Run(const char* op, const std::string& region, const Pr
   }
   End(id);
   return r;
+}
+
+PlatformOwner::RegionsHold::RegionsHold(PlatformOwner* owner, std::vector<Mutex*> locks)
+    : owner_(owner), locks_(std::move(locks)) {}
+
+// The region locks are taken and let go in different functions (the hold's
+// life), which the analysis cannot follow: hold_mu_ and the region locks are
+// checked by the tests instead (owner_test.cc, layout_apply_test.cc).
+PlatformOwner::RegionsHold::~RegionsHold() NO_THREAD_SAFETY_ANALYSIS {
+  owner_->holder_.store(std::thread::id());
+  for (auto it = locks_.rbegin(); it != locks_.rend(); ++it) (*it)->Unlock();
+  owner_->hold_mu_.Unlock();
+}
+
+Result<std::unique_ptr<PlatformOwner::RegionsHold>> PlatformOwner::HoldAllRegions() NO_THREAD_SAFETY_ANALYSIS {
+  PMEMD_ASSIGN_OR_RETURN(Inventory inv, platform_->List());
+  std::set<std::string> names;  // in name order: every holder locks in the same order
+  for (const auto& r : inv.regions) names.insert(r.dev);
+  hold_mu_.Lock();
+  std::vector<Mutex*> locks;
+  for (const auto& n : names) {
+    Mutex* m = &RegionLock(n);
+    m->Lock();
+    locks.push_back(m);
+  }
+  holder_.store(std::this_thread::get_id());
+  return std::unique_ptr<RegionsHold>(new RegionsHold(this, std::move(locks)));
 }
 
 Mutex& PlatformOwner::RegionLock(const std::string& region) {

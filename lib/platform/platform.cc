@@ -14,4 +14,10 @@ Result<DaxBacking> Platform::GetDaxBacking(const std::string& chardev) {
   return Status::NotFound("dax device '" + chardev + "' does not exist");
 }
 
+Status Platform::CheckUnused(const std::string& dev, const std::string& op) {
+  (void)dev;
+  (void)op;
+  return Status::Ok();
+}
+
 }  // namespace pmemd

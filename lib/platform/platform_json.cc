@@ -1,7 +1,9 @@
 #include "pmemd/platform_json.h"
 
 #include <algorithm>
+#include <type_traits>
 
+#include "pmemd/health.h"
 #include "pmemd/json_schema.h"
 
 namespace pmemd {
@@ -32,11 +34,103 @@ json BadblocksJson(const std::vector<BadRange>& v) {
 
 json ToJson(const Bus& b) { return {{"provider", b.provider}, {"dev", b.dev}}; }
 
-json ToJson(const Dimm& d) {
+namespace {
+
+// One table for every direction: ToJson writes every field present,
+// ReadDimmHealthFields reads them back (the tripped alarms only when
+// asked), DimmHealthParams declares them and DimmHealthSchema describes them.
+template <typename F>
+void ForEachHealthField(F&& f) {
+  f("temperature_millicelsius", &DimmHealth::temperature_mc, false, "Media temperature, millidegrees Celsius");
+  f("controller_temperature_millicelsius", &DimmHealth::controller_temperature_mc, false,
+    "Controller temperature, millidegrees Celsius");
+  f("spares_percentage", &DimmHealth::spares_percentage, false, "Spare capacity left, percent (0 to 100)");
+  f("alarm_temperature", &DimmHealth::alarm_temperature, true, "The media temperature alarm tripped");
+  f("alarm_controller_temperature", &DimmHealth::alarm_controller_temperature, true,
+    "The controller temperature alarm tripped");
+  f("alarm_spares", &DimmHealth::alarm_spares, true, "The spares alarm tripped");
+  f("alarm_enabled_media_temperature", &DimmHealth::alarm_enabled_media_temperature, false,
+    "Whether the media temperature alarm is enabled");
+  f("temperature_threshold_millicelsius", &DimmHealth::temperature_threshold_mc, false,
+    "Media temperature alarm threshold, millidegrees Celsius");
+  f("alarm_enabled_ctrl_temperature", &DimmHealth::alarm_enabled_ctrl_temperature, false,
+    "Whether the controller temperature alarm is enabled");
+  f("controller_temperature_threshold_millicelsius", &DimmHealth::controller_temperature_threshold_mc, false,
+    "Controller temperature alarm threshold, millidegrees Celsius");
+  f("alarm_enabled_spares", &DimmHealth::alarm_enabled_spares, false, "Whether the spares alarm is enabled");
+  f("spares_threshold", &DimmHealth::spares_threshold, false, "Spares alarm threshold, percent (0 to 100)");
+  f("life_used_percentage", &DimmHealth::life_used_percentage, false, "Life used, percent (0 to 100)");
+  f("shutdown_state", &DimmHealth::shutdown_state, false, "The last shutdown: clean or dirty");
+  f("shutdown_count", &DimmHealth::shutdown_count, false, "Unsafe (dirty) shutdowns the DIMM counted");
+}
+
+const std::vector<std::string> kShutdownStates = {"clean", "dirty"};
+
+// The declared type of a health field of type std::optional<T>.
+template <typename T>
+ParamType HealthFieldType() {
+  if constexpr (std::is_same_v<T, int64_t>) return ParamType::kInteger;
+  if constexpr (std::is_same_v<T, uint32_t>) return ParamType::kUnsigned32;
+  if constexpr (std::is_same_v<T, uint64_t>) return ParamType::kUnsigned;
+  if constexpr (std::is_same_v<T, bool>) return ParamType::kBoolean;
+  static_assert(std::is_same_v<T, int64_t> || std::is_same_v<T, uint32_t> || std::is_same_v<T, uint64_t> ||
+                    std::is_same_v<T, bool> || std::is_same_v<T, std::string>,
+                "a health field of a type DimmHealthParams cannot declare");
+  return ParamType::kString;
+}
+
+template <typename M>
+using HealthFieldValue = typename std::remove_cvref_t<decltype(std::declval<DimmHealth>().*std::declval<M>())>::value_type;
+
+}  // namespace
+
+json ToJson(const DimmHealth& h) {
+  json j = {{"health_state", h.health_state}};
+  ForEachHealthField([&](const char* key, auto member, bool, const char*) { PutIf(j, key, h.*member); });
+  return j;
+}
+
+bool ReadDimmHealthFields(JsonReader& r, DimmHealth* h, bool with_alarms) {
+  bool any = r.Optional("health_state", &h->health_state);
+  ForEachHealthField([&](const char* key, auto member, bool alarm, const char*) {
+    if (alarm && !with_alarms) return;
+    HealthFieldValue<decltype(member)> v{};
+    if (r.Optional(key, &v)) {
+      h->*member = v;
+      any = true;
+    }
+  });
+  return any;
+}
+
+Params DimmHealthParams() {
+  Params out = {Param::String("health_state", "The DIMM's health state").OneOf(kDimmHealthStates)};
+  ForEachHealthField([&](const char* key, auto member, bool alarm, const char* description) {
+    if (alarm) return;
+    Param p{key, HealthFieldType<HealthFieldValue<decltype(member)>>(), description};
+    if (std::string_view(key) == "shutdown_state") p = p.OneOf(kShutdownStates);
+    out.push_back(std::move(p));
+  });
+  return out;
+}
+
+json DimmHealthSchema() {
+  std::vector<std::string> states = kDimmHealthStates;
+  states.push_back("unknown");
+  schema::Fields optional;
+  ForEachHealthField([&](const char* key, auto member, bool, const char*) {
+    const ParamType type = HealthFieldType<HealthFieldValue<decltype(member)>>();
+    optional.emplace_back(key, std::string_view(key) == "shutdown_state" ? schema::Enum(kShutdownStates)
+                                                                          : schema::OfParam({key, type}));
+  });
+  return schema::Object({{"health_state", schema::Enum(states)}}, optional);
+}
+
+json ToJson(const Dimm& d, bool health) {
   json j = {{"dev", d.dev}, {"id", d.id}, {"handle", d.handle}, {"phys_id", d.phys_id},
             {"bus", d.bus}};
   if (!d.enabled) j["state"] = "disabled";
-  if (!d.health_state.empty()) j["health"] = {{"health_state", d.health_state}};
+  if (d.health) j["health"] = health ? ToJson(*d.health) : json{{"health_state", d.health->health_state}};
   PutIf(j, "label_slots", d.label_slots_total);
   return j;
 }
@@ -145,7 +239,9 @@ json InventorySchema() {
                       {{"zone", String()}, {"node", Integer()}, {"dax_device", String()}});
   return Object({}, {{"buses", ArrayOf(Object({{"provider", String()}, {"dev", String()}}))},
                      {"dimms", ArrayOf(Object({{"dev", String()}, {"id", String()}, {"handle", Unsigned()},
-                                               {"phys_id", Unsigned()}, {"bus", String()}}))},
+                                               {"phys_id", Unsigned()}, {"bus", String()}},
+                                              {{"state", Enum({"disabled"})}, {"health", DimmHealthSchema()},
+                                               {"label_slots", Unsigned()}}))},
                      {"regions", ArrayOf(region)},
                      {"namespaces", ArrayOf(NamespaceSchema())},
                      {"devices", ArrayOf(DaxDeviceSchema())},
@@ -174,7 +270,7 @@ json ToJson(const Inventory& inv, const ListFilter& f) {
                std::any_of(r.mappings.begin(), r.mappings.end(),
                            [&](const Mapping& m) { return m.dimm == d.dev; });
       });
-      if (in_region) a.push_back(ToJson(d));
+      if (in_region) a.push_back(ToJson(d, f.health));
     }
     out["dimms"] = std::move(a);
   }

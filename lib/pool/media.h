@@ -6,13 +6,17 @@
 // media only through Write / Store + Persist, so every durable step passes
 // the hooks (PoolHooks::Persisted, CrashAfterPersist) and the bounds check.
 //
-// Thread safety: none; the pool's lock serializes every use.
+// Thread safety: the pool's lock serializes mutations (held exclusively).
+// Readers holding it shared may read, check usability and find the media
+// failed at the same time, so the failure (the first one found wins) and the
+// size check's clock are synchronized here.
 #pragma once
 
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -25,6 +29,7 @@
 #include "pmemd/log.h"
 #include "validate.h"
 #include "pmemd/fs.h"
+#include "pmemd/mutex.h"
 #include "pmemd/pool.h"
 #include "pmemd/status.h"
 
@@ -62,8 +67,11 @@ class Media {
   uint64_t size() const { return size_; }
   pmem2_granularity granularity() const { return granularity_; }
   bool crashed() const { return crashed_; }
-  bool failed() const { return !failure_.empty(); }
-  const std::string& failure() const { return failure_; }
+  bool failed() const { return failed_.load(std::memory_order_acquire); }
+  std::string failure() const {
+    MutexLock lock(failure_mu_);
+    return failure_;
+  }
   // Who the failure messages name ("pool p0") and what they advise
   // ("detach-pool p0").
   void SetSubject(std::string subject, std::string advice) {
@@ -136,8 +144,8 @@ class Media {
     timespec ts{};
     ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);  // vDSO, no system call
     const uint64_t now = static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
-    if (!force && now - last_size_check_ns_ < kSizeCheckNs) return Status::Ok();
-    last_size_check_ns_ = now;
+    if (!force && now - last_size_check_ns_.load(std::memory_order_relaxed) < kSizeCheckNs) return Status::Ok();
+    last_size_check_ns_.store(now, std::memory_order_relaxed);
     struct stat st{};
     if (::fstat(fd_.get(), &st) == 0 && S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) < offset_ + size_)
       return Fail("the file " + path_ + " is now " + std::to_string(st.st_size) + " bytes, shorter than the pool's end at " +
@@ -183,18 +191,28 @@ class Media {
   Media() = default;
 
   Status Fail(std::string why, std::string_view what) {
-    failure_ = subject_ + "'s media is no longer accessible (" + why + ", during " + std::string(what) + ")" +
-               (advice_.empty() ? "" : "; " + advice_);
-    GetLogger("pool")->error("{}", failure_);
+    std::string failure = subject_ + "'s media is no longer accessible (" + why + ", during " + std::string(what) +
+                          ")" + (advice_.empty() ? "" : "; " + advice_);
+    {
+      MutexLock lock(failure_mu_);
+      if (failure_.empty()) {  // a reader beside us may have found it first
+        failure_ = std::move(failure);
+        GetLogger("pool")->error("{}", failure_);
+        failed_.store(true, std::memory_order_release);
+      }
+    }
     return FailedStatus(Code::kIoError);
   }
-  Status FailedStatus(Code code) const { return Status(code, failure_, EIO); }
+  Status FailedStatus(Code code) const { return Status(code, failure(), EIO); }
 
   static constexpr uint64_t kSizeCheckNs = 100'000'000;
 
   UniqueFd fd_;
-  std::string path_, subject_, advice_, failure_;
-  uint64_t last_size_check_ns_ = 0;
+  std::string path_, subject_, advice_;
+  mutable Mutex failure_mu_;
+  std::string failure_ GUARDED_BY(failure_mu_);
+  std::atomic<bool> failed_{false};
+  std::atomic<uint64_t> last_size_check_ns_{0};
   uint64_t offset_ = 0;
   bool is_file_ = false;
   pmem2_source* src_ = nullptr;

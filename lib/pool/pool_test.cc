@@ -390,13 +390,49 @@ TEST(PoolTest, ReadersRunBesideAWriter) {
   std::mt19937 rng(3);
   for (int i = 0; i < 2000; ++i) {
     std::string n = "l" + std::to_string(rng() % 50);
-    if (!pool->CreateLease(Spec(n, (1 + rng() % 8) * kK4)).ok()) ASSERT_TRUE(pool->DeleteLease(n).ok());
+    if (!pool->CreateLease(Spec(n, (1 + rng() % 8) * kK4)).ok()) {
+      ASSERT_TRUE(pool->DeleteLease(n).ok());
+    }
     if (i % 500 == 0) (void)pool->OfflineBlocks(90, 10);
     if (i % 500 == 250) (void)pool->OnlineBlocks(90, 10);
   }
   stop = true;
   reader.join();
   CheckInvariants(*pool);
+}
+
+// Readers hold the pool's lock shared, and a reader may be the one that
+// finds the media failed (open-lease's size check, a fault while reading
+// pages): the failure and the size check's clock must be safe to set from
+// several readers at once, and every reader must see the same failure.
+// (ThreadSanitizer found open-lease writing them under the shared lock.)
+TEST(PoolTest, ReadersThatFindTheMediaFailedAgreeOnIt) {
+  PoolFile f(16 * kM);
+  ASSERT_TRUE(Pool::Format(f.backing(), SmallPool()).ok());
+  auto pool = MustAttach(f);
+  ASSERT_TRUE(pool->OnlineBlocks(0, 1).ok());
+  ASSERT_TRUE(pool->CreateLease(Spec("a", kK4)).ok());
+  ASSERT_EQ(::truncate(f.path().c_str(), 8192), 0);
+  std::vector<std::string> seen(4);
+  std::vector<std::thread> readers;
+  for (size_t t = 0; t < seen.size(); ++t)
+    readers.emplace_back([&, t] {
+      // Until this reader's own open-lease reports the failure (the size
+      // check runs at most every 100 ms, so some calls still succeed).
+      for (;;) {
+        UniqueFd fd;
+        auto r = pool->OpenLease("a", &fd);
+        (void)pool->Describe(false);
+        if (!r.ok() && r.status().message().find("truncated") != std::string::npos) {
+          seen[t] = r.status().message();
+          return;
+        }
+      }
+    });
+  for (auto& r : readers) r.join();
+  const std::string failure = pool->Describe(false).failure;
+  ASSERT_NE(failure.find("truncated"), std::string::npos) << failure;
+  for (const auto& m : seen) EXPECT_EQ(m, failure) << "every reader reports the first failure";
 }
 
 // ---- Exhaustive crash injection -------------------------------------------

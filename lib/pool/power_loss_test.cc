@@ -201,7 +201,9 @@ TEST(PowerLossTest, FormatIsDurableWhenItReturnsAndACrashInItLeavesNoHalfPool) {
     const bool acknowledged = Pool::Format(f.backing(), SmallPool(), &pl).ok() && n > format_steps;
     WriteBytes(f.path(), pl.AfterPowerLoss(nullptr));
     auto pool = Pool::Attach(f.backing(), Opts());
-    if (acknowledged) ASSERT_TRUE(pool.ok()) << "a formatted pool did not survive the power loss: " << pool.status().ToString();
+    if (acknowledged) {
+      ASSERT_TRUE(pool.ok()) << "a formatted pool did not survive the power loss: " << pool.status().ToString();
+    }
     if (pool.ok()) {
       EXPECT_TRUE((*pool)->ListLeases().empty());
       ++empty;
@@ -438,7 +440,9 @@ TEST(PowerLossTest, ACleanDetachSealsTheArrayAndACrashInItNeverLeavesAStaleOne) 
     ASSERT_TRUE(v.ok()) << "power lost after detach step " << n << ": " << v.ToString();
     CheckInvariants(**pool);
     (*pool)->Describe().memmap_init == "reused" ? ++reused : ++rebuilt;
-    if (n > detach_last) EXPECT_EQ((*pool)->Describe().memmap_init, "reused") << "a whole clean detach";
+    if (n > detach_last) {
+      EXPECT_EQ((*pool)->Describe().memmap_init, "reused") << "a whole clean detach";
+    }
   }
   EXPECT_GT(rebuilt, 0);
 }

@@ -85,11 +85,22 @@ Status ApplyConfigJson(const json& j, Config* c) {
   r.Optional("event_queue_events", &c->event_queue_events);
   r.Optional("event_queue_bytes", &c->event_queue_bytes);
   r.Optional("metrics_listen", &c->metrics_listen);
+  r.Optional("health_interval_ms", &c->health_interval_ms);
   json budget;
   const bool has_budget = r.Optional("memmap_budget", &budget);
   json emulated;
   bool has_emulated = r.Optional("emulated", &emulated);
+  json layout;
+  const bool has_layout = r.Optional("layout", &layout);
   PMEMD_RETURN_IF_ERROR(r.Finish());
+  if (has_layout) {
+    const bool path = layout.is_string() && layout.get<std::string>().starts_with("/");
+    if (!path && !layout.is_object() && !layout.is_null())
+      return Status::InvalidArgument("config.layout: expected a layout file's absolute path or a layout object "
+                                     "(docs/layouts.md), got " +
+                                     (layout.is_string() ? Quote(layout.get<std::string>()) : JsonTypeName(layout)));
+    c->layout = std::move(layout);
+  }
   if (has_budget) {
     PMEMD_ASSIGN_OR_RETURN(c->memmap_budget, ParseMemmapBudget(budget));
   }
@@ -135,6 +146,7 @@ Status ValidateConfig(const Config& c) {
   PMEMD_RETURN_IF_ERROR(CheckRange("event_ring_size", c.event_ring_size, 0, 1u << 20));
   PMEMD_RETURN_IF_ERROR(CheckRange("event_queue_events", c.event_queue_events, 1, 1u << 20));
   PMEMD_RETURN_IF_ERROR(CheckRange("event_queue_bytes", c.event_queue_bytes, 4096, 1ull << 30));
+  PMEMD_RETURN_IF_ERROR(CheckRange("health_interval_ms", c.health_interval_ms, 100, 86'400'000));
   PMEMD_RETURN_IF_ERROR(HttpMetrics::CheckAddress(c.metrics_listen));
   return Status::Ok();
 }

@@ -55,7 +55,15 @@ const std::vector<ConfigKey>& ConfigKeys() {
        "The same bound in bytes (4096 to 1073741824)."},
       {"metrics_listen", "string", "\"\"", "",
        "Serve GET /metrics (Prometheus text format) and /healthz over HTTP on this loopback address and port "
-       "(\"127.0.0.1:9464\" or \"[::1]:9464\"); \"\": no HTTP listener. Other addresses are refused."},
+       "(\"127.0.0.1:9464\" or \"[::1]:9464\") or on a Unix socket (\"unix:/run/pmemd/metrics.sock\", mode 0666 like a "
+       "loopback port); \"\": no HTTP listener. Other addresses are refused."},
+      {"health_interval_ms", "integer", "60000", "",
+       "DIMM health (SMART) and bad blocks are read at least this often, and whenever the kernel notifies a DIMM "
+       "health event (100 to 86400000); changes become dimm and badblocks events, a threshold crossed a warning."},
+      {"layout", "string or object", "null", "",
+       "A layout (docs/layouts.md) to apply at start-up, after interrupted operations are reconciled and pools "
+       "re-attached: a file's absolute path, or the layout itself. It prunes only when it says \"prune\": true and "
+       "never destroys data (no force). A failure is logged at error and pmemd serves anyway."},
       {"emulated", "object", "", "", "The emulated platform's machine (used when platform is emulated)."},
       {"emulated.regions", "array", "one 8 GiB region", "",
        "Emulated regions, each an object with the keys below; their files are created sparse."},

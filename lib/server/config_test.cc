@@ -62,15 +62,27 @@ TEST(ConfigTest, WrongTypeNamesKeyAndExpectedType) {
   EXPECT_NE(s.message().find("expected an array"), std::string::npos);
 }
 
-// metrics_listen serves this host only: a loopback address with a port.
-TEST(ConfigTest, MetricsListenIsALoopbackAddressWithAPort) {
+TEST(ConfigTest, HealthIntervalIsBoundedAndTheMessageSaysHow) {
   Config c = DefaultConfig();
-  for (const char* ok : {"", "127.0.0.1:9464", "[::1]:9464", "127.0.0.2:0"}) {
+  EXPECT_EQ(c.health_interval_ms, 60'000u);
+  c.health_interval_ms = 99;
+  Status s = ValidateConfig(c);
+  EXPECT_NE(s.message().find("health_interval_ms 99 must be between 100 and 86400000"), std::string::npos)
+      << s.ToString();
+  c.health_interval_ms = 100;
+  EXPECT_TRUE(ValidateConfig(c).ok());
+}
+
+// metrics_listen serves this host only: a loopback address with a port, or
+// a Unix socket's absolute path.
+TEST(ConfigTest, MetricsListenIsALoopbackAddressWithAPortOrAUnixSocket) {
+  Config c = DefaultConfig();
+  for (const char* ok : {"", "127.0.0.1:9464", "[::1]:9464", "127.0.0.2:0", "unix:/run/pmemd/metrics.sock"}) {
     c.metrics_listen = ok;
     EXPECT_TRUE(ValidateConfig(c).ok()) << ok << ": " << ValidateConfig(c).ToString();
   }
   for (const char* bad : {"0.0.0.0:9464", "10.1.2.3:9464", "127.0.0.1", "localhost:9464", "127.0.0.1:99999",
-                          "[::1]9464"}) {
+                          "[::1]9464", "unix:", "unix:run/metrics.sock", "unix:/run/pmemd/"}) {
     c.metrics_listen = bad;
     Status s = ValidateConfig(c);
     EXPECT_EQ(s.code(), Code::kInvalidArgument) << bad;
@@ -78,6 +90,11 @@ TEST(ConfigTest, MetricsListenIsALoopbackAddressWithAPort) {
   }
   c.metrics_listen = "0.0.0.0:9464";
   EXPECT_NE(ValidateConfig(c).message().find("not a loopback address"), std::string::npos);
+  c.metrics_listen = "unix:/" + std::string(107, 'm');  // past sun_path with its NUL
+  EXPECT_NE(ValidateConfig(c).message().find("longer than a Unix socket's 107 bytes"), std::string::npos);
+  c.metrics_listen = "unix:metrics.sock";
+  EXPECT_NE(ValidateConfig(c).message().find("'metrics.sock' is not an absolute path"), std::string::npos)
+      << ValidateConfig(c).message();
 }
 
 TEST(ConfigTest, ValidateRejectsBadValues) {
@@ -236,7 +253,7 @@ TEST(ConfigTest, ShippedExampleLoadsAndCoversEveryKey) {
                           "max_request_bytes", "max_connections", "worker_threads", "request_timeout_ms",
                           "idle_timeout_ms", "reserved_admin_connections", "max_connections_per_uid",
                           "max_buffered_bytes", "max_reply_bytes", "memmap_budget", "event_ring_size",
-                          "event_queue_events", "event_queue_bytes", "emulated", "regions",
+                          "event_queue_events", "event_queue_bytes", "health_interval_ms", "emulated", "regions",
                           "memory_block_size", "label_slots", "size", "file", "labels"})
     EXPECT_NE(text->find(std::string("\"") + key + "\""), std::string::npos) << key;
 }

@@ -20,6 +20,9 @@
 #include "pmemd/events.h"
 #include "pmemd/metrics.h"
 #include "pmemd/fs.h"
+#include "pmemd/health.h"
+#include "pmemd/json_reader.h"
+#include "pmemd/layout.h"
 #include "pmemd/log.h"
 #include "pmemd/ndctl_platform.h"
 #include "pmemd/options.h"
@@ -82,6 +85,38 @@ void RaiseFileLimit(size_t max_connections) {
     log->warn("the open-file limit {} is below max_connections {} plus {} for pmemd itself; raise "
               "LimitNOFILE or lower max_connections",
               rl.rlim_cur, max_connections, kOwnDescriptors);
+}
+
+// The config's layout, applied before the first request (a host comes up
+// with its pmem configured). Never with force: a start-up apply destroys no
+// data; it prunes only when the layout itself says so. Any failure is
+// logged at error and start-up goes on: the daemon serves what the host has,
+// and pmemctl apply can finish the job once the cause is fixed. Refusing to
+// start would also take away the pools and leases that are fine.
+void ApplyConfiguredLayout(const nlohmann::json& setting, LayoutApplier* applier) {
+  auto log = GetLogger("layout");
+  nlohmann::json doc = setting;
+  std::string source = "config.layout";
+  if (setting.is_string()) {
+    source = setting.get<std::string>();
+    Result<std::string> text = ReadFile(source);
+    Result<nlohmann::json> parsed = text.ok() ? ParseJson(*text) : Result<nlohmann::json>(text.status());
+    if (!parsed.ok()) {
+      log->error("start-up layout {} not applied: {}", source, parsed.status().message());
+      return;
+    }
+    doc = std::move(parsed).value();
+  }
+  Result<Layout> layout = ParseLayout(doc, source);
+  Result<ApplyResult> r = layout.ok() ? applier->Apply(*layout, {}) : Result<ApplyResult>(layout.status());
+  if (!r.ok()) {
+    log->error("start-up layout {} not applied: {}", source, r.status().message());
+    return;
+  }
+  if (r->plan.steps.empty())
+    log->info("start-up layout {}: the host already matches it", source);
+  else
+    log->info("start-up layout {} applied: {} steps", source, r->done);
 }
 
 }  // namespace
@@ -150,7 +185,9 @@ struct Daemon::Parts {
   EventBus::Subscription log_events;
   std::optional<EventBus::Subscription> crash_at_event;
   std::unique_ptr<PlatformOwner> owner;
+  std::unique_ptr<HealthMonitor> health;  // reads the owner's platform: declared after it, stopped before it
   std::unique_ptr<PoolManager> pools;
+  std::unique_ptr<LayoutApplier> layouts;
   Registry registry;
   std::unique_ptr<Dispatcher> dispatcher;
   std::unique_ptr<Server> server;
@@ -270,6 +307,11 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& config, std::functi
   // before the first request.
   PMEMD_ASSIGN_OR_RETURN(p->owner,
                          PlatformOwner::Open(std::move(platform), config.state_dir + "/intents.json", &p->events));
+  // The first health reading is taken here, so list and metrics have it
+  // from the first request on.
+  p->health = std::make_unique<HealthMonitor>(
+      p->owner->platform(), &p->events,
+      HealthMonitorOptions{.interval = std::chrono::milliseconds(config.health_interval_ms)});
   // Pools attached before the restart come back; their devices are in use.
   PoolOptions pool_defaults;
   PMEMD_ASSIGN_OR_RETURN(pool_defaults.hooks, CrashHookFromEnvironment());  // crash tests only
@@ -283,6 +325,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& config, std::functi
   PMEMD_ASSIGN_OR_RETURN(p->pools, PoolManager::Open(p->owner.get(), config.state_dir, &p->events,
                                                      std::move(pool_defaults), memmap_budget));
   p->owner->SetInUseCheck([pools = p->pools.get()](const std::string& dev) { return pools->InUse(dev); });
+  p->layouts = std::make_unique<LayoutApplier>(p->owner.get(), p->pools.get());
+  if (!config.layout.is_null()) ApplyConfiguredLayout(config.layout, p->layouts.get());
 
   DaemonInfo info;
   info.platform_kind = std::string(p->owner->Kind());
@@ -290,13 +334,15 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const Config& config, std::functi
   info.state_dir = config.state_dir;
   info.pools = p->pools.get();
   PMEMD_RETURN_IF_ERROR(RegisterDaemonMethods(&p->registry, info));
-  PMEMD_RETURN_IF_ERROR(RegisterPlatformMethods(&p->registry, p->owner.get()));
+  PMEMD_RETURN_IF_ERROR(RegisterPlatformMethods(&p->registry, p->owner.get(), p->health.get()));
   PMEMD_RETURN_IF_ERROR(RegisterNamespaceMethods(&p->registry, p->owner.get()));
   if (emulated) PMEMD_RETURN_IF_ERROR(RegisterEmulatedMethods(&p->registry, emulated));
   PMEMD_RETURN_IF_ERROR(RegisterPoolMethods(&p->registry, p->pools.get()));
+  PMEMD_RETURN_IF_ERROR(RegisterLayoutMethods(&p->registry, p->layouts.get()));
   PMEMD_RETURN_IF_ERROR(RegisterOpsMethods(&p->registry, {.platform_kind = std::string(p->owner->Kind()),
                                                           .owner = p->owner.get(),
                                                           .pools = p->pools.get(),
+                                                          .health = p->health.get(),
                                                           .events = p->stream.get(),
                                                           .requests = &p->requests}));
 

@@ -1,5 +1,10 @@
 #include "server/http_metrics.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -10,6 +15,7 @@
 #include <boost/beast/http.hpp>
 
 #include "pmemd/log.h"
+#include "server/unix_socket.h"
 
 namespace pmemd {
 
@@ -17,18 +23,37 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using local = asio::local::stream_protocol;
+// TCP and Unix sockets alike: one acceptor and one connection type for both.
+using any_stream = asio::generic::stream_protocol;
 
 namespace {
 
 constexpr size_t kMaxConnections = 64;
 constexpr auto kRequestTimeout = std::chrono::seconds(10);
 
-// "127.0.0.1:9464", "[::1]:9464" -> an endpoint; loopback only.
-Result<tcp::endpoint> ParseAddress(const std::string& text) {
+constexpr std::string_view kUnixPrefix = "unix:";
+
+struct Address {
+  any_stream::endpoint endpoint;
+  std::string path;  // a Unix socket's; "" for TCP
+};
+
+// "127.0.0.1:9464", "[::1]:9464" (loopback only), "unix:/run/pmemd/metrics.sock"
+// (an absolute path) -> an endpoint.
+Result<Address> ParseAddress(const std::string& text) {
   auto bad = [&](const std::string& why) {
     return Status::InvalidArgument("metrics_listen '" + text + "': " + why +
-                                   "; use a loopback address and a port, e.g. \"127.0.0.1:9464\" or \"[::1]:9464\"");
+                                   "; use a loopback address and a port, e.g. \"127.0.0.1:9464\" or \"[::1]:9464\", "
+                                   "or a Unix socket's absolute path, e.g. \"unix:/run/pmemd/metrics.sock\"");
   };
+  if (text.compare(0, kUnixPrefix.size(), kUnixPrefix) == 0) {
+    std::string path = text.substr(kUnixPrefix.size());
+    if (path.empty() || path[0] != '/') return bad("'" + path + "' is not an absolute path");
+    if (path.size() >= sizeof(sockaddr_un::sun_path)) return bad("the path is longer than a Unix socket's 107 bytes");
+    if (path.back() == '/') return bad("'" + path + "' names a directory");
+    return Address{any_stream::endpoint(local::endpoint(path)), path};
+  }
   std::string host, port;
   if (!text.empty() && text[0] == '[') {
     size_t close = text.find(']');
@@ -48,7 +73,7 @@ Result<tcp::endpoint> ParseAddress(const std::string& text) {
   if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
       std::stoul(port) > 65535)
     return bad("'" + port + "' is not a port number");
-  return tcp::endpoint(addr, static_cast<unsigned short>(std::stoul(port)));
+  return Address{any_stream::endpoint(tcp::endpoint(addr, static_cast<unsigned short>(std::stoul(port)))), ""};
 }
 
 }  // namespace
@@ -59,8 +84,8 @@ struct HttpMetrics::Impl {
   // One request per connection, then close: Prometheus reconnects cheaply
   // and nothing idles here.
   struct Conn : std::enable_shared_from_this<Conn> {
-    Conn(tcp::socket s, Impl* impl) : stream(std::move(s)), impl(impl) {}
-    beast::tcp_stream stream;
+    Conn(any_stream::socket s, Impl* impl) : stream(std::move(s)), impl(impl) {}
+    beast::basic_stream<any_stream> stream;
     beast::flat_buffer buffer{8192};
     http::request_parser<http::empty_body> parser;
     http::response<http::string_body> response;
@@ -108,7 +133,7 @@ struct HttpMetrics::Impl {
     }
     void Close() {
       beast::error_code ignored;
-      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      stream.socket().shutdown(asio::socket_base::shutdown_both, ignored);
       stream.close();
       --impl->connections;
     }
@@ -121,7 +146,7 @@ struct HttpMetrics::Impl {
   }
 
   void Accept() {
-    acceptor.async_accept([this](beast::error_code ec, tcp::socket s) {
+    acceptor.async_accept([this](beast::error_code ec, any_stream::socket s) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
       if (!ec) {
         if (connections >= kMaxConnections) {
@@ -138,18 +163,32 @@ struct HttpMetrics::Impl {
 
   const Dispatcher* dispatcher;
   asio::io_context io;
-  tcp::acceptor acceptor;
+  asio::basic_socket_acceptor<any_stream> acceptor;
+  std::string path;  // a Unix socket's, "" for TCP
+  ino_t socket_ino = 0;  // of the socket at `path` this listener bound
   size_t connections = 0;  // io thread only
   std::thread thread;
 };
 
 Result<std::unique_ptr<HttpMetrics>> HttpMetrics::Listen(const std::string& address, const Dispatcher* dispatcher) {
-  PMEMD_ASSIGN_OR_RETURN(tcp::endpoint ep, ParseAddress(address));
+  PMEMD_ASSIGN_OR_RETURN(Address a, ParseAddress(address));
   auto impl = std::make_unique<Impl>(dispatcher);
+  if (!a.path.empty()) PMEMD_RETURN_IF_ERROR(server_internal::ClearStaleSocket(a.path, "metrics_listen"));
   beast::error_code ec;
-  impl->acceptor.open(ep.protocol(), ec);
-  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) impl->acceptor.bind(ep, ec);
+  impl->acceptor.open(a.endpoint.protocol(), ec);
+  if (!ec && a.path.empty()) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) {
+    // A Unix socket is readable and writable by every local user, as a
+    // loopback port is: the metrics are the host's to see, and only reads
+    // are served. Created with that mode: no window with another.
+    mode_t old = a.path.empty() ? 0 : ::umask(0111);
+    impl->acceptor.bind(a.endpoint, ec);
+    if (!a.path.empty()) ::umask(old);
+  }
+  if (!ec && !a.path.empty()) {
+    impl->path = a.path;
+    impl->socket_ino = server_internal::SocketInode(a.path);
+  }
   if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return Status(Code::kIoError, "metrics_listen " + address + ": " + ec.message(), ec.value());
   return std::unique_ptr<HttpMetrics>(new HttpMetrics(std::move(impl)));
@@ -162,12 +201,15 @@ Status HttpMetrics::CheckAddress(const std::string& address) {
 
 HttpMetrics::HttpMetrics(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-HttpMetrics::~HttpMetrics() { Stop(); }
+HttpMetrics::~HttpMetrics() {
+  Stop();
+  server_internal::RemoveOwnSocket(impl_->path, impl_->socket_ino);
+}
 
 void HttpMetrics::Start() {
   impl_->Accept();
   impl_->thread = std::thread([this] { impl_->io.run(); });
-  GetLogger("server")->info("metrics over HTTP on {} (GET /metrics, /healthz)", impl_->acceptor.local_endpoint().address().to_string() + ":" + std::to_string(port()));
+  GetLogger("server")->info("metrics over HTTP on {} (GET /metrics, /healthz)", where());
 }
 
 void HttpMetrics::Stop() {
@@ -180,6 +222,23 @@ void HttpMetrics::Stop() {
   impl_->thread.join();
 }
 
-unsigned short HttpMetrics::port() const { return impl_->acceptor.local_endpoint().port(); }
+unsigned short HttpMetrics::port() const {
+  if (!impl_->path.empty()) return 0;
+  const any_stream::endpoint ep = impl_->acceptor.local_endpoint();
+  return ntohs(reinterpret_cast<const sockaddr_in*>(ep.data())->sin_port);  // same offset in sockaddr_in6
+}
+
+std::string HttpMetrics::where() const {
+  if (!impl_->path.empty()) return "unix:" + impl_->path;
+  const any_stream::endpoint ep = impl_->acceptor.local_endpoint();
+  const auto* sa = ep.data();
+  char host[INET6_ADDRSTRLEN] = {};
+  if (sa->sa_family == AF_INET6)
+    ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, host, sizeof host);
+  else
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, host, sizeof host);
+  const std::string h = sa->sa_family == AF_INET6 ? "[" + std::string(host) + "]" : std::string(host);
+  return h + ":" + std::to_string(port());
+}
 
 }  // namespace pmemd

@@ -26,6 +26,7 @@
 #include "pmemd/log.h"
 #include "pmemd/log_limiter.h"
 #include "server/session.h"
+#include "server/unix_socket.h"
 #include "server/worker_lane.h"
 
 namespace pmemd {
@@ -37,22 +38,7 @@ using server_internal::ConnectionManager;
 using server_internal::Log;
 using server_internal::Session;
 
-namespace {
-
-PeerCred ReadPeerCred(int fd) {
-  PeerCred p;
-  struct ucred uc{};
-  socklen_t len = sizeof uc;
-  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == 0) {
-    p.known = true;
-    p.pid = uc.pid;
-    p.uid = uc.uid;
-    p.gid = uc.gid;
-  }
-  return p;
-}
-
-}  // namespace
+using server_internal::ReadPeerCred;
 
 // Non-admin requests run this much nicer than the rest of the daemon.
 constexpr int kSharedLaneNice = 10;
@@ -78,7 +64,6 @@ class Server::Impl {
   void Refuse(Stream::socket socket, const PeerCred& peer, const std::string& why);
   void WaitSignal();
   void DoStop();
-  Status ClearStaleSocket();
   void RemoveSocket();
 
   ServerOptions options_;
@@ -95,38 +80,11 @@ class Server::Impl {
   ino_t socket_ino_ = 0;
 };
 
-Status Server::Impl::ClearStaleSocket() {
-  const std::string& path = options_.socket_path;
-  struct stat st{};
-  if (::lstat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return Status::Ok();
-    return Status::FromErrno(errno, "stat " + path);
-  }
-  if (!S_ISSOCK(st.st_mode))
-    return Status::FailedPrecondition(path + " exists and is not a socket; remove it or choose another --socket");
-  // A socket file: is a daemon answering on it?
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return Status::FromErrno(errno, "socket");
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    PeerCred peer = ReadPeerCred(fd.get());
-    return Status::AlreadyExists("another pmemd" + (peer.known ? " (pid " + std::to_string(peer.pid) + ")" : std::string()) +
-                                 " is already serving " + path + "; stop it first, or choose another --socket");
-  }
-  if (errno != ECONNREFUSED)
-    return Status::FromErrno(errno, "probe existing socket " + path);
-  if (::unlink(path.c_str()) != 0) return Status::FromErrno(errno, "remove stale socket " + path);
-  Log()->info("removed stale socket {} left by an earlier run", path);
-  return Status::Ok();
-}
-
 Status Server::Impl::Listen() {
   const std::string& path = options_.socket_path;
   std::string dir = std::filesystem::path(path).parent_path().string();
   if (!dir.empty()) PMEMD_RETURN_IF_ERROR(MakeDirs(dir, 0755));
-  PMEMD_RETURN_IF_ERROR(ClearStaleSocket());
+  PMEMD_RETURN_IF_ERROR(server_internal::ClearStaleSocket(path, "--socket"));
   boost::system::error_code ec;
   acceptor_.open(Stream(), ec);
   if (ec) return Status::IoError("open socket: " + ec.message());
@@ -142,8 +100,7 @@ Status Server::Impl::Listen() {
   if (::chmod(path.c_str(), options_.socket_mode) != 0) return Status::FromErrno(errno, "chmod " + path);
   acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return Status::IoError("listen on " + path + ": " + ec.message());
-  struct stat st{};
-  if (::stat(path.c_str(), &st) == 0) socket_ino_ = st.st_ino;
+  socket_ino_ = server_internal::SocketInode(path);
   Log()->info("listening on {} (mode {:o})", path, options_.socket_mode);
   return Status::Ok();
 }
@@ -239,11 +196,7 @@ void Server::Impl::Run() {
 }
 
 void Server::Impl::RemoveSocket() {
-  if (socket_ino_ == 0) return;
-  // Only if it is still ours, not one a newer daemon has bound since.
-  struct stat st{};
-  if (::stat(options_.socket_path.c_str(), &st) == 0 && st.st_ino == socket_ino_)
-    ::unlink(options_.socket_path.c_str());
+  server_internal::RemoveOwnSocket(options_.socket_path, socket_ino_);
   socket_ino_ = 0;
 }
 

@@ -194,6 +194,27 @@ def make_state(c):
     c.call("inject-error", {"memory_block": block, "busy_attempts": 1})
     c.call("inject-error", {"memory_block": block, "stuck": True, "clear": True})
     c.call("inject-error", {"region": "region0", "offset": 0, "length": 512, "clear": True})
+    c.call("inject-error", {"dimm": "nmem0", "health_state": "non-critical", "temperature_millicelsius": 51000,
+                            "shutdown_state": "dirty", "shutdown_count": 2})
+    health = c.call("list", {"health": True})["result"]
+    if health["dimms"][0]["health"].get("shutdown_count") != 2:
+        fail(f"list's health does not show the injected health: {health}")
+    c.call("list", {"dimms": True})
+    c.call("inject-error", {"dimm": "nmem0", "clear": True})
+    layout = {"version": 1,
+              "namespaces": [{"name": "lay", "region": "region0", "mode": "devdax", "size": "2G"}],
+              "pools": [{"name": "lp", "namespace": "lay", "block_size": "128M", "online_blocks": "all"}],
+              "leases": [{"pool": "lp", "name": "l1", "size": 256 * M, "owner": "t", "labels": {"k": "v"}}]}
+    plan = c.call("apply", {"layout": layout, "dry_run": True})["result"]
+    if not plan["steps"] or plan["done"] != 0:
+        fail(f"apply's dry run planned nothing: {plan}")
+    c.call("apply", {"layout": layout})
+    exported = c.call("export-layout")["result"]
+    layout_schema = next(p["schema"] for p in c.methods["apply"]["params"] if p["name"] == "layout")
+    jsonschema.validate(exported, layout_schema, cls=jsonschema.Draft7Validator)
+    again = c.call("apply", {"layout": exported, "dry_run": True})["result"]
+    if again["steps"]:
+        fail(f"applying the exported layout plans steps: {again}")
     c.call("version")
     c.call("metrics")
     c.call("list-methods")

@@ -8,58 +8,15 @@
 
 #include "pmemd/client.h"
 #include "pmemd/fs.h"
-#include "support/process.h"
+#include "support/stream_fixture.h"
 
 namespace pmemd::testing {
 namespace {
 
 using nlohmann::json;
 constexpr uint64_t kM = 1ull << 20, kG = 1ull << 30;
-constexpr int kWaitMs = 30'000;  // a bound for a broken daemon, never a synchronization
 
-class EventsTest : public ::testing::Test {
- protected:
-  void StartWith(json extra = json::object()) {
-    config_ = dir_.path() + "/pmemd.json";
-    json cfg = {{"admin_group", std::to_string(::getgid())},
-                {"emulated", {{"regions", {{{"size", 8 * kG}}}}}}};
-    cfg.update(extra);
-    ASSERT_TRUE(WriteFileAtomic(config_, cfg.dump()).ok());
-    d_ = std::make_unique<DaemonProcess>(dir_.path() + "/s.sock", dir_.path() + "/state",
-                                         std::vector<std::string>{"--config", config_});
-    ASSERT_TRUE(d_->Start()) << d_->Log();
-  }
-  Client Connect() {
-    auto c = Client::Connect(d_->socket());
-    EXPECT_TRUE(c.ok()) << c.status().ToString();
-    return std::move(c).value();
-  }
-  json Call(Client& c, const std::string& method, const json& params = json::object()) {
-    auto r = c.Call(method, params);
-    EXPECT_TRUE(r.ok()) << method << ": " << r.status().ToString();
-    return r.ok() ? *r : json();
-  }
-  // Reads notifications until one satisfies `until`; returns them all.
-  std::vector<json> ReadUntil(Client& c, const std::function<bool(const json&)>& until) {
-    std::vector<json> seen;
-    Status s = c.ReadNotifications(
-        [&](const json& n) {
-          seen.push_back(n);
-          return !until(n);
-        },
-        kWaitMs);
-    EXPECT_TRUE(s.ok()) << s.ToString() << " after " << seen.size() << " notifications";
-    return seen;
-  }
-  static bool Is(const json& n, const std::string& kind, const std::string& object, const std::string& to) {
-    return n.value("method", "") == "event" && n["params"]["kind"] == kind && n["params"]["object"] == object &&
-           n["params"]["to"] == to;
-  }
-
-  TempDir dir_;
-  std::string config_;
-  std::unique_ptr<DaemonProcess> d_;
-};
+using EventsTest = StreamFixture;
 
 TEST_F(EventsTest, CreateAndDestroyANamespaceStreamsItsEventsInOrderNamingTheRequest) {
   StartWith();
@@ -285,7 +242,9 @@ TEST_F(EventsTest, PmemctlMonitorPrintsTheEventsAsJsonLinesUntilTheDaemonStops) 
   EXPECT_NE(std::find(seen.begin(), seen.end(), "namespace ->fsdax"), seen.end()) << monitor.out;
   EXPECT_NE(std::find(seen.begin(), seen.end(), "namespace fsdax->"), seen.end()) << monitor.out;
   for (const auto& e : lines)
-    if (e.value("kind", "") == "namespace") EXPECT_EQ(e["request"]["uid"], ::getuid()) << e.dump();
+    if (e.value("kind", "") == "namespace") {
+      EXPECT_EQ(e["request"]["uid"], ::getuid()) << e.dump();
+    }
 }
 
 }  // namespace

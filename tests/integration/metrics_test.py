@@ -110,6 +110,10 @@ def main():
                 "pmemd_pool_online_bytes", "pmemd_pool_leased_bytes", "pmemd_pool_available_bytes",
                 "pmemd_pool_poisoned_bytes", "pmemd_pool_leases", "pmemd_requests",
                 "pmemd_request_duration_seconds", "pmemd_events_published", "pmemd_events_dropped",
+                "pmemd_region_badblocks_bytes", "pmemd_namespace_badblocks_bytes", "pmemd_dimm_health_supported",
+                "pmemd_dimm_health_state", "pmemd_dimm_temperature_celsius", "pmemd_dimm_controller_temperature_celsius",
+                "pmemd_dimm_temperature_threshold_celsius", "pmemd_dimm_spares_percentage", "pmemd_dimm_alarm",
+                "pmemd_dimm_shutdown_count", "pmemd_health_polls",
             ]
             for name in expected:
                 if name not in families:
@@ -144,6 +148,12 @@ def main():
                 fail("create-pool +Inf bucket")
             if value(families, "pmemd_events_published_total") < 5:
                 fail("events published")
+            if value(families, "pmemd_dimm_temperature_celsius", dimm="nmem0") != 30:
+                fail("an emulated DIMM's media temperature is 30 C until injected")
+            if value(families, "pmemd_dimm_health_state", dimm="nmem0", state="ok") != 1:
+                fail("dimm health state ok")
+            if value(families, "pmemd_dimm_alarm", dimm="nmem0", alarm="spares") != 0:
+                fail("no alarm tripped")
             if value(families, "pmemd_build_info") != 1:
                 fail("build_info")
             # A second scrape counts the first.

@@ -217,7 +217,9 @@ TEST_F(NamespaceTest, StuckBlockOfflineAnswersBusyInTimeAndSigtermStopsPromptly)
   Start();
   for (const auto& b : Ok({"list", "-M"})["memory_blocks"]) EXPECT_EQ(b["state"], "online") << b;
   Result<std::string> journal = ReadFile(dir_.path() + "/state/intents.json");
-  if (journal.ok()) EXPECT_TRUE(json::parse(*journal)["intents"].empty()) << *journal;
+  if (journal.ok()) {
+    EXPECT_TRUE(json::parse(*journal)["intents"].empty()) << *journal;
+  }
 }
 
 TEST_F(NamespaceTest, NamespacesSurviveRestart) {

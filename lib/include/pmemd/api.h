@@ -19,7 +19,10 @@ namespace pmemd {
 
 class PoolManager;
 class EventStream;
+class LayoutApplier;
+struct ApplyResult;
 class RequestMetrics;
+class HealthMonitor;
 
 // What subscribe and metrics read; every pointer borrowed, outliving the
 // registry; a null one leaves its families (or subscribe) out.
@@ -27,6 +30,7 @@ struct OpsContext {
   std::string platform_kind;
   PlatformOwner* owner = nullptr;
   const PoolManager* pools = nullptr;
+  const HealthMonitor* health = nullptr;  // the pmemd_dimm_* families
   EventStream* events = nullptr;
   const RequestMetrics* requests = nullptr;
 };
@@ -49,8 +53,8 @@ struct DaemonInfo {
 //
 // version
 Status RegisterDaemonMethods(Registry* registry, const DaemonInfo& info);
-// list
-Status RegisterPlatformMethods(Registry* registry, PlatformOwner* owner);
+// list; DIMM health from `health`'s last reading (null: none)
+Status RegisterPlatformMethods(Registry* registry, PlatformOwner* owner, const HealthMonitor* health = nullptr);
 // create-namespace, destroy-namespace, enable-namespace, disable-namespace,
 // reconfigure-namespace, reconfigure-device, online-memory, offline-memory
 Status RegisterNamespaceMethods(Registry* registry, PlatformOwner* owner);
@@ -61,5 +65,10 @@ Status RegisterEmulatedMethods(Registry* registry, EmulatedPlatform* platform);
 Status RegisterPoolMethods(Registry* registry, PoolManager* pools);
 // subscribe (docs/events.md), metrics (Prometheus text format 0.0.4)
 Status RegisterOpsMethods(Registry* registry, const OpsContext& context);
+// apply, export-layout (layout.h, docs/layouts.md)
+Status RegisterLayoutMethods(Registry* registry, LayoutApplier* applier);
+// apply's answer: {dry_run, steps: [{op, object, reason, destroys_data,
+// params}], done, changed}.
+nlohmann::json ApplyResultJson(const ApplyResult& result);
 
 }  // namespace pmemd

@@ -57,6 +57,15 @@ struct Config {
   // GET /metrics and /healthz over HTTP on this loopback address
   // ("127.0.0.1:9464"); "" (the default): no HTTP listener.
   std::string metrics_listen;
+  // DIMM health and bad blocks are read at least this often (pmemd/health.h),
+  // and whenever the kernel notifies a DIMM health event.
+  uint32_t health_interval_ms = 60'000;
+  // A layout (docs/layouts.md) to apply at start-up, after the journal is
+  // reconciled and the pools re-attached: a file's absolute path, or the
+  // layout inline as an object; null (the default): none. It is read and
+  // applied then, not here: its problems are the start-up apply's (logged,
+  // and the daemon serves anyway).
+  nlohmann::json layout;
   EmulatedConfig emulated;
 };
 

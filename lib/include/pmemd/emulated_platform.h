@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,6 +57,14 @@ class EmulatedPlatform : public Platform {
   // clears it with clear=true. Offsets and lengths are 512-byte sectors' bytes.
   virtual Status InjectBadblocks(const std::string& region, uint64_t offset, uint64_t length,
                                  bool clear) = 0;
+  // Sets DIMM `dimm`'s health as its firmware will report it: `clear` first
+  // puts back the defaults (docs/emulated.md), then `edit` changes what it
+  // is asked to; the result must pass ValidateDimmHealth, and the alarms
+  // trip as its thresholds say (SetFirmwareAlarms, pmemd/health.h). The
+  // health monitor is notified, as by the kernel's DIMM health event. A
+  // label-less region's DIMM has no SMART (kUnsupported), as QEMU's NVDIMM.
+  virtual Result<DimmHealth> InjectHealth(const std::string& dimm, bool clear,
+                                          const std::function<Status(DimmHealth*)>& edit) = 0;
 };
 
 // Opens (creating on first use) the emulated regions and the label store.

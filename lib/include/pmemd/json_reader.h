@@ -49,6 +49,7 @@ enum class ParamType {
   kNumber,       // double
   kStringArray,  // std::vector<std::string>
   kStringMap,    // std::map<std::string, std::string>: an object of strings
+  kObject,       // nlohmann::json holding an object (its keys are the handler's to check)
   kAny,          // nlohmann::json: any value
 };
 
@@ -70,6 +71,10 @@ struct Param {
   nlohmann::json default_value;      // null: none; the reader gives it to an absent key
   // kString, kStringArray (each element): the values allowed; empty: any.
   std::vector<std::string> one_of;
+  // kObject: a JSON Schema of the object's contents for rpc.discover to
+  // publish (json_schema.h); the reader checks only that it is an object,
+  // the handler the rest. null: none.
+  nlohmann::json object_schema;
 
   static Param String(std::string name, std::string description) {
     return {std::move(name), ParamType::kString, std::move(description)};
@@ -88,6 +93,15 @@ struct Param {
   }
   static Param StringMap(std::string name, std::string description) {
     return {std::move(name), ParamType::kStringMap, std::move(description)};
+  }
+  static Param Integer(std::string name, std::string description) {
+    return {std::move(name), ParamType::kInteger, std::move(description)};
+  }
+  // Read as nlohmann::json; `schema` as in object_schema.
+  static Param Object(std::string name, std::string description, nlohmann::json schema = nullptr) {
+    Param p{std::move(name), ParamType::kObject, std::move(description)};
+    p.object_schema = std::move(schema);
+    return p;
   }
   Param Required() const {
     Param p = *this;
@@ -109,7 +123,8 @@ using Params = std::vector<Param>;
 
 // A declaration that cannot be enforced is a bug: an empty or repeated
 // name, a default of the wrong type or outside one_of, a required key with
-// a default, one_of on a type other than kString. Registry::Add calls it.
+// a default, one_of on a type other than kString, an object_schema on a
+// type other than kObject. Registry::Add calls it.
 Status CheckParams(const Params& params);
 
 class JsonReader {
@@ -130,7 +145,7 @@ class JsonReader {
   // Each returns true when the key was present and had the right type.
   // Supported T: std::string, uint64_t, uint32_t, int64_t, int, bool,
   // double, std::vector<std::string>, std::map<std::string, std::string>,
-  // nlohmann::json (any value).
+  // nlohmann::json (any value; an object when the key is declared kObject).
   template <typename T>
   bool Optional(const std::string& key, T* out);
   template <typename T>
@@ -138,6 +153,10 @@ class JsonReader {
 
   // Marks a key as known without reading it (read elsewhere).
   void Allow(const std::string& key);
+  // A key that no form of the call takes but that a caller may well send
+  // (a field the firmware sets, say): present, it is refused with
+  // "<what>.<key> <why>" rather than as unknown. Not a declared key.
+  void Refuse(const std::string& key, const std::string& why);
 
   // The first error, or an error for the first key no Optional/Required
   // asked for; with a declaration, first the bugs described above.

@@ -15,10 +15,13 @@
 // Thread safety: every method may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -61,6 +64,37 @@ class PlatformOwner {
                                       bool movable);
   Result<MemoryOpResult> OnlineMemory(const std::string& chardev, bool movable);
   Result<MemoryOpResult> OfflineMemory(const std::string& chardev);
+
+  // Several operations as one change (a layout's apply): every region's
+  // lock, taken in name order when the hold is made and let go when it is
+  // destroyed. Single operations from other threads wait for it, and then
+  // see what it did; the operations the holding thread makes through this
+  // owner meanwhile run under it (they do not lock their region again).
+  // Holds on one owner are taken one after the other, never nested.
+  class RegionsHold {
+   public:
+    ~RegionsHold();
+    RegionsHold(const RegionsHold&) = delete;
+    RegionsHold& operator=(const RegionsHold&) = delete;
+
+   private:
+    friend class PlatformOwner;
+    RegionsHold(PlatformOwner* owner, std::vector<Mutex*> locks);
+    PlatformOwner* owner_;
+    std::vector<Mutex*> locks_;  // owned by owner_->region_locks_, in the order taken
+  };
+  // Waits for the regions' running operations and for another hold.
+  Result<std::unique_ptr<RegionsHold>> HoldAllRegions() EXCLUDES(locks_mu_);
+
+  // Platform::PlanCreateSeries, and Platform::CheckUnused with pmemd's own
+  // users (attached pools) left out: the caller plans what happens to those.
+  std::vector<Result<NamespacePlan>> PlanCreateSeries(const std::vector<std::string>& released,
+                                                      const std::vector<NamespaceSpec>& specs) {
+    return platform_->PlanCreateSeries(released, specs);
+  }
+  Status CheckUnusedOutsidePmemd(const std::string& dev, const std::string& op) {
+    return platform_->CheckUnused(dev, op);
+  }
 
   // Returns non-OK (kBusy) for a namespace or dax device pmemd itself uses.
   // What the check captures (the daemon's PoolManager) is borrowed: it must
@@ -112,6 +146,11 @@ class PlatformOwner {
   Mutex journal_mu_;
   std::map<uint64_t, Intent> intents_ GUARDED_BY(journal_mu_);
   uint64_t next_intent_ GUARDED_BY(journal_mu_) = 1;
+
+  Mutex hold_mu_ ACQUIRED_BEFORE(locks_mu_);  // one RegionsHold at a time
+  // The thread that holds every region (RegionsHold); its operations do not
+  // lock them again. Default-constructed: none.
+  std::atomic<std::thread::id> holder_{};
 
   Mutex locks_mu_;
   // One per region, created on first use and kept for the owner's life (a

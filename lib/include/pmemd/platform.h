@@ -17,7 +17,9 @@
 // List() may run concurrently with itself.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,6 +37,28 @@ struct Bus {
   std::string dev;       // "ndbus0"
 };
 
+// A DIMM's SMART health as its firmware reports it (libndctl's smart and
+// smart threshold commands; ndctl list -DH). Each field is set only when the
+// firmware marks it valid. Temperatures are millidegrees Celsius (libndctl
+// reads 1/16 degree; pmemd/health.h converts); percentages 0..100.
+struct DimmHealth {
+  std::string health_state = "unknown";  // "ok", "non-critical", "critical", "fatal"; "unknown": the command failed
+  std::optional<int64_t> temperature_mc;             // media temperature
+  std::optional<int64_t> controller_temperature_mc;
+  std::optional<uint32_t> spares_percentage;         // spare capacity left
+  // Alarms the firmware reports tripped.
+  std::optional<bool> alarm_temperature, alarm_controller_temperature, alarm_spares;
+  // The alarm thresholds (smart threshold command): whether each alarm is
+  // enabled, and its trip point when it is.
+  std::optional<bool> alarm_enabled_media_temperature, alarm_enabled_ctrl_temperature, alarm_enabled_spares;
+  std::optional<int64_t> temperature_threshold_mc, controller_temperature_threshold_mc;
+  std::optional<uint32_t> spares_threshold;
+  std::optional<uint32_t> life_used_percentage;
+  std::optional<std::string> shutdown_state;  // "clean" | "dirty" (the last shutdown)
+  std::optional<uint64_t> shutdown_count;     // unsafe (dirty) shutdowns
+  bool operator==(const DimmHealth&) const = default;
+};
+
 struct Dimm {
   std::string dev;         // "nmem0"
   std::string id;          // vendor-serial style id ("8680-56341200")
@@ -42,8 +66,29 @@ struct Dimm {
   uint32_t phys_id = 0;
   std::string bus;         // "ndbus0"
   bool enabled = true;     // false renders as state:"disabled"
-  std::string health_state;  // "ok", "non-critical", "critical", "fatal", "" when unknown
+  // List() leaves it unset: health takes a firmware command per DIMM, so it
+  // is read by ReadDimmHealth() on the health monitor's thread, never on a
+  // request's, and `list` fills it in from the monitor's last reading.
+  std::optional<DimmHealth> health;
   std::optional<uint64_t> label_slots_total;  // capacity of the label area, when labels exist
+};
+
+// Each DIMM's health by name ("nmem0"); nullopt for a DIMM without the
+// SMART command (QEMU's NVDIMM, memmap= pmem): its health is unsupported.
+using DimmHealthMap = std::map<std::string, std::optional<DimmHealth>>;
+
+// What wakes the health monitor before its next poll: the kernel's DIMM
+// health notifications (ndctl: every DIMM's health event fd), or the
+// emulated platform's injections. Thread safety: Wait from one thread,
+// Notify and Interrupt from any.
+class HealthNotifier {
+ public:
+  virtual ~HealthNotifier() = default;
+  // Waits up to `timeout`; true when a notification came (poll now), false
+  // on timeout or after Interrupt().
+  virtual bool Wait(std::chrono::milliseconds timeout) = 0;
+  // Wakes Wait() for good (shutdown): every later Wait returns false at once.
+  virtual void Interrupt() = 0;
 };
 
 // A range of bad media, in 512-byte sectors from the start of the region or
@@ -223,6 +268,19 @@ class Platform {
   virtual Result<NamespacePlan> PlanReconfigureNamespace(const std::string& dev,
                                                           const NamespaceSpec& spec) = 0;
   virtual Result<Namespace> ReconfigureNamespace(const std::string& dev, const NamespaceSpec& spec) = 0;
+  // Several creates planned at once, as if made in order after the
+  // namespaces in `released` were destroyed: each sees the extents the ones
+  // before it take (nsplan::PlanCreateSeries). One result per spec; nothing
+  // changes. A layout's apply checks that all of its namespaces fit with it.
+  virtual std::vector<Result<NamespacePlan>> PlanCreateSeries(const std::vector<std::string>& released,
+                                                              const std::vector<NamespaceSpec>& specs) = 0;
+  // kBusy, naming what holds it, when something outside pmemd uses the
+  // namespace `dev` (mounted, its block or dax device held open or mapped by
+  // a process): what destroy and reconfigure would refuse, asked before
+  // anything is changed. The base implementation finds no users (the
+  // emulated platform has none); the system-ram and pool checks are the
+  // callers'.
+  virtual Status CheckUnused(const std::string& dev, const std::string& op);
 
   // kmem: a devdax device becomes system RAM ("system-ram") or back
   // ("devdax"). To system-ram, its whole memory blocks are hot-added and, as
@@ -238,6 +296,17 @@ class Platform {
   // The bytes behind an enabled devdax device in devdax (not system-ram)
   // mode. The base implementation finds it in List() and answers /dev/<chardev>.
   virtual Result<DaxBacking> GetDaxBacking(const std::string& chardev);
+
+  // Health (pmemd/health.h's monitor is the caller). ReadDimmHealth reads
+  // every DIMM's health afresh: slow on real hardware (firmware commands),
+  // so never on a request's thread. Refresh makes the next List() re-read
+  // what changes without a notification (bad blocks a scrub found); the
+  // base implementation has nothing to re-read. OpenHealthNotifier is
+  // opened once, for the DIMMs there are then; the base implementation
+  // never notifies (the monitor polls on its interval only).
+  virtual Result<DimmHealthMap> ReadDimmHealth() = 0;
+  virtual Status Refresh() { return Status::Ok(); }
+  virtual std::shared_ptr<HealthNotifier> OpenHealthNotifier();
 };
 
 }  // namespace pmemd

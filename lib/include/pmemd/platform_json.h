@@ -18,7 +18,21 @@
 namespace pmemd {
 
 nlohmann::json ToJson(const Bus& b);
-nlohmann::json ToJson(const Dimm& d);
+// `health`: the whole health object (list's health param, ndctl list -DH);
+// otherwise only its health_state.
+nlohmann::json ToJson(const Dimm& d, bool health = false);
+// ndctl's names (util/json-smart.c), with temperatures as integer
+// millidegrees Celsius: "temperature_millicelsius", ...; docs/api.md.
+nlohmann::json ToJson(const DimmHealth& h);
+// Reads the fields ToJson(DimmHealth) writes into `h`, each optional (an
+// absent one is left as it is); the tripped alarms (alarm_temperature,
+// alarm_controller_temperature, alarm_spares), which a DIMM's firmware
+// sets, only `with_alarms`. Errors are r's, at r.Finish(). Returns whether
+// any field was given.
+bool ReadDimmHealthFields(JsonReader& r, DimmHealth* h, bool with_alarms);
+// The declaration (json_reader.h) of what ReadDimmHealthFields reads
+// without the alarms: inject-error's DIMM form.
+Params DimmHealthParams();
 nlohmann::json ToJson(const Region& r);
 nlohmann::json ToJson(const Namespace& n);
 nlohmann::json ToJson(const DaxDevice& d);
@@ -29,6 +43,9 @@ nlohmann::json ToJson(const MemoryBlock& m);
 // optional. Kept beside the renderers they describe.
 nlohmann::json NamespaceSchema();
 nlohmann::json DaxDeviceSchema();
+// ToJson(DimmHealth): the whole object under list's health, or only its
+// health_state.
+nlohmann::json DimmHealthSchema();
 // list's result: each collection optional, as the filter asks.
 nlohmann::json InventorySchema();
 
@@ -40,6 +57,7 @@ struct ListFilter {
   bool namespaces = false;
   bool devices = false;
   bool memory_blocks = false;
+  bool health = false;  // DIMMs with their whole health, not only health_state
   std::string region;  // "" for all; "region0" or "0"
   bool include_disabled = true;
 };

@@ -11,11 +11,14 @@
 #pragma once
 
 #include <cassert>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
+
+#include <nlohmann/json_fwd.hpp>
 
 namespace pmemd {
 
@@ -84,7 +87,15 @@ class [[nodiscard]] Status {
   std::string ToString() const;
 
   // Prefixes context: Status s = ...; return s.Annotate("attach pool p0");
+  // The detail, if any, is kept.
   Status Annotate(std::string_view context) const;
+
+  // Structured facts for programs, beside the message: a JSON object whose
+  // members the API layer adds to the JSON-RPC error's data (next to code
+  // and errno), e.g. {"problems": [...]} when a request failed for several
+  // reasons at once. Null when there is none.
+  Status WithDetail(nlohmann::json detail) const;
+  const nlohmann::json* detail() const { return detail_.get(); }
 
   friend bool operator==(const Status& a, const Status& b) {
     return a.code_ == b.code_ && a.errno_ == b.errno_ && a.message_ == b.message_;
@@ -94,6 +105,7 @@ class [[nodiscard]] Status {
   Code code_ = Code::kOk;
   int errno_ = 0;
   std::string message_;
+  std::shared_ptr<const nlohmann::json> detail_;  // shared: a Status stays cheap to copy
 };
 
 // Result<T>: a T or a non-OK Status, shaped like C++23 std::expected so that

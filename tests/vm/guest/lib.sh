@@ -151,7 +151,9 @@ pmemd_log_on_failure() {
 pmemd_start() {
 	_state=${1:-/var/lib/pmemd}
 	mkdir -p "$_state"
-	pmemd --platform ndctl --socket "$PMEMD_SOCK" --state-dir "$_state" --log-level debug >>"$PMEMD_LOG" 2>&1 &
+	# $PMEMD_CONFIG, when set: the config file pmemd starts with.
+	pmemd ${PMEMD_CONFIG:+--config "$PMEMD_CONFIG"} --platform ndctl --socket "$PMEMD_SOCK" --state-dir "$_state" \
+		--log-level debug >>"$PMEMD_LOG" 2>&1 &
 	pmemd_pid=$!
 	wait_for 60 "pmemd's socket $PMEMD_SOCK" _pmemd_socket_or_exit
 	# pmemd binds its socket before it reconciles its intent journal and
