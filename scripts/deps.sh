@@ -11,7 +11,7 @@ pkgs=(build-essential cmake pkg-config
       libndctl-dev libdaxctl-dev libpmem2-dev libboost-dev libspdlog-dev nlohmann-json3-dev
       libgtest-dev libgmock-dev libbenchmark-dev libsystemd-dev uuid-dev
       clang-14 libfuzzer-14-dev util-linux systemd groff-base
-      dpkg-dev lintian file python3 python3-prometheus-client)
+      dpkg-dev lintian file python3 python3-prometheus-client python3-jsonschema)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -6,6 +6,7 @@
 #include "pmemd/event_stream.h"
 #include "pmemd/health.h"
 #include "pmemd/json_reader.h"
+#include "pmemd/json_schema.h"
 #include "pmemd/metrics.h"
 #include "pmemd/pool_manager.h"
 #include "pmemd/text.h"
@@ -16,22 +17,19 @@ using nlohmann::json;
 
 namespace {
 
-Result<json> Subscribe(EventStream* stream, const json& params, const CallContext& ctx) {
-  JsonReader r(params, "params");
+Params SubscribeParams() {
+  return {Param::StringArray("kinds", "Only events of these kinds").OneOf(KnownEventKinds()),
+          Param::StringArray("objects", "Only events about these objects, by exact name (namespace0.0, pool:p0)"),
+          Param::Unsigned("since", "Resume: first replay the events after this sequence number still in the ring")};
+}
+
+Result<json> Subscribe(EventStream* stream, JsonReader& r, const CallContext& ctx) {
   std::vector<std::string> kinds, objects;
   uint64_t since = 0;
   r.Optional("kinds", &kinds);
   r.Optional("objects", &objects);
   const bool has_since = r.Optional("since", &since);
   PMEMD_RETURN_IF_ERROR(r.Finish());
-  const auto& known = KnownEventKinds();
-  for (const auto& k : kinds)
-    if (std::find(known.begin(), known.end(), k) == known.end()) {
-      std::string names;
-      for (const auto& n : known) names += (names.empty() ? "" : ", ") + n;
-      return Status::InvalidArgument("params.kinds: unknown event kind " + Quote(k, kMaxSuggestNameBytes) +
-                                     "; the kinds are " + names);
-    }
   if (!ctx.start_stream)
     return Status::FailedPrecondition(
         "subscribe needs a connection that can stream notifications (pmemd's socket); this caller has none");
@@ -117,8 +115,8 @@ void RenderHealth(const HealthReading& r, PromText* t) {
   t->Sample("pmemd_health_poll_failures_total", {}, r.failures);
 }
 
-Result<json> Metrics(const OpsContext& c, const json& params) {
-  PMEMD_RETURN_IF_ERROR(JsonReader(params, "params").Finish());
+Result<json> Metrics(const OpsContext& c, JsonReader& params) {
+  PMEMD_RETURN_IF_ERROR(params.Finish());
   PromText t;
   t.Family("pmemd_build_info", "gauge", "Always 1; the labels say which pmemd this is");
   t.Sample("pmemd_build_info", {{"version", PMEMD_VERSION}, {"api_version", PMEMD_API_VERSION},
@@ -226,16 +224,23 @@ Result<json> Metrics(const OpsContext& c, const json& params) {
 }  // namespace
 
 Status RegisterOpsMethods(Registry* registry, const OpsContext& context) {
+  using namespace schema;
   if (context.events != nullptr)
     PMEMD_RETURN_IF_ERROR(registry->Add(
-        {"subscribe",
-         "Turn this connection into a stream of event notifications (kinds, objects filters; since to resume)",
-         Access::kRead, [stream = context.events](const json& params, const CallContext& ctx) {
+        {.name = "subscribe",
+         .summary = "Turn this connection into a stream of event notifications (kinds, objects filters; since to resume)",
+         .access = Access::kRead,
+         .params = SubscribeParams(),
+         .result = Object({{"subscribed", Boolean()}, {"seq", Unsigned()}}),
+         .handler = [stream = context.events](JsonReader& params, const CallContext& ctx) {
            return Subscribe(stream, params, ctx);
          }}));
-  return registry->Add({"metrics", "Prometheus text exposition (format 0.0.4) of pmemd's gauges and counters",
-                        Access::kRead,
-                        [context](const json& params, const CallContext&) { return Metrics(context, params); }});
+  return registry->Add({.name = "metrics",
+                        .summary = "Prometheus text exposition (format 0.0.4) of pmemd's gauges and counters",
+                        .access = Access::kRead,
+                        .params = {},
+                        .result = Object({{"content_type", String()}, {"text", String()}}),
+                        .handler = [context](JsonReader& params, const CallContext&) { return Metrics(context, params); }});
 }
 
 }  // namespace pmemd

@@ -9,8 +9,17 @@ using nlohmann::json;
 
 namespace {
 
-Result<json> List(PlatformOwner* platform, const HealthMonitor* health, const json& params) {
-  JsonReader r(params, "params");
+Params ListParams() {
+  const char* what = "Return this collection; none set means regions, namespaces, devices and memory_blocks";
+  return {Param::Boolean("buses", what),         Param::Boolean("dimms", what),
+          Param::Boolean("regions", what),       Param::Boolean("namespaces", what),
+          Param::Boolean("devices", what),       Param::Boolean("memory_blocks", what),
+          Param::Boolean("health", "Each DIMM's SMART health from the monitor's last reading (ndctl list -DH "
+                                   "fields); alone, it also means dimms"),
+          Param::String("region", "Only this region's objects: region0 or 0")};
+}
+
+Result<json> List(PlatformOwner* platform, const HealthMonitor* health, JsonReader& r) {
   ListFilter f;
   r.Optional("buses", &f.buses);
   r.Optional("dimms", &f.dimms);
@@ -51,10 +60,14 @@ Result<json> List(PlatformOwner* platform, const HealthMonitor* health, const js
 
 Status RegisterPlatformMethods(Registry* registry, PlatformOwner* platform, const HealthMonitor* health) {
   return registry->Add(
-      {"list",
-       "List buses, DIMMs, regions, namespaces, dax devices and memory blocks (ndctl/daxctl fields)",
-       Access::kRead,
-       [platform, health](const json& params, const CallContext&) { return List(platform, health, params); }});
+      {.name = "list",
+       .summary = "List buses, DIMMs, regions, namespaces, dax devices and memory blocks (ndctl/daxctl fields)",
+       .access = Access::kRead,
+       .params = ListParams(),
+       .result = InventorySchema(),
+       .handler = [platform, health](JsonReader& params, const CallContext&) {
+         return List(platform, health, params);
+       }});
 }
 
 }  // namespace pmemd

@@ -7,6 +7,7 @@
 
 #include "pmemd/api.h"
 #include "pmemd/json_reader.h"
+#include "pmemd/json_schema.h"
 #include "pmemd/log.h"
 #include "pmemd/log_limiter.h"
 #include "pmemd/pool_manager.h"
@@ -17,14 +18,16 @@ using nlohmann::json;
 
 namespace {
 
+const Param kPoolParam = Param::String("pool", "The pool's name").Required();
+const Param kLeaseNameParam = Param::String("name", "The lease's name, unique in its pool").Required();
+
 // {"pool": ..., "name": ...} of delete-lease and get-lease: a pool that may
 // hand out leases (PoolManager::FindUsable) and the lease's name.
 struct LeaseRef {
   std::shared_ptr<Pool> pool;
   std::string lease;
 };
-Result<LeaseRef> ReadLeaseRef(const json& params, const PoolManager& pools) {
-  JsonReader r(params, "params");
+Result<LeaseRef> ReadLeaseRef(JsonReader& r, const PoolManager& pools) {
   std::string name;
   LeaseRef ref;
   r.Required("pool", &name);
@@ -91,6 +94,26 @@ json PoolJson(const PoolStatus& s, const Status& backing = Status::Ok()) {
   return j;
 }
 
+json PoolSchema() {
+  using namespace schema;
+  json align = Object({{"align", Unsigned()}, {"available_size", Unsigned()}, {"max_available_extent", Unsigned()}});
+  json capacity = Object({{"total_size", Unsigned()}, {"online_size", Unsigned()}, {"leased_size", Unsigned()},
+                          {"poisoned_size", Unsigned()}, {"available_size", Unsigned()},
+                          {"max_available_extent", Unsigned()}, {"alignments", ArrayOf(align)}});
+  json block = Object({{"index", Unsigned()}, {"offset", Unsigned()}, {"state", String()},
+                       {"leased_pages", Unsigned()}, {"poisoned_pages", Unsigned()}});
+  return Object({{"name", String()}, {"uuid", String()}, {"state", Enum({"attached", "degraded", "failed"})},
+                 {"path", String()}, {"offset", Unsigned()}, {"size", Unsigned()}, {"data_offset", Unsigned()},
+                 {"block_size", Unsigned()}, {"blocks_total", Unsigned()}, {"blocks_online", Unsigned()},
+                 {"leases", Unsigned()}, {"max_leases", Unsigned()}, {"badblock_count", Unsigned()},
+                 {"format_version", Unsigned()}, {"granularity", String()}, {"init_strategy", String()},
+                 {"memmap", Enum({"dev", "mem"})}, {"memmap_size", Unsigned()}, {"memmap_init", String()},
+                 {"pages", Unsigned()}, {"attach_ns", Unsigned()}, {"log_used", Unsigned()}, {"log_size", Unsigned()},
+                 {"seq", Unsigned()}, {"capacity", capacity}},
+                {{"error", String()}, {"device", String()}, {"namespace", String()}, {"owner_uid", Unsigned()},
+                 {"owner_gid", Unsigned()}, {"memmap_offset", Unsigned()}, {"blocks", ArrayOf(block)}});
+}
+
 json UnavailableJson(const UnavailablePool& u) {
   json j = {{"name", u.name}, {"state", "unavailable"}};
   if (!u.target.device.empty()) j["device"] = u.target.device;
@@ -112,6 +135,14 @@ json LeaseJson(const Pool& pool, const Lease& l) {
   j["labels"] = std::move(labels);
   j["created_ns"] = l.created_ns;
   return j;
+}
+
+json LeaseSchema() {
+  using namespace schema;
+  return Object({{"name", String()}, {"pool", String()}, {"id", Unsigned()}, {"size", Unsigned()},
+                 {"align", Unsigned()}, {"pool_offset", Unsigned()}, {"path", String()}, {"offset", Unsigned()},
+                 {"labels", Object({})}, {"created_ns", Unsigned()}},
+                {{"device", String()}, {"owner", String()}, {"error", String()}});
 }
 
 // The kernel passes at most 253 descriptors per message (SCM_MAX_FD).
@@ -165,6 +196,14 @@ Status ParseBlockRange(const std::string& text, uint64_t total, uint64_t* first,
   return Status::Ok();
 }
 
+json BlockOpSchema() {
+  using namespace schema;
+  return Object({{"pool", String()},
+                 {"blocks", ArrayOf(Object({{"index", Unsigned()}, {"from", String()}, {"to", String()}},
+                                           {{"rolled_back", Boolean()}, {"error", String()}, {"holders", Any()}}))},
+                 {"rolled_back", Boolean()}});
+}
+
 // A failed range operation was rolled back: the error names the block, why,
 // and what was put back; a success lists every block.
 Result<json> BlockOpResult(const std::string& op, const Pool& pool, Result<PoolBlockOpResult> r) {
@@ -192,65 +231,99 @@ Result<json> BlockOpResult(const std::string& op, const Pool& pool, Result<PoolB
 
 // A file pool asked for by anyone but root (or pmemd's own user) is opened
 // with the caller's rights (pool_manager.h), so pmemd never writes where the
-// caller could not.
-Status ReadTarget(JsonReader& r, const CallContext& ctx, PoolTarget* t) {
+// caller could not. Errors are r's, at r.Finish().
+const Params kTargetParams = {
+    Param::String("device", "A dax device in devdax mode (dax0.0); exactly one of device and path"),
+    Param::String("path", "An absolute file path; exactly one of device and path")};
+void ReadTarget(JsonReader& r, const CallContext& ctx, PoolTarget* t) {
   r.Optional("device", &t->device);
   r.Optional("path", &t->path);
   if (!t->path.empty() && ctx.peer.uid != 0 && ctx.peer.uid != ::geteuid())
     t->open_as = Credentials{ctx.peer.uid, ctx.peer.gid};
-  return r.status();
+}
+
+// Defaults are CreatePoolSpec's own.
+Params CreatePoolParams() {
+  const CreatePoolSpec d;
+  Params p = {Param::String("name", "1 to 63 of A-Z a-z 0-9 . _ -").Required()};
+  p.insert(p.end(), kTargetParams.begin(), kTargetParams.end());
+  for (Param x : {Param::Unsigned("size", "path only: bytes of a new file (with force, the new size of a pool file)"),
+                  Param::Unsigned("block_size", "A power of two of at least 2 MiB").Default(d.block_size),
+                  Param::Unsigned("max_leases", "Lease table slots").Default(d.max_leases),
+                  Param::String("memmap", "Where the metadata array lives: dev (on the pool's media) or mem (DRAM)")
+                      .OneOf({"dev", "mem"})
+                      .Default(std::string(PoolMemmapName(d.memmap))),
+                  Param::Boolean("force", "Overwrite a pool found there, and every lease in it").Default(false),
+                  Param::Unsigned32("owner_uid", "This uid may open the pool's leases (open-lease)"),
+                  Param::Unsigned32("owner_gid", "Members of this group may open the pool's leases (open-lease)")})
+    p.push_back(std::move(x));
+  return p;
 }
 
 }  // namespace
 
 Status RegisterPoolMethods(Registry* reg, PoolManager* pools) {
+  using namespace schema;
   PMEMD_RETURN_IF_ERROR(reg->Add(
-      {"create-pool",
-       "Format a dax device or a file as a pool and attach it (same name and target again: returns it)",
-       Access::kMutate, [pools](const json& params, const CallContext& ctx) -> Result<json> {
-         JsonReader r(params, "params");
+      {.name = "create-pool",
+       .summary = "Format a dax device or a file as a pool and attach it (same name and target again: returns it)",
+       .access = Access::kMutate,
+       .params = CreatePoolParams(),
+       .result = PoolSchema(),
+       .handler = [pools](JsonReader& r, const CallContext& ctx) -> Result<json> {
          CreatePoolSpec spec;
          r.Required("name", &spec.name);
-         PMEMD_RETURN_IF_ERROR(ReadTarget(r, ctx, &spec.target));
+         ReadTarget(r, ctx, &spec.target);
          r.Optional("size", &spec.size);
          r.Optional("block_size", &spec.block_size);
          r.Optional("max_leases", &spec.max_leases);
          std::string memmap;
-         if (r.Optional("memmap", &memmap)) {
-           PMEMD_ASSIGN_OR_RETURN(spec.memmap, ParsePoolMemmap(memmap));
-         }
+         r.Optional("memmap", &memmap);
          r.Optional("force", &spec.force);
          uint32_t owner_uid = 0, owner_gid = 0;
          if (r.Optional("owner_uid", &owner_uid)) spec.owner_uid = owner_uid;
          if (r.Optional("owner_gid", &owner_gid)) spec.owner_gid = owner_gid;
          PMEMD_RETURN_IF_ERROR(r.Finish());
+         PMEMD_ASSIGN_OR_RETURN(spec.memmap, ParsePoolMemmap(memmap));
          PMEMD_ASSIGN_OR_RETURN(PoolStatus s, pools->CreatePool(spec));
          return PoolJson(s);
        }}));
   PMEMD_RETURN_IF_ERROR(reg->Add(
-      {"attach-pool", "Attach an existing pool (replays its log); it comes back by itself after a restart",
-       Access::kMutate, [pools](const json& params, const CallContext& ctx) -> Result<json> {
-         JsonReader r(params, "params");
+      {.name = "attach-pool",
+       .summary = "Attach an existing pool (replays its log); it comes back by itself after a restart",
+       .access = Access::kMutate,
+       .params = kTargetParams,
+       .result = PoolSchema(),
+       .handler = [pools](JsonReader& r, const CallContext& ctx) -> Result<json> {
          PoolTarget t;
-         PMEMD_RETURN_IF_ERROR(ReadTarget(r, ctx, &t));
+         ReadTarget(r, ctx, &t);
          PMEMD_RETURN_IF_ERROR(r.Finish());
          PMEMD_ASSIGN_OR_RETURN(PoolStatus s, pools->AttachPool(t));
          return PoolJson(s);
        }}));
   PMEMD_RETURN_IF_ERROR(reg->Add(
-      {"detach-pool", "Detach a pool (its leases stay on the media) and stop re-attaching it at start-up",
-       Access::kMutate, [pools](const json& params, const CallContext&) -> Result<json> {
-         JsonReader r(params, "params");
+      {.name = "detach-pool",
+       .summary = "Detach a pool (its leases stay on the media) and stop re-attaching it at start-up",
+       .access = Access::kMutate,
+       .params = {kPoolParam},
+       .result = Object({{"detached", String()}}),
+       .handler = [pools](JsonReader& r, const CallContext&) -> Result<json> {
          std::string name;
          r.Required("pool", &name);
          PMEMD_RETURN_IF_ERROR(r.Finish());
          PMEMD_RETURN_IF_ERROR(pools->DetachPool(name));
          return json{{"detached", name}};
        }}));
+  json unavailable = Object({{"name", String()}, {"state", Enum({"unavailable"})}, {"error", String()}},
+                            {{"device", String()}, {"path", String()}});
   PMEMD_RETURN_IF_ERROR(reg->Add(
-      {"list-pools", "Pools with geometry, capacity per alignment and (blocks: true) every block's state",
-       Access::kRead, [pools](const json& params, const CallContext&) -> Result<json> {
-         JsonReader r(params, "params");
+      {.name = "list-pools",
+       .summary = "Pools with geometry, capacity per alignment and (blocks: true) every block's state",
+       .access = Access::kRead,
+       .params = {Param::String("pool", "Only this pool; default: every pool"),
+                  Param::Boolean("blocks", "Include every block's state").Default(false)},
+       .result = Object({{"pools", ArrayOf(AnyOf({PoolSchema(), unavailable}))}}),
+       .handler = [pools](JsonReader& r, const CallContext&) -> Result<json> {
          std::string name;
          bool blocks = false;
          r.Optional("pool", &name);
@@ -272,9 +345,13 @@ Status RegisterPoolMethods(Registry* reg, PoolManager* pools) {
   // (a 256 GiB pool has 4 GiB of them), which no unprivileged caller may
   // make the daemon do at will.
   PMEMD_RETURN_IF_ERROR(reg->Add(
-      {"check-pool", "Compare a pool's metadata array, descriptor by descriptor, with a rebuild from its tables",
-       Access::kMutate, [pools](const json& params, const CallContext&) -> Result<json> {
-         JsonReader r(params, "params");
+      {.name = "check-pool",
+       .summary = "Compare a pool's metadata array, descriptor by descriptor, with a rebuild from its tables",
+       .access = Access::kMutate,
+       .params = {kPoolParam},
+       .result = Object({{"pool", String()}, {"memmap", Enum({"dev", "mem"})}, {"pages", Unsigned()},
+                         {"verified", Boolean()}}),
+       .handler = [pools](JsonReader& r, const CallContext&) -> Result<json> {
          std::string name;
          r.Required("pool", &name);
          PMEMD_RETURN_IF_ERROR(r.Finish());
@@ -286,11 +363,14 @@ Status RegisterPoolMethods(Registry* reg, PoolManager* pools) {
   for (bool online : {true, false}) {
     std::string verb = online ? "online-blocks" : "offline-blocks";
     PMEMD_RETURN_IF_ERROR(reg->Add(
-        {verb,
-         online ? "Online a range of a pool's memory blocks (all or nothing); bad pages stay poisoned"
-                : "Offline a range of a pool's memory blocks; a block holding leases is busy and the range rolls back",
-         Access::kMutate, [pools, online, verb](const json& params, const CallContext&) -> Result<json> {
-           JsonReader r(params, "params");
+        {.name = verb,
+         .summary =
+             online ? "Online a range of a pool's memory blocks (all or nothing); bad pages stay poisoned"
+                    : "Offline a range of a pool's memory blocks; a block holding leases is busy and the range rolls back",
+         .access = Access::kMutate,
+         .params = {kPoolParam, Param::String("blocks", "N, N-M (e.g. 0-15) or all").Default("all")},
+         .result = BlockOpSchema(),
+         .handler = [pools, online, verb](JsonReader& r, const CallContext&) -> Result<json> {
            std::string name, range;
            r.Required("pool", &name);
            r.Optional("blocks", &range);
@@ -302,53 +382,63 @@ Status RegisterPoolMethods(Registry* reg, PoolManager* pools) {
          }}));
   }
   PMEMD_RETURN_IF_ERROR(reg->Add(
-      {"create-lease",
-       "Lease an extent of a pool's online pages (same name and parameters again: returns it)", Access::kMutate,
-       [pools](const json& params, const CallContext&) -> Result<json> {
-         JsonReader r(params, "params");
+      {.name = "create-lease",
+       .summary = "Lease an extent of a pool's online pages (same name and parameters again: returns it)",
+       .access = Access::kMutate,
+       .params = {kPoolParam, kLeaseNameParam,
+                  Param::Unsigned("size", "Bytes: a non-zero multiple of align").Required(),
+                  Param::Unsigned("align", "4096, 2097152 or 1073741824").Default(LeaseSpec{}.align),
+                  Param::String("owner", "A tag, at most 63 bytes"),
+                  Param::StringMap("labels", "An object of strings, at most 320 bytes as JSON")},
+       .result = LeaseSchema(),
+       .handler = [pools](JsonReader& r, const CallContext&) -> Result<json> {
          std::string name;
          LeaseSpec spec;
-         json labels;
          r.Required("pool", &name);
          r.Required("name", &spec.name);
          r.Required("size", &spec.size);
          r.Optional("align", &spec.align);
          r.Optional("owner", &spec.owner);
-         bool has_labels = r.Optional("labels", &labels);
+         r.Optional("labels", &spec.labels);
          PMEMD_RETURN_IF_ERROR(r.Finish());
-         if (has_labels) {
-           if (!labels.is_object()) return Status::InvalidArgument("params: 'labels' must be an object of strings");
-           for (const auto& [k, v] : labels.items()) {
-             if (!v.is_string())
-               return Status::InvalidArgument("params: label '" + k + "' must be a string, not " + JsonTypeName(v));
-             spec.labels[k] = v.get<std::string>();
-           }
-         }
          PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> p, pools->FindUsable(name));
          PMEMD_ASSIGN_OR_RETURN(Lease l, p->CreateLease(spec));
          return LeaseJson(*p, l);
        }}));
   PMEMD_RETURN_IF_ERROR(reg->Add(
-      {"delete-lease", "Delete a lease; its pages go back to the pool", Access::kMutate,
-       [pools](const json& params, const CallContext&) -> Result<json> {
-         PMEMD_ASSIGN_OR_RETURN(LeaseRef ref, ReadLeaseRef(params, *pools));
+      {.name = "delete-lease",
+       .summary = "Delete a lease; its pages go back to the pool",
+       .access = Access::kMutate,
+       .params = {kPoolParam, kLeaseNameParam},
+       .result = Object({{"deleted", String()}, {"pool", String()}}),
+       .handler = [pools](JsonReader& r, const CallContext&) -> Result<json> {
+         PMEMD_ASSIGN_OR_RETURN(LeaseRef ref, ReadLeaseRef(r, *pools));
          PMEMD_RETURN_IF_ERROR(ref.pool->DeleteLease(ref.lease));
          return json{{"deleted", ref.lease}, {"pool", ref.pool->name()}};
        }}));
   PMEMD_RETURN_IF_ERROR(reg->Add(
-      {"get-lease", "One lease: the path, offset and size a client maps", Access::kRead,
-       [pools](const json& params, const CallContext&) -> Result<json> {
-         PMEMD_ASSIGN_OR_RETURN(LeaseRef ref, ReadLeaseRef(params, *pools));
+      {.name = "get-lease",
+       .summary = "One lease: the path, offset and size a client maps",
+       .access = Access::kRead,
+       .params = {kPoolParam, kLeaseNameParam},
+       .result = LeaseSchema(),
+       .handler = [pools](JsonReader& r, const CallContext&) -> Result<json> {
+         PMEMD_ASSIGN_OR_RETURN(LeaseRef ref, ReadLeaseRef(r, *pools));
          PMEMD_ASSIGN_OR_RETURN(Lease l, ref.pool->GetLease(ref.lease));
          return LeaseJson(*ref.pool, l);
        }}));
   // A read: any client that may connect asks, and the pool's owner decides
   // (the refusal is logged, rate-limited per uid).
+  json opened = LeaseSchema();  // and the index of its descriptor
+  opened["properties"]["fd"] = Unsigned();
+  opened["required"].push_back("fd");
   PMEMD_RETURN_IF_ERROR(reg->Add(
-      {"open-lease",
-       "A lease and a read-write descriptor of its pool's backing (SCM_RIGHTS), for the pool's owner or an admin",
-       Access::kRead, [pools](const json& params, const CallContext& ctx) -> Result<json> {
-         JsonReader r(params, "params");
+      {.name = "open-lease",
+       .summary = "A lease and a read-write descriptor of its pool's backing (SCM_RIGHTS), for the pool's owner or an admin",
+       .access = Access::kRead,
+       .params = {kPoolParam, kLeaseNameParam},
+       .result = opened,
+       .handler = [pools](JsonReader& r, const CallContext& ctx) -> Result<json> {
          std::string name, lease;
          r.Required("pool", &name);
          r.Required("name", &lease);
@@ -369,9 +459,13 @@ Status RegisterPoolMethods(Registry* reg, PoolManager* pools) {
          return j;
        }}));
   return reg->Add(
-      {"list-leases", "Leases of one pool or of every pool, optionally only one owner's", Access::kRead,
-       [pools](const json& params, const CallContext&) -> Result<json> {
-         JsonReader r(params, "params");
+      {.name = "list-leases",
+       .summary = "Leases of one pool or of every pool, optionally only one owner's",
+       .access = Access::kRead,
+       .params = {Param::String("pool", "Only this pool's leases; default: every pool's"),
+                  Param::String("owner", "Only the leases with this owner tag")},
+       .result = Object({{"leases", ArrayOf(LeaseSchema())}}),
+       .handler = [pools](JsonReader& r, const CallContext&) -> Result<json> {
          std::string name, owner;
          r.Optional("pool", &name);
          r.Optional("owner", &owner);

@@ -9,6 +9,7 @@
 #include "pmemd/events.h"
 #include "pmemd/fs.h"
 #include "pmemd/json_reader.h"
+#include "pmemd/json_schema.h"
 #include "pmemd/log.h"
 #include "pmemd/metrics.h"
 #include "pmemd/text.h"
@@ -62,23 +63,48 @@ bool InGroup(uid_t uid, gid_t primary, gid_t group) {
 }  // namespace
 
 Registry::Registry() {
-  Method m{"list-methods", "List every method with its access and a one-line summary", Access::kRead,
-       [this](const json& params, const CallContext&) -> Result<json> {
-         if (!params.is_null() && !(params.is_object() && params.empty()))
-           return Status::InvalidArgument("list-methods takes no params; got " + Excerpt(DumpJson(params)));
-         json out = json::array();
-         for (const Method* m : All())
-           out.push_back({{"name", m->name},
-                          {"access", m->access == Access::kMutate ? "mutate" : "read"},
-                          {"summary", m->summary}});
-         return json{{"methods", std::move(out)}};
-       }};
-  std::string name = m.name;
-  methods_.emplace(std::move(name), std::move(m));
+  const json method_list = schema::Object(
+      {{"methods", schema::ArrayOf(schema::Object({{"name", schema::String()},
+                                                   {"access", schema::Enum({"read", "mutate"})},
+                                                   {"summary", schema::String()}}))}});
+  Method list{.name = "list-methods",
+              .summary = "List every method with its access and a one-line summary",
+              .access = Access::kRead,
+              .params = {},
+              .result = method_list,
+              .handler = [this](JsonReader& params, const CallContext&) -> Result<json> {
+                PMEMD_RETURN_IF_ERROR(params.Finish());
+                json out = json::array();
+                for (const Method* m : All())
+                  out.push_back({{"name", m->name},
+                                 {"access", m->access == Access::kMutate ? "mutate" : "read"},
+                                 {"summary", m->summary}});
+                return json{{"methods", std::move(out)}};
+              }};
+  Method discover{.name = "rpc.discover",
+                  .summary = "The OpenRPC 1.2 document of this API: every method's params, result, errors and access",
+                  .access = Access::kRead,
+                  .params = {},
+                  .result = schema::Object({{"openrpc", schema::String()},
+                                            {"info", schema::Object({{"title", schema::String()},
+                                                                     {"version", schema::String()}})},
+                                            {"methods", schema::ArrayOf(schema::Object({{"name", schema::String()}}))}},
+                                           {{"components", schema::Object({})}}),
+                  .handler = [this](JsonReader& params, const CallContext&) -> Result<json> {
+                    PMEMD_RETURN_IF_ERROR(params.Finish());
+                    return OpenRpcDocument(*this);
+                  }};
+  for (Method* m : {&list, &discover}) {
+    std::string name = m->name;
+    methods_.emplace(std::move(name), std::move(*m));
+  }
 }
 
 Status Registry::Add(Method m) {
   if (m.name.empty() || !m.handler) return Status::Internal("method needs a name and a handler");
+  if (!m.result.is_object())
+    return Status::Internal("method '" + m.name + "' needs a result schema (Method::result, json_schema.h)");
+  PMEMD_RETURN_IF_ERROR(CheckParams(m.params).Annotate("method '" + m.name + "'"));
   std::string name = m.name;
   auto [it, inserted] = methods_.emplace(name, std::move(m));
   if (!inserted) return Status::AlreadyExists("method '" + name + "' is registered twice");
@@ -203,7 +229,11 @@ json Dispatcher::HandleRequest(const json& req, const CallContext& ctx) const {
                                   .pid = ctx.peer.known ? int64_t(ctx.peer.pid) : -1});
       CallContext call = ctx;
       call.policy = &policy_;
-      return m->handler(params, call);
+      JsonReader reader(params, &m->params, m->name);
+      Result<json> out = m->handler(reader, call);
+      if (!reader.finished())
+        return Status::Internal("method '" + name + "' answered without checking its params (JsonReader::Finish)");
+      return out;
     } catch (const std::exception& e) {  // the one catch-all per request
       log->error("method '{}' threw: {}", name, e.what());
       return Status::Internal(std::string("method '") + name + "' failed unexpectedly: " + e.what());

@@ -13,9 +13,11 @@
 #include "pmemd/events.h"
 #include "pmemd/fs.h"
 #include "pmemd/json_reader.h"
+#include "pmemd/json_schema.h"
 #include "pmemd/log.h"
 #include "pmemd/metrics.h"
 #include "pmemd/text.h"
+#include "support/echo_method.h"
 
 namespace pmemd {
 namespace {
@@ -26,14 +28,13 @@ class DispatcherTest : public ::testing::Test {
  protected:
   DispatcherTest() : dispatcher_(&registry_, AccessPolicy(std::nullopt)) {
     EXPECT_TRUE(registry_
-                    .Add({"echo", "Returns its params", Access::kRead,
-                          [](const json& p, const CallContext&) -> Result<json> { return p; }})
+                    .Add(EchoMethod("echo", {"a", "n"}))
                     .ok());
     EXPECT_TRUE(registry_
                     .Add({"create-thing", "Mutates", Access::kMutate,
-                          [this](const json& p, const CallContext&) -> Result<json> {
+                          {Param::Unsigned("size", "bytes").Required()}, schema::Any(),
+                          [this](JsonReader& r, const CallContext&) -> Result<json> {
                             ++mutations_;
-                            JsonReader r(p, "params");
                             uint64_t size = 0;
                             r.Required("size", &size);
                             PMEMD_RETURN_IF_ERROR(r.Finish());
@@ -44,21 +45,26 @@ class DispatcherTest : public ::testing::Test {
                           }})
                     .ok());
     EXPECT_TRUE(registry_
-                    .Add({"busy", "Fails with busy", Access::kRead,
-                          [](const json&, const CallContext&) -> Result<json> {
+                    .Add({"busy", "Fails with busy", Access::kRead, {}, schema::Any(),
+                          [](JsonReader& r, const CallContext&) -> Result<json> {
+                            PMEMD_RETURN_IF_ERROR(r.Finish());
                             return Status(Code::kBusy, "block 3 holds lease a", EBUSY);
                           }})
                     .ok());
     EXPECT_TRUE(registry_
-                    .Add({"throws", "Throws", Access::kRead,
-                          [](const json&, const CallContext&) -> Result<json> {
+                    .Add({"throws", "Throws", Access::kRead, {}, schema::Any(),
+                          [](JsonReader&, const CallContext&) -> Result<json> {
                             throw std::runtime_error("boom");
                           }})
                     .ok());
     EXPECT_TRUE(registry_
                     .Add({"blob", "Returns a string of params.bytes bytes", Access::kRead,
-                          [](const json& p, const CallContext&) -> Result<json> {
-                            return json(std::string(p.value("bytes", size_t{0}), 'b'));
+                          {Param::Unsigned("bytes", "how many").Default(0)}, schema::Any(),
+                          [](JsonReader& r, const CallContext&) -> Result<json> {
+                            uint64_t bytes = 0;
+                            r.Optional("bytes", &bytes);
+                            PMEMD_RETURN_IF_ERROR(r.Finish());
+                            return json(std::string(bytes, 'b'));
                           }})
                     .ok());
     root_.peer = {true, 1, 0, 0};
@@ -231,7 +237,7 @@ TEST_F(DispatcherTest, ListMethodsListsItselfAndEveryMethod) {
     EXPECT_FALSE(m["summary"].get<std::string>().empty());
   }
   EXPECT_EQ(names,
-            (std::vector<std::string>{"blob", "busy", "create-thing", "echo", "list-methods", "throws"}));
+            (std::vector<std::string>{"blob", "busy", "create-thing", "echo", "list-methods", "rpc.discover", "throws"}));
   EXPECT_EQ(methods[2]["access"], "mutate");
 }
 
@@ -352,8 +358,12 @@ TEST_F(DispatcherTest, WrongTypedStringsAreQuotedWholeCharactersOnly) {
 TEST_F(DispatcherTest, InvalidTextFromAHandlerNeverEscapesAsAnException) {
   ASSERT_TRUE(registry_
                   .Add({"bad-text", "Answers with invalid UTF-8", Access::kRead,
-                        [](const json& p, const CallContext&) -> Result<json> {
-                          if (p.contains("fail")) return Status::NotFound("no '\xff' here");
+                        {{.name = "fail", .type = ParamType::kAny, .description = "fail"}}, schema::Any(),
+                        [](JsonReader& r, const CallContext&) -> Result<json> {
+                          json fail;
+                          const bool failing = r.Optional("fail", &fail);
+                          PMEMD_RETURN_IF_ERROR(r.Finish());
+                          if (failing) return Status::NotFound("no '\xff' here");
                           return json{{"name", "\xfe"}};
                         }})
                   .ok());
@@ -399,10 +409,97 @@ TEST(RpcErrorCodeTest, EveryCodeMatchesTheDocumentedTable) {
 
 TEST(RegistryTest, DuplicateNameIsRefused) {
   Registry reg;
-  auto h = [](const json&, const CallContext&) -> Result<json> { return json(); };
-  EXPECT_TRUE(reg.Add({"a", "x", Access::kRead, h}).ok());
-  EXPECT_EQ(reg.Add({"a", "y", Access::kRead, h}).code(), Code::kAlreadyExists);
-  EXPECT_EQ(reg.Add({"list-methods", "y", Access::kRead, h}).code(), Code::kAlreadyExists);
+  auto h = [](JsonReader& r, const CallContext&) -> Result<json> {
+    PMEMD_RETURN_IF_ERROR(r.Finish());
+    return json();
+  };
+  EXPECT_TRUE(reg.Add({"a", "x", Access::kRead, {}, schema::Any(), h}).ok());
+  EXPECT_EQ(reg.Add({"a", "y", Access::kRead, {}, schema::Any(), h}).code(), Code::kAlreadyExists);
+  EXPECT_EQ(reg.Add({"list-methods", "y", Access::kRead, {}, schema::Any(), h}).code(), Code::kAlreadyExists);
+  EXPECT_EQ(reg.Add({"rpc.discover", "y", Access::kRead, {}, schema::Any(), h}).code(), Code::kAlreadyExists);
+}
+
+TEST(RegistryTest, AMethodWithoutResultSchemaOrWithABadDeclarationIsRefused) {
+  Registry reg;
+  auto h = [](JsonReader& r, const CallContext&) -> Result<json> {
+    PMEMD_RETURN_IF_ERROR(r.Finish());
+    return json();
+  };
+  Status s = reg.Add({"a", "x", Access::kRead, {}, json(), h});
+  EXPECT_EQ(s.code(), Code::kInternal);
+  EXPECT_NE(s.message().find("needs a result schema"), std::string::npos) << s.message();
+  s = reg.Add({"b", "x", Access::kRead, {Param::Boolean("f", "flag").Default("yes")}, schema::Any(), h});
+  EXPECT_EQ(s.code(), Code::kInternal);
+  EXPECT_NE(s.message().find("method 'b'"), std::string::npos) << s.message();
+  EXPECT_EQ(reg.Find("b"), nullptr);
+}
+
+// The dispatcher gives a handler its declared reader and holds it to it.
+TEST(DispatcherParamsTest, AHandlerThatDoesNotCheckItsParamsOrDisagreesWithItsDeclarationIsABug) {
+  Registry reg;
+  ASSERT_TRUE(reg.Add({"unchecked", "never calls Finish", Access::kRead, {}, schema::Any(),
+                       [](JsonReader&, const CallContext&) -> Result<json> { return json(1); }})
+                  .ok());
+  ASSERT_TRUE(reg.Add({"undeclared", "reads a key it does not declare", Access::kRead, {}, schema::Any(),
+                       [](JsonReader& r, const CallContext&) -> Result<json> {
+                         bool force = false;
+                         r.Optional("force", &force);
+                         PMEMD_RETURN_IF_ERROR(r.Finish());
+                         return json(force);
+                       }})
+                  .ok());
+  Dispatcher d(&reg, AccessPolicy(std::nullopt));
+  CallContext ctx;
+  json r = *ParseJson(d.HandleLine(R"({"jsonrpc":"2.0","method":"unchecked","id":1})", ctx));
+  EXPECT_EQ(r["error"]["code"], -32603);
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("answered without checking its params"), std::string::npos);
+  // Whatever is sent, even nothing: the disagreement shows on every call.
+  for (const char* line : {R"({"jsonrpc":"2.0","method":"undeclared","id":1})",
+                           R"({"jsonrpc":"2.0","method":"undeclared","params":{"force":true},"id":1})"}) {
+    r = *ParseJson(d.HandleLine(line, ctx));
+    EXPECT_EQ(r["error"]["code"], -32603) << line;
+    EXPECT_NE(r["error"]["message"].get<std::string>().find("reads params.force, which it does not declare"),
+              std::string::npos);
+  }
+}
+
+TEST_F(DispatcherTest, DeclaredParamsAreEnforcedByTheDispatchersReader) {
+  json r = Call(R"({"jsonrpc":"2.0","method":"create-thing","params":{"size":"4K"},"id":1})");
+  EXPECT_EQ(r["error"]["code"], -32602);
+  EXPECT_EQ(r["error"]["message"], "params.size: expected an unsigned integer, got string \"4K\"");
+  r = Call(R"({"jsonrpc":"2.0","method":"create-thing","params":{"size":4096,"sise":1},"id":1})");
+  EXPECT_EQ(r["error"]["message"], "params: unknown key 'sise'; known keys: size");
+  r = Call(R"({"jsonrpc":"2.0","method":"blob","id":1})");
+  EXPECT_EQ(r["result"], "") << "the declared default 0";
+}
+
+// rpc.discover publishes what the dispatcher enforces: each declared param
+// with its schema, the result schema, the errors, the access.
+TEST_F(DispatcherTest, DiscoverDescribesEveryMethodFromItsDeclaration) {
+  json r = Call(R"({"jsonrpc":"2.0","method":"rpc.discover","id":1})");
+  ASSERT_TRUE(r.contains("result")) << r;
+  const json& doc = r["result"];
+  EXPECT_EQ(doc["openrpc"], "1.2.6");
+  EXPECT_EQ(doc["info"]["version"], PMEMD_API_VERSION);
+  std::vector<std::string> names;
+  for (const auto& m : doc["methods"]) names.push_back(m["name"]);
+  EXPECT_EQ(names, (std::vector<std::string>{"blob", "busy", "create-thing", "echo", "list-methods", "rpc.discover",
+                                             "throws"}));
+  const json& create = doc["methods"][2];
+  EXPECT_EQ(create["x-access"], "mutate");
+  EXPECT_EQ(create["paramStructure"], "by-name");
+  EXPECT_EQ(create["params"], json::parse(R"([{"name":"size","description":"bytes","required":true,
+      "schema":{"type":"integer","minimum":0,"maximum":18446744073709551615}}])"));
+  EXPECT_EQ(doc["methods"][0]["params"][0]["schema"]["default"], 0);
+  EXPECT_EQ(doc["methods"][4]["x-access"], "read");
+  EXPECT_EQ(doc["methods"][4]["result"]["schema"]["required"], json::array({"methods"}));
+  // One error per Code, each referred to by every method.
+  const json& errors = doc["components"]["errors"];
+  EXPECT_EQ(errors.size(), static_cast<size_t>(kLastCode));
+  EXPECT_EQ(errors["busy"]["code"], -32004);
+  EXPECT_EQ(errors["busy"]["data"], json({{"code", "busy"}}));
+  EXPECT_EQ(create["errors"].size(), errors.size());
+  EXPECT_EQ(create["errors"][0]["$ref"].get<std::string>().rfind("#/components/errors/", 0), 0u);
 }
 
 // Events a handler publishes name its request; every request that names a
@@ -413,8 +510,9 @@ TEST(DispatcherOriginTest, EventsNameTheRequestAndRequestsAreCounted) {
   auto sub = bus.Subscribe([&](const Event& e) { seen.push_back(e); });
   Registry registry;
   ASSERT_TRUE(registry
-                  .Add({"make", "Publishes", Access::kRead,
-                        [&](const json&, const CallContext&) -> Result<json> {
+                  .Add({"make", "Publishes", Access::kRead, {}, schema::Any(),
+                        [&](JsonReader& r, const CallContext&) -> Result<json> {
+                          PMEMD_RETURN_IF_ERROR(r.Finish());
                           bus.Publish({.kind = "pool", .object = "pool:p", .to = "created"});
                           return json::object();
                         }})

@@ -26,6 +26,26 @@ std::string_view CodeName(Code code) {
   return "unknown";
 }
 
+std::string_view CodeMeaning(Code code) {
+  switch (code) {
+    case Code::kOk: return "no error";
+    case Code::kInvalidArgument: return "the caller's input is wrong; retrying will not help";
+    case Code::kNotFound: return "an unknown region, namespace, device, pool or lease";
+    case Code::kAlreadyExists: return "a name or uuid is taken";
+    case Code::kBusy: return "in use (mounted, mapped, onlined, leased); may succeed later";
+    case Code::kPermissionDenied: return "the caller may not do this";
+    case Code::kFailedPrecondition: return "the object is not in a state that allows this";
+    case Code::kNoSpace: return "no free extent is large enough";
+    case Code::kCorruption: return "on-media or on-disk state failed validation";
+    case Code::kIoError: return "the OS or a library failed";
+    case Code::kUnsupported: return "this platform or format cannot do it";
+    case Code::kUnavailable: return "the daemon or a device is not available";
+    case Code::kInternal: return "a bug in pmemd";
+    case Code::kResourceExhausted: return "a daemon limit would be exceeded; ask for less";
+  }
+  return "unknown";
+}
+
 int RpcErrorCode(Code code) {
   switch (code) {
     case Code::kOk: return 0;

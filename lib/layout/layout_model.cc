@@ -5,6 +5,7 @@
 
 #include "layout/problems.h"
 #include "pmemd/json_reader.h"
+#include "pmemd/json_schema.h"
 #include "pmemd/layout.h"
 #include "pmemd/size.h"
 #include "pmemd/text.h"
@@ -287,6 +288,30 @@ json LayoutToJson(const Layout& l) {
   doc["system_ram"] = std::move(system_ram);
   doc["pools"] = std::move(pools);
   doc["leases"] = std::move(leases);
+  return doc;
+}
+
+json LayoutSchema() {
+  using namespace schema;
+  json size = AnyOf({Unsigned(), String()});
+  size["description"] = "bytes, or a string such as \"2G\" (K, M, G, T: powers of 1024)";
+  json ns = Object({{"name", String()}, {"region", String()}},
+                   {{"mode", Enum({"fsdax", "devdax", "sector", "raw"})}, {"size", size}, {"align", size},
+                    {"map", Enum({"dev", "mem"})}, {"sector_size", size}});
+  json ram = Object({{"namespace", String()}}, {{"online", Boolean()}, {"movable", Boolean()}});
+  json pool = Object({{"name", String()}},
+                     {{"namespace", String()}, {"device", String()}, {"path", String()}, {"size", size},
+                      {"block_size", size}, {"max_leases", Unsigned()}, {"memmap", Enum({"dev", "mem"})},
+                      {"owner_uid", Unsigned()}, {"owner_gid", Unsigned()}, {"online_blocks", String()}});
+  json lease = Object({{"pool", String()}, {"name", String()}, {"size", size}},
+                      {{"align", size}, {"owner", String()},
+                       {"labels", {{"type", "object"}, {"additionalProperties", String()}}}});
+  json doc = Object({}, {{"version", {{"const", kLayoutVersion}}}, {"prune", Boolean()},
+                         {"namespaces", ArrayOf(ns)}, {"system_ram", ArrayOf(ram)}, {"pools", ArrayOf(pool)},
+                         {"leases", ArrayOf(lease)}});
+  doc["description"] =
+      "A layout document (docs/layouts.md). This schema gives its keys and their types; ParseLayout also checks "
+      "the rules across keys (one of a pool's namespace, device and path; names unique; references resolve).";
   return doc;
 }
 

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "pmemd/health.h"
+#include "pmemd/json_schema.h"
+
 namespace pmemd {
 
 using nlohmann::json;
@@ -31,40 +34,96 @@ json BadblocksJson(const std::vector<BadRange>& v) {
 
 json ToJson(const Bus& b) { return {{"provider", b.provider}, {"dev", b.dev}}; }
 
-// One table for both directions: ToJson writes every field present,
-// ReadDimmHealthFields reads them back (the tripped alarms only when asked).
+namespace {
+
+// One table for every direction: ToJson writes every field present,
+// ReadDimmHealthFields reads them back (the tripped alarms only when
+// asked), DimmHealthParams declares them and DimmHealthSchema describes them.
 template <typename F>
 void ForEachHealthField(F&& f) {
-  f("temperature_millicelsius", &DimmHealth::temperature_mc, false);
-  f("controller_temperature_millicelsius", &DimmHealth::controller_temperature_mc, false);
-  f("spares_percentage", &DimmHealth::spares_percentage, false);
-  f("alarm_temperature", &DimmHealth::alarm_temperature, true);
-  f("alarm_controller_temperature", &DimmHealth::alarm_controller_temperature, true);
-  f("alarm_spares", &DimmHealth::alarm_spares, true);
-  f("alarm_enabled_media_temperature", &DimmHealth::alarm_enabled_media_temperature, false);
-  f("temperature_threshold_millicelsius", &DimmHealth::temperature_threshold_mc, false);
-  f("alarm_enabled_ctrl_temperature", &DimmHealth::alarm_enabled_ctrl_temperature, false);
-  f("controller_temperature_threshold_millicelsius", &DimmHealth::controller_temperature_threshold_mc, false);
-  f("alarm_enabled_spares", &DimmHealth::alarm_enabled_spares, false);
-  f("spares_threshold", &DimmHealth::spares_threshold, false);
-  f("life_used_percentage", &DimmHealth::life_used_percentage, false);
-  f("shutdown_state", &DimmHealth::shutdown_state, false);
-  f("shutdown_count", &DimmHealth::shutdown_count, false);
+  f("temperature_millicelsius", &DimmHealth::temperature_mc, false, "Media temperature, millidegrees Celsius");
+  f("controller_temperature_millicelsius", &DimmHealth::controller_temperature_mc, false,
+    "Controller temperature, millidegrees Celsius");
+  f("spares_percentage", &DimmHealth::spares_percentage, false, "Spare capacity left, percent (0 to 100)");
+  f("alarm_temperature", &DimmHealth::alarm_temperature, true, "The media temperature alarm tripped");
+  f("alarm_controller_temperature", &DimmHealth::alarm_controller_temperature, true,
+    "The controller temperature alarm tripped");
+  f("alarm_spares", &DimmHealth::alarm_spares, true, "The spares alarm tripped");
+  f("alarm_enabled_media_temperature", &DimmHealth::alarm_enabled_media_temperature, false,
+    "Whether the media temperature alarm is enabled");
+  f("temperature_threshold_millicelsius", &DimmHealth::temperature_threshold_mc, false,
+    "Media temperature alarm threshold, millidegrees Celsius");
+  f("alarm_enabled_ctrl_temperature", &DimmHealth::alarm_enabled_ctrl_temperature, false,
+    "Whether the controller temperature alarm is enabled");
+  f("controller_temperature_threshold_millicelsius", &DimmHealth::controller_temperature_threshold_mc, false,
+    "Controller temperature alarm threshold, millidegrees Celsius");
+  f("alarm_enabled_spares", &DimmHealth::alarm_enabled_spares, false, "Whether the spares alarm is enabled");
+  f("spares_threshold", &DimmHealth::spares_threshold, false, "Spares alarm threshold, percent (0 to 100)");
+  f("life_used_percentage", &DimmHealth::life_used_percentage, false, "Life used, percent (0 to 100)");
+  f("shutdown_state", &DimmHealth::shutdown_state, false, "The last shutdown: clean or dirty");
+  f("shutdown_count", &DimmHealth::shutdown_count, false, "Unsafe (dirty) shutdowns the DIMM counted");
 }
+
+const std::vector<std::string> kShutdownStates = {"clean", "dirty"};
+
+// The declared type of a health field of type std::optional<T>.
+template <typename T>
+ParamType HealthFieldType() {
+  if constexpr (std::is_same_v<T, int64_t>) return ParamType::kInteger;
+  if constexpr (std::is_same_v<T, uint32_t>) return ParamType::kUnsigned32;
+  if constexpr (std::is_same_v<T, uint64_t>) return ParamType::kUnsigned;
+  if constexpr (std::is_same_v<T, bool>) return ParamType::kBoolean;
+  static_assert(std::is_same_v<T, int64_t> || std::is_same_v<T, uint32_t> || std::is_same_v<T, uint64_t> ||
+                    std::is_same_v<T, bool> || std::is_same_v<T, std::string>,
+                "a health field of a type DimmHealthParams cannot declare");
+  return ParamType::kString;
+}
+
+template <typename M>
+using HealthFieldValue = typename std::remove_cvref_t<decltype(std::declval<DimmHealth>().*std::declval<M>())>::value_type;
+
+}  // namespace
 
 json ToJson(const DimmHealth& h) {
   json j = {{"health_state", h.health_state}};
-  ForEachHealthField([&](const char* key, auto member, bool) { PutIf(j, key, h.*member); });
+  ForEachHealthField([&](const char* key, auto member, bool, const char*) { PutIf(j, key, h.*member); });
   return j;
 }
 
-void ReadDimmHealthFields(JsonReader& r, DimmHealth* h, bool with_alarms) {
-  r.Optional("health_state", &h->health_state);
-  ForEachHealthField([&](const char* key, auto member, bool alarm) {
+bool ReadDimmHealthFields(JsonReader& r, DimmHealth* h, bool with_alarms) {
+  bool any = r.Optional("health_state", &h->health_state);
+  ForEachHealthField([&](const char* key, auto member, bool alarm, const char*) {
     if (alarm && !with_alarms) return;
-    typename std::remove_reference_t<decltype(h->*member)>::value_type v{};
-    if (r.Optional(key, &v)) h->*member = v;
+    HealthFieldValue<decltype(member)> v{};
+    if (r.Optional(key, &v)) {
+      h->*member = v;
+      any = true;
+    }
   });
+  return any;
+}
+
+Params DimmHealthParams() {
+  Params out = {Param::String("health_state", "The DIMM's health state").OneOf(kDimmHealthStates)};
+  ForEachHealthField([&](const char* key, auto member, bool alarm, const char* description) {
+    if (alarm) return;
+    Param p{key, HealthFieldType<HealthFieldValue<decltype(member)>>(), description};
+    if (std::string_view(key) == "shutdown_state") p = p.OneOf(kShutdownStates);
+    out.push_back(std::move(p));
+  });
+  return out;
+}
+
+json DimmHealthSchema() {
+  std::vector<std::string> states = kDimmHealthStates;
+  states.push_back("unknown");
+  schema::Fields optional;
+  ForEachHealthField([&](const char* key, auto member, bool, const char*) {
+    const ParamType type = HealthFieldType<HealthFieldValue<decltype(member)>>();
+    optional.emplace_back(key, std::string_view(key) == "shutdown_state" ? schema::Enum(kShutdownStates)
+                                                                          : schema::OfParam({key, type}));
+  });
+  return schema::Object({{"health_state", schema::Enum(states)}}, optional);
 }
 
 json ToJson(const Dimm& d, bool health) {
@@ -147,6 +206,50 @@ json ToJson(const MemoryBlock& m) {
   return j;
 }
 
+json NamespaceSchema() {
+  using namespace schema;
+  return Object({{"dev", String()}, {"mode", Enum({"fsdax", "devdax", "sector", "raw"})}, {"size", Unsigned()},
+                 {"raw_size", Unsigned()}, {"region", String()}},
+                {{"map", Enum({"dev", "mem"})}, {"uuid", String()}, {"raw_uuid", String()},
+                 {"sector_size", Unsigned()}, {"align", Unsigned()}, {"blockdev", String()}, {"chardev", String()},
+                 {"state", Enum({"disabled"})}, {"name", String()}, {"numa_node", Integer()},
+                 {"target_node", Integer()}, {"badblock_count", Unsigned()}, {"badblocks", ArrayOf(Object({}))}});
+}
+
+json DaxDeviceSchema() {
+  using namespace schema;
+  return Object({{"chardev", String()}, {"size", Unsigned()}, {"mode", Enum({"devdax", "system-ram"})},
+                 {"region", String()}},
+                {{"target_node", Integer()}, {"align", Unsigned()}, {"online_memblocks", Unsigned()},
+                 {"total_memblocks", Unsigned()}, {"movable", Boolean()}, {"state", Enum({"disabled"})},
+                 {"namespace", String()}});
+}
+
+json InventorySchema() {
+  using namespace schema;
+  json region = Object({{"dev", String()}, {"size", Unsigned()}, {"align", Unsigned()},
+                        {"available_size", Unsigned()}, {"max_available_extent", Unsigned()}, {"type", String()},
+                        {"iset_id", Unsigned()}, {"persistence_domain", String()}, {"label_support", Boolean()},
+                        {"bus", String()}},
+                       {{"numa_node", Integer()}, {"target_node", Integer()}, {"mappings", ArrayOf(Object({}))},
+                        {"state", Enum({"disabled"})}, {"badblock_count", Unsigned()},
+                        {"badblocks", ArrayOf(Object({}))}});
+  json block = Object({{"id", Unsigned()}, {"phys_index", Unsigned()}, {"start", Unsigned()}, {"size", Unsigned()},
+                       {"state", String()}, {"valid_zones", String()}, {"removable", Boolean()}},
+                      {{"zone", String()}, {"node", Integer()}, {"dax_device", String()}});
+  return Object({}, {{"buses", ArrayOf(Object({{"provider", String()}, {"dev", String()}}))},
+                     {"dimms", ArrayOf(Object({{"dev", String()}, {"id", String()}, {"handle", Unsigned()},
+                                               {"phys_id", Unsigned()}, {"bus", String()}},
+                                              {{"state", Enum({"disabled"})}, {"health", DimmHealthSchema()},
+                                               {"label_slots", Unsigned()}}))},
+                     {"regions", ArrayOf(region)},
+                     {"namespaces", ArrayOf(NamespaceSchema())},
+                     {"devices", ArrayOf(DaxDeviceSchema())},
+                     {"memory_blocks", ArrayOf(block)},
+                     {"memory_block_size", Unsigned()},
+                     {"auto_online_blocks", String()}});
+}
+
 json ToJson(const Inventory& inv, const ListFilter& f) {
   json out = json::object();
   const std::string& rf = f.region;
@@ -204,6 +307,21 @@ json ToJson(const Inventory& inv, const ListFilter& f) {
     if (!inv.auto_online_blocks.empty()) out["auto_online_blocks"] = inv.auto_online_blocks;
   }
   return out;
+}
+
+Params NamespaceSpecParams(bool mode_required) {
+  Param mode = Param::String("mode", "fsdax, devdax, sector or raw").OneOf({"fsdax", "devdax", "sector", "raw"});
+  return {mode_required ? mode.Required() : mode.Default(NamespaceSpec{}.mode),
+          Param::Unsigned("size",
+                          "Bytes taken from the region: a multiple of its alignment and of align; default: the "
+                          "largest free extent"),
+          Param::Unsigned("align", "fsdax and devdax: 4096, 2097152 (the default) or 1073741824"),
+          Param::String("map", "fsdax and devdax: where the struct page array lives, dev (the default) or mem")
+              .OneOf({"dev", "mem"}),
+          Param::String("name", "Up to 63 bytes; makes a create idempotent"),
+          Param::String("uuid", "The label's uuid; default: generated"),
+          Param::Unsigned32("sector_size", "512 or 4096 (sector mode: 512, 520, 528, 4096, 4104, 4160 or 4224; "
+                                           "default 4096); not devdax")};
 }
 
 void ReadNamespaceSpec(JsonReader& r, NamespaceSpec* s) {

@@ -26,6 +26,8 @@
 #include "pmemd/fs.h"
 #include "pmemd/json_reader.h"
 #include "pmemd/log.h"
+#include "pmemd/json_schema.h"
+#include "support/echo_method.h"
 #include "support/temp_dir.h"
 
 namespace pmemd {
@@ -128,18 +130,19 @@ class ServerTest : public ::testing::Test {
   void SetUp() override {
     path_ = dir_ + "/s.sock";
     ASSERT_TRUE(registry_
-                    .Add({"echo", "echo", Access::kRead,
-                          [](const json& p, const CallContext&) -> Result<json> { return p; }})
+                    .Add(EchoMethod("echo", {"pad", "admin", "x", "still", "i", "n"}))
                     .ok());
     ASSERT_TRUE(registry_
-                    .Add({"whoami", "peer", Access::kRead,
-                          [](const json&, const CallContext& c) -> Result<json> {
+                    .Add({"whoami", "peer", Access::kRead, {}, schema::Any(),
+                          [](JsonReader& r, const CallContext& c) -> Result<json> {
+                            PMEMD_RETURN_IF_ERROR(r.Finish());
                             return json{{"uid", c.peer.uid}, {"pid", c.peer.pid}};
                           }})
                     .ok());
     ASSERT_TRUE(registry_
-                    .Add({"block", "holds a worker until the test releases it", Access::kRead,
-                          [this](const json&, const CallContext&) -> Result<json> {
+                    .Add({"block", "holds a worker until the test releases it", Access::kRead, {}, schema::Any(),
+                          [this](JsonReader& r, const CallContext&) -> Result<json> {
+                            PMEMD_RETURN_IF_ERROR(r.Finish());
                             std::unique_lock lock(block_mu_);
                             ++blocked_;
                             block_cv_.notify_all();

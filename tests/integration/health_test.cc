@@ -103,6 +103,18 @@ TEST_F(HealthTest, BadInjectionsSayWhatWouldBeRight) {
   r = admin.Call("inject-error", {{"dimm", "nmem0"}, {"temprature_millicelsius", 1}});
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("temprature_millicelsius"), std::string::npos) << r.status().ToString();
+  // inject-error's forms share one declaration of params: each refuses the others'.
+  r = admin.Call("inject-error", {{"region", "region0"}, {"length", 512}, {"health_state", "fatal"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message().rfind("inject-error with region does not take health fields; ", 0), 0u)
+      << r.status().ToString();
+  r = admin.Call("inject-error", {{"dimm", "nmem0"}, {"stuck", true}, {"offset", 0}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message().rfind("inject-error with dimm does not take stuck, offset; ", 0), 0u)
+      << r.status().ToString();
+  r = admin.Call("inject-error", {{"dimm", "nmem0"}, {"memory_block", 1}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("takes one of memory_block"), std::string::npos) << r.status().ToString();
 }
 
 TEST_F(HealthTest, AStateChangeIsAnEventFromTheOldStateToTheNew) {

@@ -7,15 +7,11 @@ the values the state implies.
 
 usage: metrics_test.py PMEMD_BIN
 """
-import json
 import os
 import re
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 
@@ -24,73 +20,13 @@ try:
 except ImportError:
     sys.exit("metrics_test: prometheus_client is missing: apt-get install python3-prometheus-client (scripts/deps.sh)")
 
-G = 1 << 30
-M = 1 << 20
-
-
-class Conn:
-    def __init__(self, path):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.settimeout(30)
-        self.s.connect(path)
-        self.buf = b""
-        self.next_id = 1
-
-    def line(self):
-        while b"\n" not in self.buf:
-            chunk = self.s.recv(65536)
-            if not chunk:
-                raise RuntimeError("pmemd closed the connection")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
-
-    def call(self, method, params=None, ok=True):
-        req = {"jsonrpc": "2.0", "method": method, "id": self.next_id}
-        self.next_id += 1
-        if params is not None:
-            req["params"] = params
-        self.s.sendall(json.dumps(req).encode() + b"\n")
-        resp = self.line()
-        if ok and "error" in resp:
-            raise RuntimeError(f"{method}: {resp['error']}")
-        return resp
+from pmemd_daemon import G, M, Conn, fail, start_daemon, stop_daemon
 
 
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def start_daemon(pmemd, tmp, http_port):
-    sock = os.path.join(tmp, "s.sock")
-    cfg = os.path.join(tmp, "pmemd.json")
-    with open(cfg, "w") as f:
-        json.dump({"admin_group": str(os.getgid()), "emulated": {"regions": [{"size": 8 * G}]},
-                   "metrics_listen": f"127.0.0.1:{http_port}"}, f)
-    log = open(os.path.join(tmp, "pmemd.log"), "w")
-    proc = subprocess.Popen([pmemd, "--socket", sock, "--state-dir", os.path.join(tmp, "state"),
-                             "--platform", "emulated", "--config", cfg], stdout=log, stderr=log,
-                            stdin=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while True:
-        if proc.poll() is not None:
-            sys.exit("pmemd exited: " + open(log.name).read())
-        try:
-            c = Conn(sock)
-            c.call("version")
-            return proc, sock
-        except (OSError, RuntimeError):
-            if time.monotonic() > deadline:
-                proc.kill()
-                sys.exit("pmemd did not answer within 30 s")
-            time.sleep(0.05)  # polling for the socket to appear, not a synchronization of results
-
-
-def fail(msg):
-    print("FAIL:", msg)
-    sys.exit(1)
 
 
 def check(text):
@@ -148,7 +84,7 @@ def main():
     pmemd = sys.argv[1]
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
-        proc, sock = start_daemon(pmemd, tmp, port)
+        proc, sock = start_daemon(pmemd, tmp, {"metrics_listen": f"127.0.0.1:{port}"})
         try:
             c = Conn(sock)
             c.call("create-namespace", {"region": "0", "mode": "devdax", "size": 2 * G})
@@ -247,14 +183,7 @@ def main():
                 print(text)
             print(f"ok: {len(families)} families parsed")
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                fail("pmemd did not stop on SIGTERM")
-            if proc.returncode != 0:
-                fail(f"pmemd exited {proc.returncode}: " + open(os.path.join(tmp, "pmemd.log")).read()[-2000:])
+            stop_daemon(proc, tmp)
 
 
 if __name__ == "__main__":

@@ -295,7 +295,7 @@ TEST_F(PoolCliTest, ARejectedCreateChangesNoFile) {
     Fail({"create-pool", "b", "--path", path, "--size", "64M", "--block-size", "3M"});
     Fail({"create-pool", "b", "--path", path, "--size", "4K", "--block-size", "2M"});
     RunResult memmap = Fail({"create-pool", "b", "--path", path, "--size", "64M", "--block-size", "2M", "--memmap", "pmem"});
-    EXPECT_NE(memmap.err.find("memmap 'pmem' is neither dev"), std::string::npos) << memmap.err;
+    EXPECT_NE(memmap.err.find("params.memmap: expected one of dev, mem, got 'pmem'"), std::string::npos) << memmap.err;
     // Room for one block with the array in DRAM, not with it on the media.
     RunResult small = Fail({"create-pool", "b", "--path", path, "--size", "5M", "--block-size", "2M"});
     EXPECT_NE(small.err.find("use memmap mem"), std::string::npos) << small.err;

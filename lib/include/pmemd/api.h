@@ -2,8 +2,10 @@
 //
 // Each Register* function adds one area's methods to a Registry; the
 // objects they use must outlive the registry. The methods themselves are
-// thin: they read params with JsonReader, call lib/, render with
-// platform_json.h. docs/api.md documents every one of them.
+// thin: each declares its params and result schema (rpc.h, Method), reads
+// params with the JsonReader the dispatcher binds to that declaration,
+// calls lib/, renders with platform_json.h. rpc.discover publishes the
+// declarations; docs/api.md explains every method.
 #pragma once
 
 #include <string>

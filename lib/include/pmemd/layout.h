@@ -102,6 +102,10 @@ struct Layout {
 Result<Layout> ParseLayout(const nlohmann::json& doc, const std::string& what = "layout");
 // The document: every key, unset optionals left out; sizes as integers.
 nlohmann::json LayoutToJson(const Layout& layout);
+// A JSON Schema (json_schema.h) of the document's keys and types, for
+// rpc.discover (apply's layout, export-layout's result); the rules across
+// keys are ParseLayout's alone.
+nlohmann::json LayoutSchema();
 
 // A pool's blocks: "all", "none" or comma-separated N and N-M; each index
 // below `total` (not checked when total is 0: unknown yet).

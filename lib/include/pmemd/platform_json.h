@@ -27,12 +27,27 @@ nlohmann::json ToJson(const DimmHealth& h);
 // Reads the fields ToJson(DimmHealth) writes into `h`, each optional (an
 // absent one is left as it is); the tripped alarms (alarm_temperature,
 // alarm_controller_temperature, alarm_spares), which a DIMM's firmware
-// sets, only `with_alarms`. Errors are r's, at r.Finish().
-void ReadDimmHealthFields(JsonReader& r, DimmHealth* h, bool with_alarms);
+// sets, only `with_alarms`. Errors are r's, at r.Finish(). Returns whether
+// any field was given.
+bool ReadDimmHealthFields(JsonReader& r, DimmHealth* h, bool with_alarms);
+// The declaration (json_reader.h) of what ReadDimmHealthFields reads
+// without the alarms: inject-error's DIMM form.
+Params DimmHealthParams();
 nlohmann::json ToJson(const Region& r);
 nlohmann::json ToJson(const Namespace& n);
 nlohmann::json ToJson(const DaxDevice& d);
 nlohmann::json ToJson(const MemoryBlock& m);
+
+// JSON Schemas of the above (json_schema.h), for the results rpc.discover
+// publishes: every field ToJson always writes is required, the others
+// optional. Kept beside the renderers they describe.
+nlohmann::json NamespaceSchema();
+nlohmann::json DaxDeviceSchema();
+// ToJson(DimmHealth): the whole object under list's health, or only its
+// health_state.
+nlohmann::json DimmHealthSchema();
+// list's result: each collection optional, as the filter asks.
+nlohmann::json InventorySchema();
 
 // What `list` returns: which collections, optionally one region's objects.
 struct ListFilter {
@@ -56,5 +71,9 @@ nlohmann::json ToJson(const Inventory& inv, const ListFilter& filter);
 // mode, size, align, map, name, uuid, sector_size (not region, which each
 // reader takes on its own terms). Errors are r's, at r.Finish().
 void ReadNamespaceSpec(JsonReader& r, NamespaceSpec* s);
+// The declaration (json_reader.h) of what ReadNamespaceSpec reads, for the
+// methods that call it; reconfigure-namespace requires mode, create-namespace
+// defaults it to fsdax.
+Params NamespaceSpecParams(bool mode_required);
 
 }  // namespace pmemd

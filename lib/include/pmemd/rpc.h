@@ -9,6 +9,11 @@
 // error.data carries {"code": "<CodeName>", "errno": N} so clients can act
 // on the kind of failure without parsing messages.
 //
+// Params: each method declares the params it takes (Method::params) and
+// its handler reads them through a JsonReader bound to that declaration;
+// rpc.discover (OpenRpcDocument) publishes the declarations as an OpenRPC
+// 1.2 document, so what is documented is what is validated.
+//
 // Access: each method is kRead or kMutate. Mutating methods are allowed only
 // to root and to members of the configured admin group, checked against the
 // peer's SO_PEERCRED credentials; refusals are logged with uid and pid, at
@@ -49,6 +54,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pmemd/fs.h"
+#include "pmemd/json_reader.h"
 #include "pmemd/log_limiter.h"
 #include "pmemd/status.h"
 
@@ -84,22 +90,33 @@ struct CallContext {
 
 enum class Access { kRead, kMutate };
 
+// A method and everything rpc.discover says about it. `params` declares
+// every key the handler reads: the handler gets a JsonReader bound to it
+// (json_reader.h), which enforces each key's type, requiredness, default
+// and allowed values, and turns any disagreement between the declaration
+// and the handler's reads into -32603 on every call. So the published
+// document is the validation itself, not a description of it.
 struct Method {
-  using Handler = std::function<Result<nlohmann::json>(const nlohmann::json& params,
-                                                       const CallContext& ctx)>;
+  // `params` is read through the reader only, and the handler calls
+  // params.Finish() before it acts (the dispatcher answers -32603 for a
+  // handler that returns without having done so).
+  using Handler = std::function<Result<nlohmann::json>(JsonReader& params, const CallContext& ctx)>;
   std::string name;     // kebab-case, as daxctl names commands ("list", "create-namespace")
   std::string summary;  // one line, shown by list-methods
   Access access = Access::kRead;
+  Params params;          // in the order the handler reads them
+  nlohmann::json result;  // JSON Schema of the result (json_schema.h); required
   Handler handler;
 };
 
 class Registry {
  public:
-  Registry();  // holds list-methods from the start
+  Registry();  // holds list-methods and rpc.discover from the start
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
 
-  // Fails if the name is taken.
+  // Fails if the name is taken, or (kInternal) if the params declaration
+  // cannot be enforced (CheckParams) or the result schema is missing.
   Status Add(Method m);
   const Method* Find(std::string_view name) const;
   std::vector<const Method*> All() const;  // sorted by name
@@ -107,6 +124,12 @@ class Registry {
  private:
   std::map<std::string, Method, std::less<>> methods_;
 };
+
+// The OpenRPC 1.2 document of every method in `registry` (rpc.discover's
+// result): params from each Method::params, result schemas, the
+// application errors (one per Code, data.code its name) and access as
+// "x-access". docs/api.md describes it.
+nlohmann::json OpenRpcDocument(const Registry& registry);
 
 // Decides whether a peer may call a method.
 class AccessPolicy {

@@ -45,6 +45,9 @@ inline constexpr Code kLastCode = Code::kResourceExhausted;
 
 // "invalid_argument", "not_found", ...: the stable names used in JSON.
 std::string_view CodeName(Code code);
+// What a code means, in one line (the comments above): the message of its
+// entry among the errors rpc.discover publishes.
+std::string_view CodeMeaning(Code code);
 
 // The JSON-RPC error code that carries `code` on the wire: -32602 for
 // kInvalidArgument, -32603 for kInternal, -32000 - code for the others
