@@ -19,6 +19,7 @@ starts pmemd on the emulated platform and checks that
 usage: discover_test.py PMEMD_BIN META_SCHEMA
 """
 import json
+import time
 import sys
 import tempfile
 
@@ -196,9 +197,16 @@ def make_state(c):
     c.call("inject-error", {"region": "region0", "offset": 0, "length": 512, "clear": True})
     c.call("inject-error", {"dimm": "nmem0", "health_state": "non-critical", "temperature_millicelsius": 51000,
                             "shutdown_state": "dirty", "shutdown_count": 2})
-    health = c.call("list", {"health": True})["result"]
-    if health["dimms"][0]["health"].get("shutdown_count") != 2:
-        fail(f"list's health does not show the injected health: {health}")
+    # The health monitor takes its reading after the injection's notification
+    # (docs/health.md): list shows it once the reading is in.
+    deadline = time.monotonic() + 30
+    while True:
+        health = c.call("list", {"health": True})["result"]
+        if health["dimms"][0]["health"].get("shutdown_count") == 2:
+            break
+        if time.monotonic() > deadline:
+            fail(f"list's health does not show the injected health after 30 s: {health}")
+        time.sleep(0.01)
     c.call("list", {"dimms": True})
     c.call("inject-error", {"dimm": "nmem0", "clear": True})
     layout = {"version": 1,
