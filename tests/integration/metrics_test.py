@@ -7,9 +7,12 @@ the values the state implies.
 
 usage: metrics_test.py PMEMD_BIN
 """
+import json
 import os
 import re
 import socket
+import stat
+import subprocess
 import sys
 import tempfile
 import urllib.error
@@ -186,5 +189,62 @@ def main():
             stop_daemon(proc, tmp)
 
 
+def get_unix(path, target):
+    """GET `target` over the Unix socket at `path`: (status, body)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(30)
+        s.connect(path)
+        s.sendall(f"GET {target} HTTP/1.1\r\nHost: pmemd\r\n\r\n".encode())
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), body.decode()
+
+
+def unix_socket_listener(pmemd):
+    """metrics_listen "unix:PATH": served there, mode 0666, a stale socket
+    left by a killed run replaced, a file that is not a socket refused and
+    kept, the socket removed at a clean stop."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "metrics.sock")
+        stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        stale.bind(path)  # bound and closed: nobody answers there
+        stale.close()
+        proc, _ = start_daemon(pmemd, tmp, {"metrics_listen": f"unix:{path}"})
+        try:
+            st = os.lstat(path)
+            if not stat.S_ISSOCK(st.st_mode) or stat.S_IMODE(st.st_mode) != 0o666:
+                fail(f"{path}: mode {oct(st.st_mode)}, expected a socket with mode 0666")
+            status, body = get_unix(path, "/metrics")
+            if status != 200:
+                fail(f"GET /metrics over {path}: {status}")
+            check(body)
+            if get_unix(path, "/healthz") != (200, "ok\n"):
+                fail("GET /healthz over the Unix socket")
+            if get_unix(path, "/nope")[0] != 404:
+                fail("GET /nope over the Unix socket is not 404")
+        finally:
+            stop_daemon(proc, tmp)
+        if os.path.lexists(path):
+            fail(f"pmemd left {path} behind at a clean stop")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "metrics.sock")
+        with open(path, "w") as f:
+            f.write("not a socket\n")
+        cfg = os.path.join(tmp, "pmemd.json")
+        with open(cfg, "w") as f:
+            json.dump({"emulated": {"regions": [{"size": G}]}, "metrics_listen": f"unix:{path}"}, f)
+        r = subprocess.run([pmemd, "--socket", os.path.join(tmp, "s.sock"), "--state-dir", os.path.join(tmp, "st"),
+                            "--platform", "emulated", "--config", cfg], capture_output=True, text=True, timeout=60)
+        if r.returncode == 0 or "exists and is not a socket" not in r.stderr + r.stdout:
+            fail(f"a regular file at metrics_listen's path: exit {r.returncode}: {r.stderr}")
+        if open(path).read() != "not a socket\n":
+            fail("pmemd changed a file it did not make")
+    print("ok: metrics over a Unix socket")
+
+
 if __name__ == "__main__":
     main()
+    unix_socket_listener(sys.argv[1])
