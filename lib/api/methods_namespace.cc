@@ -124,7 +124,7 @@ Status RegisterNamespaceMethods(Registry* reg, PlatformOwner* owner) {
        }}));
   PMEMD_RETURN_IF_ERROR(reg->Add(
       {"reconfigure-device", "Switch a dax device between devdax and system-ram (kmem)", Access::kMutate,
-       [owner](const json& params, const CallContext&) -> Result<json> {
+       [owner](const json& params, const CallContext& ctx) -> Result<json> {
          JsonReader r(params, "params");
          std::string dev, mode;
          bool online = true, movable = true;
@@ -133,30 +133,33 @@ Status RegisterNamespaceMethods(Registry* reg, PlatformOwner* owner) {
          r.Optional("online", &online);
          r.Optional("movable", &movable);
          PMEMD_RETURN_IF_ERROR(r.Finish());
-         PMEMD_ASSIGN_OR_RETURN(DaxDevice d, owner->ReconfigureDevice(dev, mode, online, movable));
+         PMEMD_ASSIGN_OR_RETURN(DaxDevice d, owner->ReconfigureDevice(dev, mode, online, movable, ctx.progress));
          return ToJson(d);
-       }}));
+       },
+       kReportsProgress}));
   PMEMD_RETURN_IF_ERROR(reg->Add(
       {"online-memory", "Online every memory block of a system-ram dax device (all or nothing)", Access::kMutate,
-       [owner](const json& params, const CallContext&) -> Result<json> {
+       [owner](const json& params, const CallContext& ctx) -> Result<json> {
          JsonReader r(params, "params");
          std::string dev;
          bool movable = true;
          r.Required("device", &dev);
          r.Optional("movable", &movable);
          PMEMD_RETURN_IF_ERROR(r.Finish());
-         return MemoryResult("online-memory", owner->OnlineMemory(dev, movable));
-       }}));
+         return MemoryResult("online-memory", owner->OnlineMemory(dev, movable, ctx.progress));
+       },
+       kReportsProgress}));
   return reg->Add(
       {"offline-memory",
        "Offline every memory block of a system-ram dax device; a busy block rolls the others back",
-       Access::kMutate, [owner](const json& params, const CallContext&) -> Result<json> {
+       Access::kMutate, [owner](const json& params, const CallContext& ctx) -> Result<json> {
          JsonReader r(params, "params");
          std::string dev;
          r.Required("device", &dev);
          PMEMD_RETURN_IF_ERROR(r.Finish());
-         return MemoryResult("offline-memory", owner->OfflineMemory(dev));
-       }});
+         return MemoryResult("offline-memory", owner->OfflineMemory(dev, ctx.progress));
+       },
+       kReportsProgress});
 }
 
 Status RegisterEmulatedMethods(Registry* reg, EmulatedPlatform* platform) {

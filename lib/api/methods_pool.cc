@@ -224,9 +224,10 @@ Status RegisterPoolMethods(Registry* reg, PoolManager* pools) {
          if (r.Optional("owner_uid", &owner_uid)) spec.owner_uid = owner_uid;
          if (r.Optional("owner_gid", &owner_gid)) spec.owner_gid = owner_gid;
          PMEMD_RETURN_IF_ERROR(r.Finish());
-         PMEMD_ASSIGN_OR_RETURN(PoolStatus s, pools->CreatePool(spec));
+         PMEMD_ASSIGN_OR_RETURN(PoolStatus s, pools->CreatePool(spec, ctx.progress));
          return PoolJson(s);
-       }}));
+       },
+       kReportsProgress}));
   PMEMD_RETURN_IF_ERROR(reg->Add(
       {"attach-pool", "Attach an existing pool (replays its log); it comes back by itself after a restart",
        Access::kMutate, [pools](const json& params, const CallContext& ctx) -> Result<json> {
@@ -234,9 +235,10 @@ Status RegisterPoolMethods(Registry* reg, PoolManager* pools) {
          PoolTarget t;
          PMEMD_RETURN_IF_ERROR(ReadTarget(r, ctx, &t));
          PMEMD_RETURN_IF_ERROR(r.Finish());
-         PMEMD_ASSIGN_OR_RETURN(PoolStatus s, pools->AttachPool(t));
+         PMEMD_ASSIGN_OR_RETURN(PoolStatus s, pools->AttachPool(t, ctx.progress));
          return PoolJson(s);
-       }}));
+       },
+       kReportsProgress}));
   PMEMD_RETURN_IF_ERROR(reg->Add(
       {"detach-pool", "Detach a pool (its leases stay on the media) and stop re-attaching it at start-up",
        Access::kMutate, [pools](const json& params, const CallContext&) -> Result<json> {
@@ -289,7 +291,7 @@ Status RegisterPoolMethods(Registry* reg, PoolManager* pools) {
         {verb,
          online ? "Online a range of a pool's memory blocks (all or nothing); bad pages stay poisoned"
                 : "Offline a range of a pool's memory blocks; a block holding leases is busy and the range rolls back",
-         Access::kMutate, [pools, online, verb](const json& params, const CallContext&) -> Result<json> {
+         Access::kMutate, [pools, online, verb](const json& params, const CallContext& ctx) -> Result<json> {
            JsonReader r(params, "params");
            std::string name, range;
            r.Required("pool", &name);
@@ -298,8 +300,11 @@ Status RegisterPoolMethods(Registry* reg, PoolManager* pools) {
            PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> p, pools->FindUsable(name));
            uint64_t first = 0, count = 0;
            PMEMD_RETURN_IF_ERROR(ParseBlockRange(range, p->Describe().blocks_total, &first, &count));
-           return BlockOpResult(verb, *p, online ? p->OnlineBlocks(first, count) : p->OfflineBlocks(first, count));
-         }}));
+           return BlockOpResult(verb, *p,
+                                online ? p->OnlineBlocks(first, count, ctx.progress)
+                                       : p->OfflineBlocks(first, count, ctx.progress));
+         },
+         kReportsProgress}));
   }
   PMEMD_RETURN_IF_ERROR(reg->Add(
       {"create-lease",

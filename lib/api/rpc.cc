@@ -53,6 +53,19 @@ std::string NearestName(std::string_view name, const std::vector<const Method*>&
   return hint;
 }
 
+// Reads and removes "progress" from `params` for a method that reports
+// progress; true when the caller asked for it.
+Result<bool> TakeProgressParam(const Method& m, json* params) {
+  if (!m.reports_progress || !params->is_object()) return false;
+  auto it = params->find("progress");
+  if (it == params->end()) return false;
+  if (!it->is_boolean())
+    return Status::InvalidArgument("params: 'progress' must be true or false, got " + JsonTypeName(*it));
+  const bool asked = it->get<bool>();
+  params->erase(it);
+  return asked;
+}
+
 bool InGroup(uid_t uid, gid_t primary, gid_t group) {
   if (primary == group) return true;
   const std::vector<gid_t> groups = GroupsOf(Credentials{uid, primary});
@@ -70,7 +83,8 @@ Registry::Registry() {
          for (const Method* m : All())
            out.push_back({{"name", m->name},
                           {"access", m->access == Access::kMutate ? "mutate" : "read"},
-                          {"summary", m->summary}});
+                          {"summary", m->summary},
+                          {"progress", m->reports_progress}});
          return json{{"methods", std::move(out)}};
        }};
   std::string name = m.name;
@@ -131,6 +145,13 @@ json Dispatcher::ErrorResponse(const json& id, const Status& s) {
   json data = {{"code", CodeName(s.code())}};
   if (s.sys_errno()) data["errno"] = s.sys_errno();
   return ErrorResponse(id, RpcErrorCode(s.code()), s.message(), data);
+}
+
+json ProgressNotification(const json& id, const ProgressStep& step) {
+  return {{"jsonrpc", "2.0"},
+          {"method", "progress"},
+          {"params",
+           {{"id", id}, {"stage", step.stage}, {"done", step.done}, {"total", step.total}, {"unit", step.unit}}}};
 }
 
 json Dispatcher::HandleRequest(const json& req, const CallContext& ctx) const {
@@ -200,7 +221,21 @@ json Dispatcher::HandleRequest(const json& req, const CallContext& ctx) const {
                                   .pid = ctx.peer.known ? int64_t(ctx.peer.pid) : -1});
       CallContext call = ctx;
       call.policy = &policy_;
-      return m->handler(params, call);
+      json handler_params = params;
+      PMEMD_ASSIGN_OR_RETURN(const bool progress, TakeProgressParam(*m, &handler_params));
+      if (progress && !is_notification) {
+        if (!ctx.notify)
+          return Status::FailedPrecondition(
+              "'" + m->name + "' can report progress only where notifications can be sent (pmemd's Unix socket); " +
+              "call it there, or without \"progress\"");
+        // One limiter per request, shared by the copies of the function a
+        // handler may make.
+        auto limiter = std::make_shared<ProgressLimiter>();
+        call.progress = [notify = ctx.notify, id, limiter](const ProgressStep& step) {
+          if (limiter->Admit(step)) notify(DumpJson(ProgressNotification(id, step)));
+        };
+      }
+      return m->handler(handler_params, call);
     } catch (const std::exception& e) {  // the one catch-all per request
       log->error("method '{}' threw: {}", name, e.what());
       return Status::Internal(std::string("method '") + name + "' failed unexpectedly: " + e.what());

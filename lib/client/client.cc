@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "pmemd/json_reader.h"
+#include "pmemd/text.h"
 
 namespace pmemd {
 
@@ -109,12 +110,42 @@ Result<json> Client::Call(const std::string& method, const json& params, std::ve
   return r;
 }
 
-Result<json> Client::Call(const std::string& method, const json& params) {
+Result<json> Client::Call(const std::string& method, const json& params) { return Call(method, params, ProgressFn()); }
+
+Result<json> Client::Call(const std::string& method, const json& params, const ProgressFn& on_progress) {
   received_.clear();  // nobody asked for descriptors of an earlier answer
   uint64_t id = next_id_++;
   last_error_ = nullptr;
   json req = {{"jsonrpc", "2.0"}, {"method", method}, {"params", params}, {"id", id}};
+  if (on_progress) req["params"]["progress"] = true;
   PMEMD_ASSIGN_OR_RETURN(std::string line, RoundTrip(req.dump()));
+  // Progress notifications of this request come first, then its answer.
+  for (;;) {
+    Result<json> note = ParseJson(line);
+    if (!on_progress || !note.ok() || !note->is_object() || note->contains("id") ||
+        note->value("method", json()) != "progress")
+      break;
+    const json& p = (*note)["params"];
+    if (!p.is_object() || p.value("id", json()) != id)
+      return Status::Internal("pmemd sent progress for another request than id " + std::to_string(id) + ": " +
+                              Excerpt(line, 200));
+    // Read without throwing: a field of the wrong type reads as empty.
+    auto text = [&p](const char* key) {
+      auto it = p.find(key);
+      return it != p.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    auto count = [&p](const char* key) {
+      auto it = p.find(key);
+      return it != p.end() && it->is_number_unsigned() ? it->get<uint64_t>() : uint64_t{0};
+    };
+    const std::string stage = text("stage"), unit = text("unit");
+    on_progress(ProgressStep{stage, count("done"), count("total"), unit});
+    PMEMD_ASSIGN_OR_RETURN(line, ReadLine());
+  }
+  return Answer(id, line);
+}
+
+Result<json> Client::Answer(uint64_t id, const std::string& line) {
   Result<json> resp = ParseJson(line);
   if (!resp.ok()) return Status::Internal("pmemd sent an answer that is not JSON: " + resp.status().message());
   if (auto err = resp->find("error"); err != resp->end()) {

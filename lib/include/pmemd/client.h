@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pmemd/fs.h"
+#include "pmemd/progress.h"
 #include "pmemd/status.h"
 
 namespace pmemd {
@@ -34,6 +35,13 @@ class Client {
   // (open-lease), in order; a plain Call closes any it receives.
   Result<nlohmann::json> Call(const std::string& method, const nlohmann::json& params,
                               std::vector<UniqueFd>* fds);
+  // The same with "progress": true added to `params` (docs/api.md, for the
+  // methods that report progress): `on_progress` is called for each
+  // progress notification of this request, in the order they come, all
+  // before the answer; the step's strings live only during the call. An
+  // empty `on_progress` is a plain Call.
+  Result<nlohmann::json> Call(const std::string& method, const nlohmann::json& params,
+                              const ProgressFn& on_progress);
   // The "error" object of the last Call's answer as the daemon sent it
   // ({code, message, data: {code, errno, ...}}), for clients that pass it
   // on (pmemctl --json); null when that Call succeeded or got no answer.
@@ -56,6 +64,8 @@ class Client {
 
  private:
   Result<std::string> ReadLine();
+  // The result or error of answer `line` to request `id`.
+  Result<nlohmann::json> Answer(uint64_t id, const std::string& line);
   Client(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
   UniqueFd fd_;
   std::string path_;

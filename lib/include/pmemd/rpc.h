@@ -28,6 +28,11 @@
 //     "did you mean" (the edit distance is quadratic in the name's length),
 //     and names echoed in messages are cut to that length.
 //
+// Progress (docs/api.md): a request to a method that reports progress may
+// carry "progress": true in its params; its admitted steps go out as
+// "progress" notifications on the same connection (CallContext::notify),
+// all of them before its answer.
+//
 // Every request that reaches a method is counted (set_metrics) and runs
 // with its origin (method, id, peer) as the thread's current request
 // (events.h), so the events it publishes name it.
@@ -50,6 +55,7 @@
 
 #include "pmemd/fs.h"
 #include "pmemd/log_limiter.h"
+#include "pmemd/progress.h"
 #include "pmemd/status.h"
 
 namespace pmemd {
@@ -80,6 +86,18 @@ struct CallContext {
   // written the connection carries that subscriber's notifications and
   // nothing else. Empty: the caller cannot stream (subscribe is refused).
   std::function<Status(std::shared_ptr<EventSubscriber>)> start_stream;
+  // Set by a connection that can carry notifications ahead of an answer
+  // (the server's sessions): queues one notification line (without '\n')
+  // to be written before the answer. Never blocks: the connection's queue
+  // is bounded and drops the oldest line when a slow peer lets it fill.
+  // Called from the worker. Empty: progress is refused.
+  std::function<void(std::string line)> notify;
+  // Set by the Dispatcher for a method that reports progress
+  // (Method::reports_progress) when the caller asked with "progress": true:
+  // the handler passes it to the layer doing the work, which calls it as it
+  // goes; each admitted step (ProgressLimiter) becomes a "progress"
+  // notification naming the request's id. Empty otherwise.
+  ProgressFn progress;
 };
 
 enum class Access { kRead, kMutate };
@@ -91,7 +109,20 @@ struct Method {
   std::string summary;  // one line, shown by list-methods
   Access access = Access::kRead;
   Handler handler;
+  // Whether the method accepts "progress": true in its params (the
+  // dispatcher reads and removes the key and sets CallContext::progress;
+  // list-methods shows it). A method that does not report progress refuses
+  // the key as it refuses any unknown one.
+  bool reports_progress = false;
 };
+
+// For Method::reports_progress in a braced Method.
+inline constexpr bool kReportsProgress = true;
+
+// The notification a progress step becomes (docs/api.md):
+// {"jsonrpc": "2.0", "method": "progress",
+//  "params": {"id": <request id>, "stage", "done", "total", "unit"}}.
+nlohmann::json ProgressNotification(const nlohmann::json& id, const ProgressStep& step);
 
 class Registry {
  public:
