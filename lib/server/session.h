@@ -92,9 +92,12 @@ class ConnectionManager {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   using Clock = std::chrono::steady_clock;
-  // Notifications queued ahead of an answer before the oldest is dropped:
-  // a progress bar needs the freshest, not every one.
-  static constexpr size_t kNotesQueued = 16;
+  // Notifications queued ahead of an answer before the oldest is dropped.
+  // More than one request's progress can fill (ProgressLimiter admits about
+  // 101 per stage, and no method has more than two stages), so a peer that
+  // reads loses none however the threads are scheduled; one that does not
+  // read holds at most this many lines (~35 KiB) of the daemon's memory.
+  static constexpr size_t kNotesQueued = 256;
 
   Session(Stream::socket socket, PeerCred peer, bool admin, ConnectionManager* manager,
           const Dispatcher* dispatcher, WorkerLane* lane, const ServerOptions* options,
