@@ -118,8 +118,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Start() {
     // Called on the worker: queues a notification (progress) and wakes the
-    // io thread when the queue was empty. The queue outlives the session's
-    // requests (the worker holds the session while it runs).
+    // io thread when the queue was empty. It holds the queue and only a
+    // weak reference to the session, so it never keeps a closed one alive.
     std::weak_ptr<Session> weak = shared_from_this();
     ctx_.notify = [weak, notes = notes_, exec = socket_.get_executor()](std::string line) {
       if (!notes->Push(std::move(line))) return;
