@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "pmemd/json_reader.h"
@@ -37,9 +38,15 @@ Result<Client> Client::Connect(const std::string& path, int timeout_ms) {
     return Status(Code::kUnavailable, "cannot connect to " + path + ": " + why + "; " + fix, err);
   }
   timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  return Client(std::move(fd), path);
+  Client c(std::move(fd), path, timeout_ms);
+  c.SetReceiveTimeout(timeout_ms);
+  return c;
+}
+
+void Client::SetReceiveTimeout(int timeout_ms) {
+  timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 }
 
 Result<std::string> Client::RoundTrip(const std::string& line) {
@@ -118,6 +125,7 @@ Result<json> Client::Call(const std::string& method, const json& params, const P
   last_error_ = nullptr;
   json req = {{"jsonrpc", "2.0"}, {"method", method}, {"params", params}, {"id", id}};
   if (on_progress) req["params"]["progress"] = true;
+  const auto sent = std::chrono::steady_clock::now();
   PMEMD_ASSIGN_OR_RETURN(std::string line, RoundTrip(req.dump()));
   // Progress notifications of this request come first, then its answer.
   for (;;) {
@@ -140,7 +148,18 @@ Result<json> Client::Call(const std::string& method, const json& params, const P
     };
     const std::string stage = text("stage"), unit = text("unit");
     on_progress(ProgressStep{stage, count("done"), count("total"), unit});
-    PMEMD_ASSIGN_OR_RETURN(line, ReadLine());
+    // Notifications do not stretch the call's timeout: the next read gets
+    // what is left of it.
+    if (timeout_ms_ > 0) {
+      const auto spent =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent).count();
+      if (spent >= timeout_ms_)
+        return Status(Code::kUnavailable, "pmemd at " + path_ + " did not answer in time", EAGAIN);
+      SetReceiveTimeout(static_cast<int>(timeout_ms_ - spent));
+    }
+    Result<std::string> next = ReadLine();
+    if (timeout_ms_ > 0) SetReceiveTimeout(timeout_ms_);
+    PMEMD_ASSIGN_OR_RETURN(line, std::move(next));
   }
   return Answer(id, line);
 }

@@ -137,6 +137,21 @@ class ServerProgressTest : public ::testing::Test {
                           },
                           kReportsProgress})
                     .ok());
+    // Reports a new stage after another until the test lets it go.
+    ASSERT_TRUE(registry_
+                    .Add({"endless", "progress without end", Access::kRead,
+                          [this](const json&, const CallContext& ctx) -> Result<json> {
+                            for (uint64_t i = 0;; ++i) {
+                              {
+                                std::lock_guard lock(mu_);
+                                if (endless_released_) return json("released");
+                              }
+                              ReportProgress(ctx.progress, "s" + std::to_string(i), 1, 1, "steps");
+                              std::this_thread::yield();
+                            }
+                          },
+                          kReportsProgress})
+                    .ok());
     ServerOptions o;
     o.socket_path = dir_.path() + "/s.sock";
     o.worker_threads = 2;
@@ -186,6 +201,7 @@ class ServerProgressTest : public ::testing::Test {
   std::mutex mu_;
   std::condition_variable cv_;
   bool chatter_done_ = false;
+  bool endless_released_ = false;
 };
 
 TEST_F(ServerProgressTest, TenThousandBlocksOnlineAndOfflineReportInOrderAndCompleteBeforeTheAnswer) {
@@ -253,6 +269,21 @@ TEST_F(ServerProgressTest, APeerThatDoesNotReadNeverHoldsUpTheWorkerAndStillGets
     ASSERT_LT(std::stoul(notes[i - 1]["stage"].get<std::string>().substr(1)),
               std::stoul(notes[i]["stage"].get<std::string>().substr(1)))
         << "in order";
+}
+
+TEST_F(ServerProgressTest, NotificationsDoNotStretchTheClientsTimeout) {
+  // Were each notification to restart the receive timeout, this call would
+  // never return: the method reports until it is let go, after the call.
+  auto client = Client::Connect(Socket(), 300);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  auto r = client->Call("endless", json::object(), [](const ProgressStep&) {});
+  {
+    std::lock_guard lock(mu_);
+    endless_released_ = true;
+  }
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kUnavailable) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("did not answer in time"), std::string::npos) << r.status().ToString();
 }
 
 }  // namespace

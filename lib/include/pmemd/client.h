@@ -39,7 +39,8 @@ class Client {
   // methods that report progress): `on_progress` is called for each
   // progress notification of this request, in the order they come, all
   // before the answer; the step's strings live only during the call. An
-  // empty `on_progress` is a plain Call.
+  // empty `on_progress` is a plain Call. Connect's timeout bounds the whole
+  // call, notifications or not.
   Result<nlohmann::json> Call(const std::string& method, const nlohmann::json& params,
                               const ProgressFn& on_progress);
   // The "error" object of the last Call's answer as the daemon sent it
@@ -66,9 +67,13 @@ class Client {
   Result<std::string> ReadLine();
   // The result or error of answer `line` to request `id`.
   Result<nlohmann::json> Answer(uint64_t id, const std::string& line);
-  Client(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
+  Client(UniqueFd fd, std::string path, int timeout_ms)
+      : fd_(std::move(fd)), path_(std::move(path)), timeout_ms_(timeout_ms) {}
+  // Sets how long one receive may wait (SO_RCVTIMEO; 0: for ever).
+  void SetReceiveTimeout(int timeout_ms);
   UniqueFd fd_;
   std::string path_;
+  int timeout_ms_ = 0;  // Connect's; 0: none
   std::string pending_;  // bytes read past the last answer
   std::vector<UniqueFd> received_;  // descriptors that came with the bytes read
   uint64_t next_id_ = 1;
