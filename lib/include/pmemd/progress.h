@@ -15,7 +15,10 @@
 // fast the machine is.
 //
 // Thread safety: a ProgressFn is called from the thread doing the work, one
-// call at a time. A ProgressLimiter is used by one thread.
+// call at a time, possibly with the layer's locks held (a pool's, while it
+// walks its blocks): it must be quick, never block on a reader, and never
+// call back into the layer. The dispatcher's only queues a line
+// (CallContext::notify). A ProgressLimiter is used by one thread.
 #pragma once
 
 #include <cstdint>
