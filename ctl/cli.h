@@ -73,6 +73,10 @@ struct Invocation {
   // The connection `call` uses, connecting first if needed (monitor streams
   // on it); nullptr when no daemon answered (error and failure are set).
   std::function<pmemd::Client*()> client;
+  // Set by a command before a call to a method that reports progress: the
+  // bar's label ("online-blocks pool0"). On a terminal's stderr, and not
+  // with --json, `call` then asks for progress and draws it (progress_bar.h).
+  std::string progress_label;
   nlohmann::json error;           // the last call's error object (null when none)
   int failure = kExitFailed;      // the exit code the last failure calls for
 };

@@ -188,6 +188,7 @@ int ReconfigureDevice(Invocation& inv) {
   if (!p.Has("mode")) return UsageError("reconfigure-device", "--mode system-ram|devdax is required");
   json params = {{"device", p.positional[0]}, {"mode", p.Get("mode")},
                  {"online", !p.switches.count("no_online")}, {"movable", !p.switches.count("no_movable")}};
+  inv.progress_label = "reconfigure-device " + p.positional[0];
   auto r = inv.call("reconfigure-device", params);
   if (!r.ok()) return -1;
   Print(inv, *r, [](const json& d) { return RenderList({{"devices", json::array({d})}}); });
@@ -200,6 +201,7 @@ std::function<int(Invocation&)> MemoryVerb(std::string verb) {
     if (p.positional.size() != 1) return UsageError(verb, "name one dax device, e.g. dax0.0");
     json params = {{"device", p.positional[0]}};
     if (verb == "online-memory") params["movable"] = !p.switches.count("no_movable");
+    inv.progress_label = verb + " " + p.positional[0];
     auto r = inv.call(verb, params);
     if (!r.ok()) return -1;
     Print(inv, *r, RenderBlocks);

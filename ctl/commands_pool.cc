@@ -113,6 +113,7 @@ int CreatePool(Invocation& inv) {
                                            p.Get(k) + "' is not a numeric id; give a uid or gid number (id -u USER)");
     params[k] = *id;
   }
+  inv.progress_label = "create-pool " + p.positional[0];
   auto r = inv.call("create-pool", params);
   if (!r.ok()) return -1;
   Print(inv, *r, [](const json& j) { return RenderPools({{"pools", json::array({j})}}); });
@@ -124,6 +125,7 @@ int AttachPool(Invocation& inv) {
   if (p.positional.size() > 1) return UsageError("attach-pool", "name one place: --device DAX or --path FILE");
   json params = json::object();
   if (int rc = Target("attach-pool", p, 0, &params)) return rc;
+  inv.progress_label = "attach-pool " + params.value("path", params.value("device", std::string()));
   auto r = inv.call("attach-pool", params);
   if (!r.ok()) return -1;
   Print(inv, *r, [](const json& j) { return RenderPools({{"pools", json::array({j})}}); });
@@ -170,6 +172,7 @@ std::function<int(Invocation&)> BlockVerb(std::string verb) {
       return UsageError(verb, "name a pool and optionally blocks, e.g. " + verb + " p0 0-15");
     json params = {{"pool", p.positional[0]}};
     if (p.positional.size() == 2) params["blocks"] = p.positional[1];
+    inv.progress_label = verb + " " + p.positional[0];
     auto r = inv.call(verb, params);
     if (!r.ok()) return -1;
     Print(inv, *r, RenderBlockOp);

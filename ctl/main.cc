@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "cli.h"
+#include "progress_bar.h"
 #include "pmemd/size.h"
 #include "pmemd/text.h"
 
@@ -142,7 +143,15 @@ int Main(int argc, char** argv) {
   inv.call = [&](const std::string& method, const json& params) -> pmemd::Result<json> {
     inv.error = nullptr;
     if (inv.client() == nullptr) return pmemd::Status(pmemd::Code::kUnavailable, inv.error.value("message", ""));
-    auto r = client->Call(method, params);
+    // A bar only for people watching: never with --json, never into a pipe.
+    std::optional<ProgressBar> bar;
+    pmemd::ProgressFn on_progress;
+    if (!inv.progress_label.empty() && !inv.global.json && ::isatty(STDERR_FILENO)) {
+      bar.emplace(stderr, inv.progress_label);
+      on_progress = [&bar](const pmemd::ProgressStep& step) { bar->Update(step); };
+    }
+    auto r = client->Call(method, params, on_progress);
+    bar.reset();  // erased before anything is printed
     if (!r.ok()) {
       inv.error = client->last_error().is_object() ? client->last_error() : ErrorObject(r.status());
       inv.failure = r.status().code() == pmemd::Code::kUnavailable ? kExitUnreachable : kExitFailed;

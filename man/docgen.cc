@@ -93,7 +93,17 @@ std::string PmemctlManPage() {
        Bold("--json") + " and " + Bold("--human") +
        " choose. With JSON output a failure also prints the JSON-RPC error object (code, message, data.code, "
        "data.errno) on standard output, so that a script can act on data.code; the message always goes to "
-       "standard error.\n";
+       "standard error.\n"
+       ".PP\n"
+       "The long operations (" +
+       Bold("online-blocks") + ", " + Bold("offline-blocks") + ", " + Bold("online-memory") + ", " +
+       Bold("offline-memory") + ", " + Bold("reconfigure-device") + ", " + Bold("attach-pool") + ", " +
+       Bold("create-pool") +
+       ") show a progress bar on standard error while the daemon works, such as " +
+       Lit("online-blocks pool0  [#####.....] 512/1024 blocks") +
+       ", erased when the answer comes. Only when standard error is a terminal and output is not JSON: "
+       "nothing is added to a pipe, a file or " +
+       Bold("--json") + " output.\n";
   m += ".SH OPTIONS\n" + Options(pmemctl::GlobalOptionSpecs());
   m += ".SH COMMANDS\n";
   for (const Command& c : pmemctl::Commands()) {

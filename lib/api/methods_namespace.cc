@@ -180,7 +180,7 @@ Status RegisterNamespaceMethods(Registry* reg, PlatformOwner* owner) {
                   Param::Boolean("online", "To system-ram: online the new memory blocks").Default(true),
                   kMovableParam},
        .result = DaxDeviceSchema(),
-       .handler = [owner](JsonReader& r, const CallContext&) -> Result<json> {
+       .handler = [owner](JsonReader& r, const CallContext& ctx) -> Result<json> {
          std::string dev, mode;
          bool online = true, movable = true;
          r.Required("device", &dev);
@@ -188,35 +188,38 @@ Status RegisterNamespaceMethods(Registry* reg, PlatformOwner* owner) {
          r.Optional("online", &online);
          r.Optional("movable", &movable);
          PMEMD_RETURN_IF_ERROR(r.Finish());
-         PMEMD_ASSIGN_OR_RETURN(DaxDevice d, owner->ReconfigureDevice(dev, mode, online, movable));
+         PMEMD_ASSIGN_OR_RETURN(DaxDevice d, owner->ReconfigureDevice(dev, mode, online, movable, ctx.progress));
          return ToJson(d);
-       }}));
+       },
+       .reports_progress = true}));
   PMEMD_RETURN_IF_ERROR(reg->Add(
       {.name = "online-memory",
        .summary = "Online every memory block of a system-ram dax device (all or nothing)",
        .access = Access::kMutate,
        .params = {kDeviceParam, kMovableParam},
        .result = MemorySchema(),
-       .handler = [owner](JsonReader& r, const CallContext&) -> Result<json> {
+       .handler = [owner](JsonReader& r, const CallContext& ctx) -> Result<json> {
          std::string dev;
          bool movable = true;
          r.Required("device", &dev);
          r.Optional("movable", &movable);
          PMEMD_RETURN_IF_ERROR(r.Finish());
-         return MemoryResult("online-memory", owner->OnlineMemory(dev, movable));
-       }}));
+         return MemoryResult("online-memory", owner->OnlineMemory(dev, movable, ctx.progress));
+       },
+       .reports_progress = true}));
   return reg->Add(
       {.name = "offline-memory",
        .summary = "Offline every memory block of a system-ram dax device; a busy block rolls the others back",
        .access = Access::kMutate,
        .params = {kDeviceParam},
        .result = MemorySchema(),
-       .handler = [owner](JsonReader& r, const CallContext&) -> Result<json> {
+       .handler = [owner](JsonReader& r, const CallContext& ctx) -> Result<json> {
          std::string dev;
          r.Required("device", &dev);
          PMEMD_RETURN_IF_ERROR(r.Finish());
-         return MemoryResult("offline-memory", owner->OfflineMemory(dev));
-       }});
+         return MemoryResult("offline-memory", owner->OfflineMemory(dev, ctx.progress));
+       },
+       .reports_progress = true});
 }
 
 namespace {

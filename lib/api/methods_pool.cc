@@ -285,9 +285,10 @@ Status RegisterPoolMethods(Registry* reg, PoolManager* pools) {
          if (r.Optional("owner_gid", &owner_gid)) spec.owner_gid = owner_gid;
          PMEMD_RETURN_IF_ERROR(r.Finish());
          PMEMD_ASSIGN_OR_RETURN(spec.memmap, ParsePoolMemmap(memmap));
-         PMEMD_ASSIGN_OR_RETURN(PoolStatus s, pools->CreatePool(spec));
+         PMEMD_ASSIGN_OR_RETURN(PoolStatus s, pools->CreatePool(spec, ctx.progress));
          return PoolJson(s);
-       }}));
+       },
+       .reports_progress = true}));
   PMEMD_RETURN_IF_ERROR(reg->Add(
       {.name = "attach-pool",
        .summary = "Attach an existing pool (replays its log); it comes back by itself after a restart",
@@ -298,9 +299,10 @@ Status RegisterPoolMethods(Registry* reg, PoolManager* pools) {
          PoolTarget t;
          ReadTarget(r, ctx, &t);
          PMEMD_RETURN_IF_ERROR(r.Finish());
-         PMEMD_ASSIGN_OR_RETURN(PoolStatus s, pools->AttachPool(t));
+         PMEMD_ASSIGN_OR_RETURN(PoolStatus s, pools->AttachPool(t, ctx.progress));
          return PoolJson(s);
-       }}));
+       },
+       .reports_progress = true}));
   PMEMD_RETURN_IF_ERROR(reg->Add(
       {.name = "detach-pool",
        .summary = "Detach a pool (its leases stay on the media) and stop re-attaching it at start-up",
@@ -370,7 +372,7 @@ Status RegisterPoolMethods(Registry* reg, PoolManager* pools) {
          .access = Access::kMutate,
          .params = {kPoolParam, Param::String("blocks", "N, N-M (e.g. 0-15) or all").Default("all")},
          .result = BlockOpSchema(),
-         .handler = [pools, online, verb](JsonReader& r, const CallContext&) -> Result<json> {
+         .handler = [pools, online, verb](JsonReader& r, const CallContext& ctx) -> Result<json> {
            std::string name, range;
            r.Required("pool", &name);
            r.Optional("blocks", &range);
@@ -378,8 +380,11 @@ Status RegisterPoolMethods(Registry* reg, PoolManager* pools) {
            PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> p, pools->FindUsable(name));
            uint64_t first = 0, count = 0;
            PMEMD_RETURN_IF_ERROR(ParseBlockRange(range, p->Describe().blocks_total, &first, &count));
-           return BlockOpResult(verb, *p, online ? p->OnlineBlocks(first, count) : p->OfflineBlocks(first, count));
-         }}));
+           return BlockOpResult(verb, *p,
+                                online ? p->OnlineBlocks(first, count, ctx.progress)
+                                       : p->OfflineBlocks(first, count, ctx.progress));
+         },
+         .reports_progress = true}));
   }
   PMEMD_RETURN_IF_ERROR(reg->Add(
       {.name = "create-lease",

@@ -66,7 +66,8 @@ Registry::Registry() {
   const json method_list = schema::Object(
       {{"methods", schema::ArrayOf(schema::Object({{"name", schema::String()},
                                                    {"access", schema::Enum({"read", "mutate"})},
-                                                   {"summary", schema::String()}}))}});
+                                                   {"summary", schema::String()},
+                                                   {"progress", schema::Boolean()}}))}});
   Method list{.name = "list-methods",
               .summary = "List every method with its access and a one-line summary",
               .access = Access::kRead,
@@ -78,7 +79,8 @@ Registry::Registry() {
                 for (const Method* m : All())
                   out.push_back({{"name", m->name},
                                  {"access", m->access == Access::kMutate ? "mutate" : "read"},
-                                 {"summary", m->summary}});
+                                 {"summary", m->summary},
+                                 {"progress", m->reports_progress}});
                 return json{{"methods", std::move(out)}};
               }};
   Method discover{.name = "rpc.discover",
@@ -104,6 +106,11 @@ Status Registry::Add(Method m) {
   if (m.name.empty() || !m.handler) return Status::Internal("method needs a name and a handler");
   if (!m.result.is_object())
     return Status::Internal("method '" + m.name + "' needs a result schema (Method::result, json_schema.h)");
+  if (m.reports_progress)
+    m.params.push_back(Param::Boolean("progress",
+                                      "Send \"progress\" notifications (stage, done, total, unit) on this connection "
+                                      "ahead of the answer")
+                           .Default(false));
   PMEMD_RETURN_IF_ERROR(CheckParams(m.params).Annotate("method '" + m.name + "'"));
   std::string name = m.name;
   auto [it, inserted] = methods_.emplace(name, std::move(m));
@@ -160,6 +167,13 @@ json Dispatcher::ErrorResponse(const json& id, const Status& s) {
     for (const auto& [k, v] : detail->items())
       if (!data.contains(k)) data[k] = v;
   return ErrorResponse(id, RpcErrorCode(s.code()), s.message(), data);
+}
+
+json ProgressNotification(const json& id, const ProgressStep& step) {
+  return {{"jsonrpc", "2.0"},
+          {"method", "progress"},
+          {"params",
+           {{"id", id}, {"stage", step.stage}, {"done", step.done}, {"total", step.total}, {"unit", step.unit}}}};
 }
 
 json Dispatcher::HandleRequest(const json& req, const CallContext& ctx) const {
@@ -230,6 +244,23 @@ json Dispatcher::HandleRequest(const json& req, const CallContext& ctx) const {
       CallContext call = ctx;
       call.policy = &policy_;
       JsonReader reader(params, &m->params, m->name);
+      // "progress" is declared for the methods that report it (Registry::Add)
+      // and read here; a wrong type is the reader's error, which the
+      // handler's Finish() returns before it acts.
+      bool progress = false;
+      if (m->reports_progress) reader.Optional("progress", &progress);
+      if (progress && !is_notification) {
+        if (!ctx.notify)
+          return Status::FailedPrecondition(
+              "'" + m->name + "' can report progress only where notifications can be sent (pmemd's Unix socket); " +
+              "call it there, or without \"progress\"");
+        // One limiter per request, shared by the copies of the function a
+        // handler may make.
+        auto limiter = std::make_shared<ProgressLimiter>();
+        call.progress = [notify = ctx.notify, id, limiter](const ProgressStep& step) {
+          if (limiter->Admit(step)) notify(DumpJson(ProgressNotification(id, step)));
+        };
+      }
       Result<json> out = m->handler(reader, call);
       if (!reader.finished())
         return Status::Internal("method '" + name + "' answered without checking its params (JsonReader::Finish)");

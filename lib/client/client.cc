@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "pmemd/json_reader.h"
+#include "pmemd/text.h"
 
 namespace pmemd {
 
@@ -36,9 +38,15 @@ Result<Client> Client::Connect(const std::string& path, int timeout_ms) {
     return Status(Code::kUnavailable, "cannot connect to " + path + ": " + why + "; " + fix, err);
   }
   timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  return Client(std::move(fd), path);
+  Client c(std::move(fd), path, timeout_ms);
+  c.SetReceiveTimeout(timeout_ms);
+  return c;
+}
+
+void Client::SetReceiveTimeout(int timeout_ms) {
+  timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 }
 
 Result<std::string> Client::RoundTrip(const std::string& line) {
@@ -109,12 +117,54 @@ Result<json> Client::Call(const std::string& method, const json& params, std::ve
   return r;
 }
 
-Result<json> Client::Call(const std::string& method, const json& params) {
+Result<json> Client::Call(const std::string& method, const json& params) { return Call(method, params, ProgressFn()); }
+
+Result<json> Client::Call(const std::string& method, const json& params, const ProgressFn& on_progress) {
   received_.clear();  // nobody asked for descriptors of an earlier answer
   uint64_t id = next_id_++;
   last_error_ = nullptr;
   json req = {{"jsonrpc", "2.0"}, {"method", method}, {"params", params}, {"id", id}};
+  if (on_progress) req["params"]["progress"] = true;
+  const auto sent = std::chrono::steady_clock::now();
   PMEMD_ASSIGN_OR_RETURN(std::string line, RoundTrip(req.dump()));
+  // Progress notifications of this request come first, then its answer.
+  for (;;) {
+    Result<json> note = ParseJson(line);
+    if (!on_progress || !note.ok() || !note->is_object() || note->contains("id") ||
+        note->value("method", json()) != "progress")
+      break;
+    const json& p = (*note)["params"];
+    if (!p.is_object() || p.value("id", json()) != id)
+      return Status::Internal("pmemd sent progress for another request than id " + std::to_string(id) + ": " +
+                              Excerpt(line, 200));
+    // Read without throwing: a field of the wrong type reads as empty.
+    auto text = [&p](const char* key) {
+      auto it = p.find(key);
+      return it != p.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    auto count = [&p](const char* key) {
+      auto it = p.find(key);
+      return it != p.end() && it->is_number_unsigned() ? it->get<uint64_t>() : uint64_t{0};
+    };
+    const std::string stage = text("stage"), unit = text("unit");
+    on_progress(ProgressStep{stage, count("done"), count("total"), unit});
+    // Notifications do not stretch the call's timeout: the next read gets
+    // what is left of it.
+    if (timeout_ms_ > 0) {
+      const auto spent =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent).count();
+      if (spent >= timeout_ms_)
+        return Status(Code::kUnavailable, "pmemd at " + path_ + " did not answer in time", EAGAIN);
+      SetReceiveTimeout(static_cast<int>(timeout_ms_ - spent));
+    }
+    Result<std::string> next = ReadLine();
+    if (timeout_ms_ > 0) SetReceiveTimeout(timeout_ms_);
+    PMEMD_ASSIGN_OR_RETURN(line, std::move(next));
+  }
+  return Answer(id, line);
+}
+
+Result<json> Client::Answer(uint64_t id, const std::string& line) {
   Result<json> resp = ParseJson(line);
   if (!resp.ok()) return Status::Internal("pmemd sent an answer that is not JSON: " + resp.status().message());
   if (auto err = resp->find("error"); err != resp->end()) {

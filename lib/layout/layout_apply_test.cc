@@ -64,11 +64,16 @@ class TestPlatform : public Platform {
       return Status::Busy("cannot " + op + " " + dev + ": /dev/pmem0 is in use (mounted); unmount it");
     return Status::Ok();
   }
-  Result<DaxDevice> ReconfigureDevice(const std::string& c, const std::string& m, bool o, bool mv) override {
-    return p_->ReconfigureDevice(c, m, o, mv);
+  Result<DaxDevice> ReconfigureDevice(const std::string& c, const std::string& m, bool o, bool mv,
+                                      const ProgressFn& pr) override {
+    return p_->ReconfigureDevice(c, m, o, mv, pr);
   }
-  Result<MemoryOpResult> OnlineMemory(const std::string& c, bool m) override { return p_->OnlineMemory(c, m); }
-  Result<MemoryOpResult> OfflineMemory(const std::string& c) override { return p_->OfflineMemory(c); }
+  Result<MemoryOpResult> OnlineMemory(const std::string& c, bool m, const ProgressFn& pr) override {
+    return p_->OnlineMemory(c, m, pr);
+  }
+  Result<MemoryOpResult> OfflineMemory(const std::string& c, const ProgressFn& pr) override {
+    return p_->OfflineMemory(c, pr);
+  }
   Result<DimmHealthMap> ReadDimmHealth() override { return p_->ReadDimmHealth(); }
   Result<DaxBacking> GetDaxBacking(const std::string& c) override { return p_->GetDaxBacking(c); }
 

@@ -137,7 +137,7 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
   }
 
   Result<DaxDevice> ReconfigureDevice(const std::string& chardev, const std::string& mode, bool online,
-                                      bool movable) override {
+                                      bool movable, const ProgressFn& progress) override {
     MutexLock lock(mu_);
     if (mode != "system-ram" && mode != "devdax")
       return Status::InvalidArgument("mode '" + mode + "' is unknown; use system-ram or devdax");
@@ -156,9 +156,14 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
       if (online) m->online_blocks = blocks;
       PMEMD_RETURN_IF_ERROR(labels_.Replace(labels));
       Publish("dax_device", chardev, "devdax", "system-ram", {{"blocks", blocks.size()}});
-      for (uint64_t b : blocks)
-        Publish("memory_block", "memory" + std::to_string(b), "", online ? "online" : "offline",
+      // The emulated kernel onlines every block at once with the label; the
+      // blocks are reported as the real walk reports them.
+      if (online) ReportProgress(progress, "online", 0, blocks.size(), "blocks");
+      for (size_t i = 0; i < blocks.size(); ++i) {
+        Publish("memory_block", "memory" + std::to_string(blocks[i]), "", online ? "online" : "offline",
                 {{"dax_device", chardev}, {"movable", movable}});
+        if (online) ReportProgress(progress, "online", i + 1, blocks.size(), "blocks");
+      }
     } else {
       if (!l->online_blocks.empty())
         return Status::Busy(chardev + " has online memory blocks (" + Join(l->online_blocks) +
@@ -176,14 +181,17 @@ class EmulatedPlatformImpl final : public EmulatedPlatform {
   // The walker (memory_blocks.h) over this platform's block writer. mu_ is
   // held only while the blocks are read and while each one's state is
   // written, so a slow walk holds up no read and no other region.
-  Result<MemoryOpResult> OnlineMemory(const std::string& chardev, bool movable) override {
+  Result<MemoryOpResult> OnlineMemory(const std::string& chardev, bool movable,
+                                      const ProgressFn& progress) override {
     PMEMD_ASSIGN_OR_RETURN(std::vector<MemoryBlock> blocks, SystemRamBlocks(chardev));
-    return OnlineBlocks(chardev, blocks, movable, Writer(), PublishBlockTransitions(events_, chardev, movable));
+    return OnlineBlocks(chardev, blocks, movable, Writer(), PublishBlockTransitions(events_, chardev, movable),
+                        WalkReporting(progress));
   }
 
-  Result<MemoryOpResult> OfflineMemory(const std::string& chardev) override {
+  Result<MemoryOpResult> OfflineMemory(const std::string& chardev, const ProgressFn& progress) override {
     PMEMD_ASSIGN_OR_RETURN(std::vector<MemoryBlock> blocks, SystemRamBlocks(chardev));
-    return OfflineBlocks(chardev, blocks, Writer(), PublishBlockTransitions(events_, chardev, std::nullopt));
+    return OfflineBlocks(chardev, blocks, Writer(), PublishBlockTransitions(events_, chardev, std::nullopt),
+                         WalkReporting(progress));
   }
 
   Result<DaxBacking> GetDaxBacking(const std::string& chardev) override {

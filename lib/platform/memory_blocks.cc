@@ -44,6 +44,12 @@ KmemState StateOf(const MemoryBlock& b) {
   return s.ok() ? *s : KmemState::kGoingOffline;
 }
 
+// The blocks a walk will change: those in `from`.
+uint64_t CountIn(const std::vector<MemoryBlock>& blocks, KmemState from) {
+  return static_cast<uint64_t>(
+      std::count_if(blocks.begin(), blocks.end(), [from](const MemoryBlock& b) { return StateOf(b) == from; }));
+}
+
 }  // namespace
 
 std::string_view KmemStateName(KmemState s) {
@@ -101,6 +107,9 @@ MemoryOpResult OnlineBlocks(const std::string& chardev, const std::vector<Memory
   MemoryOpResult result;
   result.chardev = chardev;
   auto deadline = [&] { return std::chrono::steady_clock::now() + options.rollback_timeout; };
+  const uint64_t total = CountIn(blocks, KmemState::kOffline);
+  uint64_t done = 0;
+  ReportProgress(options.progress, "online", done, total, "blocks");
   for (const MemoryBlock& b : blocks) {
     if (StateOf(b) != KmemState::kOffline) {
       result.blocks.push_back({b.id, b.state, b.state, Status::Ok()});
@@ -127,6 +136,7 @@ MemoryOpResult OnlineBlocks(const std::string& chardev, const std::vector<Memory
     }
     result.blocks.push_back({b.id, b.state, "online", Status::Ok()});
     Report(on_transition, b.id, KmemState::kOffline, KmemState::kOnline, false);
+    ReportProgress(options.progress, "online", ++done, total, "blocks");
   }
   return result;
 }
@@ -141,6 +151,9 @@ MemoryOpResult OfflineBlocks(const std::string& chardev, const std::vector<Memor
   const Deadline deadline = start + options.timeout;
   MemoryOpResult result;
   result.chardev = chardev;
+  const uint64_t total = CountIn(blocks, KmemState::kOnline);
+  uint64_t done = 0;
+  ReportProgress(options.progress, "offline", done, total, "blocks");
   for (const MemoryBlock& b : blocks) {
     if (StateOf(b) != KmemState::kOnline) {
       result.blocks.push_back({b.id, b.state, b.state, Status::Ok()});
@@ -165,6 +178,7 @@ MemoryOpResult OfflineBlocks(const std::string& chardev, const std::vector<Memor
     if (s.ok()) {
       result.blocks.push_back({b.id, "online", "offline", Status::Ok()});
       Report(on_transition, b.id, KmemState::kGoingOffline, KmemState::kOffline, false);
+      ReportProgress(options.progress, "offline", ++done, total, "blocks");
       continue;
     }
     std::string what = "memory block " + std::to_string(b.id) + " of " + chardev;

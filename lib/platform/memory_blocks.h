@@ -15,9 +15,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "pmemd/platform.h"
+#include "pmemd/progress.h"
 #include "pmemd/status.h"
 
 namespace pmemd {
@@ -90,7 +92,18 @@ struct BlockWalkOptions {
   // How long one rollback write may take.
   std::chrono::milliseconds rollback_timeout{2000};
   std::function<void(std::chrono::milliseconds)> sleep;  // default: this_thread::sleep_for
+  // Hears of each block changed, in blocks, in one stage named "online" or
+  // "offline" whose total is the blocks not yet in the target state; a
+  // walk that rolls back stops short of it. Empty: nobody listens.
+  ProgressFn progress;
 };
+
+// The default options, reporting to `progress`.
+inline BlockWalkOptions WalkReporting(ProgressFn progress) {
+  BlockWalkOptions o;
+  o.progress = std::move(progress);
+  return o;
+}
 
 // Onlines every offline block of `blocks` (movable: into ZONE_MOVABLE). If one
 // fails, the blocks this call onlined are offlined again (rolled_back).

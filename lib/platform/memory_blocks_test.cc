@@ -101,6 +101,39 @@ TEST(BlockWalkerTest, OnlineOnlinesOnlyOfflineBlocksMovable) {
   EXPECT_EQ(k.transitions, (std::vector<std::string>{"40:offline->online", "42:offline->online"}));
 }
 
+// "stage done/total" of each report.
+ProgressFn Record(std::vector<std::string>* out) {
+  return [out](const ProgressStep& s) {
+    out->push_back(std::string(s.stage) + " " + std::to_string(s.done) + "/" + std::to_string(s.total) + " " +
+                   std::string(s.unit));
+  };
+}
+
+TEST(BlockWalkerTest, ProgressCountsTheBlocksToChangeOneByOne) {
+  FakeKernel k;
+  k.state = {{40, "offline"}, {41, "online"}, {42, "offline"}};
+  std::vector<std::string> seen;
+  OnlineBlocks("dax0.1", k.Blocks(), true, k.Writer(), nullptr, WalkReporting(Record(&seen)));
+  EXPECT_EQ(seen, (std::vector<std::string>{"online 0/2 blocks", "online 1/2 blocks", "online 2/2 blocks"}));
+  seen.clear();
+  OfflineBlocks("dax0.1", k.Blocks(), k.Writer(), nullptr, WalkReporting(Record(&seen)));
+  EXPECT_EQ(seen, (std::vector<std::string>{"offline 0/3 blocks", "offline 1/3 blocks", "offline 2/3 blocks",
+                                            "offline 3/3 blocks"}));
+}
+
+TEST(BlockWalkerTest, AWalkThatRollsBackStopsItsProgressShortOfTheTotal) {
+  FakeKernel k;
+  k.state = {{40, "online"}, {41, "online"}, {42, "online"}};
+  k.busy[41] = -1;
+  std::vector<long> slept;
+  std::vector<std::string> seen;
+  BlockWalkOptions o = NoSleep(&slept);
+  o.progress = Record(&seen);
+  MemoryOpResult r = OfflineBlocks("dax0.1", k.Blocks(), k.Writer(), nullptr, o);
+  EXPECT_TRUE(r.rolled_back);
+  EXPECT_EQ(seen, (std::vector<std::string>{"offline 0/3 blocks", "offline 1/3 blocks"}));
+}
+
 TEST(BlockWalkerTest, OnlineKernelZoneWhenNotMovable) {
   FakeKernel k;
   k.state = {{7, "offline"}};

@@ -81,7 +81,8 @@ Status ToSystemRam(daxctl_dev* dev, const std::string& chardev, bool online, boo
   Status online_status;
   if (online) {
     MemoryOpResult r =
-        OnlineBlocks(chardev, blocks, movable, sysfs::SysfsBlockWriter(sysfs::MemoryDir(env.sysfs_root)), nullptr);
+        OnlineBlocks(chardev, blocks, movable, sysfs::SysfsBlockWriter(sysfs::MemoryDir(env.sysfs_root)), nullptr,
+                     WalkReporting(env.progress));
     for (const auto& b : r.blocks)
       if (!b.status.ok() && online_status.ok()) online_status = b.status;
     PMEMD_ASSIGN_OR_RETURN(blocks, DaxBlocks(dev, env.sysfs_root, nullptr, nullptr));

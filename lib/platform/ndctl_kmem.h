@@ -27,6 +27,7 @@ struct KmemEnv {
   std::string sysfs_root;
   EventBus* events = nullptr;  // borrowed from NdctlPlatform (may be null)
   std::shared_ptr<spdlog::logger> log;
+  ProgressFn progress;  // hears of the blocks onlined (may be empty)
 };
 
 // The memory blocks (whole, aligned) that hold a dax device's range, with

@@ -222,7 +222,7 @@ class NdctlPlatform final : public Platform {
   }
 
   Result<DaxDevice> ReconfigureDevice(const std::string& chardev, const std::string& mode, bool online,
-                                      bool movable) override {
+                                      bool movable, const ProgressFn& progress) override {
     if (mode != "system-ram" && mode != "devdax")
       return Status::InvalidArgument("mode '" + mode + "' is unknown; use system-ram or devdax");
     MutexLock lock(ops_mu_);
@@ -232,7 +232,7 @@ class NdctlPlatform final : public Platform {
     PMEMD_ASSIGN_OR_RETURN(daxctl_dev * dev, FindDax(ctx.get(), chardev));
     std::string current = daxctl_dev_get_memory(dev) ? "system-ram" : "devdax";
     if (current == mode) return FreshDax(chardev);  // already there: nothing to do
-    KmemEnv env{options_.sysfs_root, events_, log_};
+    KmemEnv env{options_.sysfs_root, events_, log_, progress};
     if (mode == "system-ram")
       PMEMD_RETURN_IF_ERROR(ToSystemRam(dev, chardev, online, movable, env, t0));
     else
@@ -244,20 +244,23 @@ class NdctlPlatform final : public Platform {
   // blocks (the owner serializes changes per region) and each reads on a
   // fresh context, so a walk that takes its whole deadline holds up no other
   // region's change.
-  Result<MemoryOpResult> OnlineMemory(const std::string& chardev, bool movable) override {
+  Result<MemoryOpResult> OnlineMemory(const std::string& chardev, bool movable,
+                                      const ProgressFn& progress) override {
     OwnChange own(cache_.get());
     auto t0 = std::chrono::steady_clock::now();
     PMEMD_ASSIGN_OR_RETURN(std::vector<MemoryBlock> blocks, SystemRamBlocks(chardev));
-    MemoryOpResult r = OnlineBlocks(chardev, blocks, movable, Writer(), Transition(chardev, movable));
+    MemoryOpResult r =
+        OnlineBlocks(chardev, blocks, movable, Writer(), Transition(chardev, movable), WalkReporting(progress));
     LogMemoryOp("online", r, t0);
     return r;
   }
 
-  Result<MemoryOpResult> OfflineMemory(const std::string& chardev) override {
+  Result<MemoryOpResult> OfflineMemory(const std::string& chardev, const ProgressFn& progress) override {
     OwnChange own(cache_.get());
     auto t0 = std::chrono::steady_clock::now();
     PMEMD_ASSIGN_OR_RETURN(std::vector<MemoryBlock> blocks, SystemRamBlocks(chardev));
-    MemoryOpResult r = OfflineBlocks(chardev, blocks, Writer(), Transition(chardev, std::nullopt));
+    MemoryOpResult r =
+        OfflineBlocks(chardev, blocks, Writer(), Transition(chardev, std::nullopt), WalkReporting(progress));
     LogMemoryOp("offline", r, t0);
     return r;
   }

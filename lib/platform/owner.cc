@@ -220,20 +220,21 @@ Result<std::string> ReconcileReconfigure(Platform& p, const Inventory& inv, cons
 Result<std::string> ReconcileDevice(Platform& p, const Inventory&, const json& a) {
   const std::string chardev = a.value("chardev", "");
   PMEMD_RETURN_IF_ERROR(
-      p.ReconfigureDevice(chardev, a.value("mode", ""), a.value("online", true), a.value("movable", true)).status());
+      p.ReconfigureDevice(chardev, a.value("mode", ""), a.value("online", true), a.value("movable", true), {})
+          .status());
   return "finished: " + chardev + " is " + a.value("mode", "");
 }
 
 Result<std::string> ReconcileOnline(Platform& p, const Inventory&, const json& a) {
   const std::string chardev = a.value("chardev", "");
-  PMEMD_RETURN_IF_ERROR(p.OnlineMemory(chardev, a.value("movable", true)).status());
+  PMEMD_RETURN_IF_ERROR(p.OnlineMemory(chardev, a.value("movable", true), {}).status());
   return "finished onlining " + chardev;
 }
 
 Result<std::string> ReconcileOffline(Platform& p, const Inventory&, const json& a) {
   // All or nothing, and nothing was acknowledged: back to all online.
   const std::string chardev = a.value("chardev", "");
-  PMEMD_RETURN_IF_ERROR(p.OnlineMemory(chardev, a.value("movable", true)).status());
+  PMEMD_RETURN_IF_ERROR(p.OnlineMemory(chardev, a.value("movable", true), {}).status());
   return "undone: " + chardev + "'s memory is online again";
 }
 
@@ -443,7 +444,7 @@ Result<Namespace> PlatformOwner::ReconfigureNamespace(const std::string& dev, Na
 }
 
 Result<DaxDevice> PlatformOwner::ReconfigureDevice(const std::string& chardev, const std::string& mode, bool online,
-                                                   bool movable) {
+                                                   bool movable, const ProgressFn& progress) {
   PMEMD_ASSIGN_OR_RETURN(std::string region, RegionOf(chardev));
   return Run<DaxDevice>(
       "reconfigure-device", region,
@@ -451,17 +452,18 @@ Result<DaxDevice> PlatformOwner::ReconfigureDevice(const std::string& chardev, c
         PMEMD_RETURN_IF_ERROR(CheckInUse(chardev));
         return json{{"chardev", chardev}, {"mode", mode}, {"online", online}, {"movable", movable}};
       },
-      [&] { return platform_->ReconfigureDevice(chardev, mode, online, movable); });
+      [&] { return platform_->ReconfigureDevice(chardev, mode, online, movable, progress); });
 }
 
-Result<MemoryOpResult> PlatformOwner::OnlineMemory(const std::string& chardev, bool movable) {
+Result<MemoryOpResult> PlatformOwner::OnlineMemory(const std::string& chardev, bool movable,
+                                                   const ProgressFn& progress) {
   PMEMD_ASSIGN_OR_RETURN(std::string region, RegionOf(chardev));
   return Run<MemoryOpResult>(
       "online-memory", region, [&]() -> Result<json> { return json{{"chardev", chardev}, {"movable", movable}}; },
-      [&] { return platform_->OnlineMemory(chardev, movable); });
+      [&] { return platform_->OnlineMemory(chardev, movable, progress); });
 }
 
-Result<MemoryOpResult> PlatformOwner::OfflineMemory(const std::string& chardev) {
+Result<MemoryOpResult> PlatformOwner::OfflineMemory(const std::string& chardev, const ProgressFn& progress) {
   PMEMD_ASSIGN_OR_RETURN(std::string region, RegionOf(chardev));
   return Run<MemoryOpResult>(
       "offline-memory", region,
@@ -473,7 +475,7 @@ Result<MemoryOpResult> PlatformOwner::OfflineMemory(const std::string& chardev) 
           if (d.chardev == chardev && d.movable) movable = *d.movable;
         return json{{"chardev", chardev}, {"movable", movable}};
       },
-      [&] { return platform_->OfflineMemory(chardev); });
+      [&] { return platform_->OfflineMemory(chardev, progress); });
 }
 
 }  // namespace pmemd

@@ -61,9 +61,9 @@ class OwnerTest : public ::testing::Test {
   void MakeSystemRam(bool offline) {
     auto p = NewPlatform();
     ASSERT_TRUE(p->CreateNamespace({.region = "region0", .mode = "devdax", .size = 2 * kG}).ok());
-    ASSERT_TRUE(p->ReconfigureDevice("dax0.0", "system-ram", true, true).ok());
+    ASSERT_TRUE(p->ReconfigureDevice("dax0.0", "system-ram", true, true, {}).ok());
     if (offline) {
-      ASSERT_TRUE(p->OfflineMemory("dax0.0").ok());
+      ASSERT_TRUE(p->OfflineMemory("dax0.0", {}).ok());
     }
   }
   static void ExpectAllOnline(const Inventory& inv) {

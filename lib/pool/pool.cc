@@ -173,7 +173,8 @@ PoolStatus Pool::Describe(bool with_blocks) const {
 // target state (the commit), or, when a block fails, undo the steps taken
 // and log the state the blocks came from (the cancel).
 
-Result<PoolBlockOpResult> Pool::Impl::ChangeBlocks(uint64_t first, uint64_t count, bool online) {
+Result<PoolBlockOpResult> Pool::Impl::ChangeBlocks(uint64_t first, uint64_t count, bool online,
+                                                   const ProgressFn& progress) {
   WriterLock lock(mu);
   PMEMD_RETURN_IF_ERROR(media->Usable());
   if (count == 0 || first >= blocks.size() || count > blocks.size() - first)
@@ -205,6 +206,11 @@ Result<PoolBlockOpResult> Pool::Impl::ChangeBlocks(uint64_t first, uint64_t coun
   size_t failed = targets.size();
   Status failure;
   std::vector<std::string> holders;
+  // Online has one pass (each block's pages handed over); offline two: the
+  // blocks' extents isolated and their leases checked, then, once all may
+  // go, their pages taken.
+  const std::string_view stage = online ? "online" : "isolate";
+  ReportProgress(progress, stage, 0, targets.size(), "blocks");
   for (size_t i = 0; i < targets.size() && failure.ok(); ++i) {
     const uint64_t b = targets[i];
     if (!online) taken.push_back({b, alloc.Isolate(BlockOffset(b), hdr.block_size)});
@@ -223,7 +229,10 @@ Result<PoolBlockOpResult> Pool::Impl::ChangeBlocks(uint64_t first, uint64_t coun
                            "; delete-lease first",
                        EBUSY);
     }
-    if (!failure.ok()) failed = i;
+    if (!failure.ok())
+      failed = i;
+    else
+      ReportProgress(progress, stage, i + 1, targets.size(), "blocks");
   }
   if (failed < targets.size()) {
     for (const Step& st : taken) {
@@ -252,8 +261,13 @@ Result<PoolBlockOpResult> Pool::Impl::ChangeBlocks(uint64_t first, uint64_t coun
               targets[failed], failed, BlockStateName(from));
     return r;
   }
-  if (!online)
-    for (uint64_t b : targets) PMEMD_RETURN_IF_ERROR(PagesOffline(b));
+  if (!online) {
+    ReportProgress(progress, "offline", 0, targets.size(), "blocks");
+    for (size_t i = 0; i < targets.size(); ++i) {
+      PMEMD_RETURN_IF_ERROR(PagesOffline(targets[i]));
+      ReportProgress(progress, "offline", i + 1, targets.size(), "blocks");
+    }
+  }
   PMEMD_RETURN_IF_ERROR(AppendBlocks(targets, to));
   for (uint64_t b : targets) Transition(b, to);
   for (auto& br : r.blocks) br.to = blocks[br.index].state;
@@ -262,12 +276,12 @@ Result<PoolBlockOpResult> Pool::Impl::ChangeBlocks(uint64_t first, uint64_t coun
   return r;
 }
 
-Result<PoolBlockOpResult> Pool::OnlineBlocks(uint64_t first, uint64_t count) {
-  return impl_->ChangeBlocks(first, count, /*online=*/true);
+Result<PoolBlockOpResult> Pool::OnlineBlocks(uint64_t first, uint64_t count, const ProgressFn& progress) {
+  return impl_->ChangeBlocks(first, count, /*online=*/true, progress);
 }
 
-Result<PoolBlockOpResult> Pool::OfflineBlocks(uint64_t first, uint64_t count) {
-  return impl_->ChangeBlocks(first, count, /*online=*/false);
+Result<PoolBlockOpResult> Pool::OfflineBlocks(uint64_t first, uint64_t count, const ProgressFn& progress) {
+  return impl_->ChangeBlocks(first, count, /*online=*/false, progress);
 }
 
 // ---- Leases ----------------------------------------------------------------------

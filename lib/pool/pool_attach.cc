@@ -264,7 +264,7 @@ Result<Pool::HeaderInfo> Pool::ReadInfo(const PoolBacking& backing) {
 
 // ---- Attach ----------------------------------------------------------------------
 
-Status Pool::Impl::Load() {
+Status Pool::Impl::Load(const ProgressFn& progress) {
   const std::string where = Where(backing);
   bool repair_a = false, repair_b = false;
   // ReadHeader checks the mapping's size before reading either copy, and
@@ -401,7 +401,10 @@ Status Pool::Impl::Load() {
       PMEMD_RETURN_IF_ERROR(media->Write(pf::kSealOffset, &zero, sizeof zero, "memmap-unseal"));
     }
   }
-  PMEMD_ASSIGN_OR_RETURN(memmap, MemMap::Create(MemmapOptions(memmap_reused)));
+  const MemMapOptions mo = MemmapOptions(memmap_reused);
+  ReportProgress(progress, "memmap", 0, mo.pages, "pages");
+  PMEMD_ASSIGN_OR_RETURN(memmap, MemMap::Create(mo));
+  ReportProgress(progress, "memmap", mo.pages, mo.pages, "pages");
   // The fill's guard (MemmapOptions) catches the fault itself; nothing else
   // touched the media since it was last read without one.
   if (memmap->Stats().faulted)
@@ -411,7 +414,7 @@ Status Pool::Impl::Load() {
     PageDesc* d = Pages(0, memmap->pages());
     PMEMD_RETURN_IF_ERROR(OnPages("render the metadata array", [&] {
       mu.AssertHeld();  // Load's, while OnPages runs
-      Render(d);
+      Render(d, progress);
     }));
     if (options.hooks) options.hooks->Milestone("memmap-rendered");
   }
@@ -426,7 +429,8 @@ Status Pool::Impl::Load() {
 
 Pool::Pool(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Result<std::unique_ptr<Pool>> Pool::Attach(const PoolBacking& backing, const PoolOptions& options) {
+Result<std::unique_ptr<Pool>> Pool::Attach(const PoolBacking& backing, const PoolOptions& options,
+                                           const ProgressFn& progress) {
   const uint64_t start = NowNs();
   auto impl = std::make_unique<Impl>();
   impl->backing = backing;
@@ -437,7 +441,7 @@ Result<std::unique_ptr<Pool>> Pool::Attach(const PoolBacking& backing, const Poo
   // No other thread sees the pool yet; the lock is for the analysis (and
   // costs one uncontended acquire per attach).
   WriterLock lock(im.mu);
-  PMEMD_RETURN_IF_ERROR(im.Load());
+  PMEMD_RETURN_IF_ERROR(im.Load(progress));
   im.attach_ns = NowNs() - start;
   MemMapStats ms = im.memmap->Stats();
   uint64_t online = 0;

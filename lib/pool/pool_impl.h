@@ -162,7 +162,7 @@ struct Pool::Impl {
   // The whole array as the tables say, into `d` (initialized, every page
   // Offline): metadata pages reserved, leased pages leased, online blocks'
   // other pages free or poisoned. Raw accesses only.
-  void Render(PageDesc* d) const REQUIRES_SHARED(mu);
+  void Render(PageDesc* d, const ProgressFn& progress = {}) const REQUIRES_SHARED(mu);
 
   // Block b's pages go online (an offline block: no lease in it).
   Status PagesOnline(uint64_t b) REQUIRES(mu);
@@ -196,9 +196,11 @@ struct Pool::Impl {
   // sections persisted, then the seal that vouches for them.
   Status Seal() REQUIRES(mu);
 
-  Status Load() REQUIRES(mu);
-  // OnlineBlocks (online) and OfflineBlocks: all or nothing (pool.cc).
-  Result<PoolBlockOpResult> ChangeBlocks(uint64_t first, uint64_t count, bool online) EXCLUDES(mu);
+  Status Load(const ProgressFn& progress) REQUIRES(mu);
+  // OnlineBlocks (online) and OfflineBlocks: all or nothing (pool.cc),
+  // reporting each block to `progress` (may be empty).
+  Result<PoolBlockOpResult> ChangeBlocks(uint64_t first, uint64_t count, bool online, const ProgressFn& progress)
+      EXCLUDES(mu);
 };
 
 }  // namespace pmemd

@@ -192,7 +192,7 @@ Result<PoolManager::Resolved> PoolManager::Resolve(const PoolTarget& t, bool may
   return r;
 }
 
-Result<std::shared_ptr<Pool>> PoolManager::AttachResolved(const Resolved& r) const {
+Result<std::shared_ptr<Pool>> PoolManager::AttachResolved(const Resolved& r, const ProgressFn& progress) const {
   PoolOptions o = defaults_;
   if (!r.target.device.empty() && owner_ != nullptr) {
     // Bad pages from the platform: namespace-relative 512-byte sectors,
@@ -216,7 +216,7 @@ Result<std::shared_ptr<Pool>> PoolManager::AttachResolved(const Resolved& r) con
       return v;
     };
   }
-  PMEMD_ASSIGN_OR_RETURN(std::unique_ptr<Pool> pool, Pool::Attach(r.backing, o));
+  PMEMD_ASSIGN_OR_RETURN(std::unique_ptr<Pool> pool, Pool::Attach(r.backing, o, progress));
   std::shared_ptr<Pool> shared(std::move(pool));
   ReaderLock lock(map_mu_);
   if (auto it = targets_.find(shared->name()); it != targets_.end())
@@ -311,7 +311,7 @@ RetryMatch CompareCreate(const PoolStatus& s, const CreatePoolSpec& spec, const 
 
 }  // namespace
 
-Result<PoolStatus> PoolManager::CreatePool(const CreatePoolSpec& spec) {
+Result<PoolStatus> PoolManager::CreatePool(const CreatePoolSpec& spec, const ProgressFn& progress) {
   // Everything the request says is checked before anything is opened.
   PoolFormatOptions fo;
   fo.name = spec.name;
@@ -388,7 +388,7 @@ Result<PoolStatus> PoolManager::CreatePool(const CreatePoolSpec& spec) {
         // (killed in between): attach it, as a retry would have found it.
         if (info->memmap == PoolMemmap::kMem)
           PMEMD_RETURN_IF_ERROR(CheckMemmapBudget(spec.name, info->pool_size, true));
-        PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> pool, AttachResolved(r));
+        PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> pool, AttachResolved(r, progress));
         PoolStatus ps = pool->Describe();
         const std::string here = Describe(spec.target);
         if (RetryMatch m = CompareCreate(ps, spec, here, here); !m.matches())
@@ -412,7 +412,7 @@ Result<PoolStatus> PoolManager::CreatePool(const CreatePoolSpec& spec) {
   }
   if (spec.memmap == PoolMemmap::kMem) PMEMD_RETURN_IF_ERROR(CheckMemmapBudget(spec.name, r.backing.size, false));
   PMEMD_RETURN_IF_ERROR(Pool::Format(r.backing, fo, defaults_.hooks));
-  PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> pool, AttachResolved(r));
+  PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> pool, AttachResolved(r, progress));
   // Recorded before it is published: a pool is attached only if it will
   // come back after a restart.
   if (Status s = Save(std::make_pair(spec.name, spec.target)); !s.ok())
@@ -423,7 +423,7 @@ Result<PoolStatus> PoolManager::CreatePool(const CreatePoolSpec& spec) {
   return pool->Describe();
 }
 
-Result<PoolStatus> PoolManager::AttachPool(const PoolTarget& target) {
+Result<PoolStatus> PoolManager::AttachPool(const PoolTarget& target, const ProgressFn& progress) {
   MutexLock admin(admin_mu_);
   PMEMD_ASSIGN_OR_RETURN(Resolved r, Resolve(target, false));
   PMEMD_ASSIGN_OR_RETURN(Pool::HeaderInfo info, Pool::ReadInfo(r.backing));
@@ -441,7 +441,7 @@ Result<PoolStatus> PoolManager::AttachPool(const PoolTarget& target) {
   }
   // Before mapping it: a mem pool's array is allocated by the attach.
   if (info.memmap == PoolMemmap::kMem) PMEMD_RETURN_IF_ERROR(CheckMemmapBudget(name, info.pool_size, true));
-  PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> pool, AttachResolved(r));
+  PMEMD_ASSIGN_OR_RETURN(std::shared_ptr<Pool> pool, AttachResolved(r, progress));
   PMEMD_RETURN_IF_ERROR(Save(std::make_pair(name, target)).Annotate("attach pool " + name));
   Publish(pool, target);
   return pool->Describe();

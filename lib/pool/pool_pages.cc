@@ -64,14 +64,17 @@ void Pool::Impl::AccountLease(uint64_t offset, uint64_t length, bool add) {
   }
 }
 
-void Pool::Impl::Render(PageDesc* d) const {
+void Pool::Impl::Render(PageDesc* d, const ProgressFn& progress) const {
   DescsReserve(d, hdr.data_offset / kPoolPageSize);
   for (const auto& [n, slot] : by_name)
     DescsLease(d + slots[slot].offset / kPoolPageSize, slots[slot].length / kPoolPageSize, slots[slot].id);
-  for (uint64_t b = 0; b < blocks.size(); ++b)
+  ReportProgress(progress, "render", 0, blocks.size(), "blocks");
+  for (uint64_t b = 0; b < blocks.size(); ++b) {
     if (blocks[b].state == BlockState::kOnline)
       DescsOnline(d + BlockOffset(b) / kPoolPageSize, BlockOffset(b) / kPoolPageSize, PagesPerBlock(),
                   bad_pfns.data(), bad_pfns.data() + bad_pfns.size());
+    ReportProgress(progress, "render", b + 1, blocks.size(), "blocks");
+  }
 }
 
 Status Pool::Impl::PagesOnline(uint64_t b) {

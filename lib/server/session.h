@@ -1,6 +1,7 @@
 // The server's connections (internal to lib/server): a Session per
 // connection (line framing, dispatch to a worker lane, answers with any
-// descriptors a handler passes, event streaming after subscribe) and the
+// descriptors a handler passes, progress notifications ahead of an answer,
+// event streaming after subscribe) and the
 // ConnectionManager that holds them for shutdown and the per-uid and
 // buffered-bytes limits. Server::Impl (server.cc) accepts and owns them.
 //
@@ -32,6 +33,7 @@
 #include "pmemd/log_limiter.h"
 #include "pmemd/rpc.h"
 #include "pmemd/server.h"
+#include "server/notification_queue.h"
 #include "server/worker_lane.h"
 
 namespace pmemd {
@@ -90,6 +92,12 @@ class ConnectionManager {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   using Clock = std::chrono::steady_clock;
+  // Notifications queued ahead of an answer before the oldest is dropped.
+  // More than one request's progress can fill (ProgressLimiter admits about
+  // 101 per stage, and no method has more than two stages), so a peer that
+  // reads loses none however the threads are scheduled; one that does not
+  // read holds at most this many lines (~35 KiB) of the daemon's memory.
+  static constexpr size_t kNotesQueued = 256;
 
   Session(Stream::socket socket, PeerCred peer, bool admin, ConnectionManager* manager,
           const Dispatcher* dispatcher, WorkerLane* lane, const ServerOptions* options,
@@ -109,6 +117,16 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Start() {
+    // Called on the worker: queues a notification (progress) and wakes the
+    // io thread when the queue was empty. It holds the queue and only a
+    // weak reference to the session, so it never keeps a closed one alive.
+    std::weak_ptr<Session> weak = shared_from_this();
+    ctx_.notify = [weak, notes = notes_, exec = socket_.get_executor()](std::string line) {
+      if (!notes->Push(std::move(line))) return;
+      asio::post(exec, [weak] {
+        if (auto s = weak.lock()) s->PumpNotes();
+      });
+    };
     boost::system::error_code ignored;
     socket_.non_blocking(true, ignored);
     ReadLine();
@@ -221,9 +239,54 @@ class Session : public std::enable_shared_from_this<Session> {
       asio::post(socket_.get_executor(), [this, self, resp = std::move(resp)]() mutable {
         busy_ = false;
         if (resp.empty()) return pending_stream_ && !closed_ ? StartStream() : ReadLine();  // notifications only
-        Write(std::move(resp));
+        WriteAnswer(std::move(resp));
       });
     });
+  }
+
+  // Progress notifications (CallContext::notify) go out while the request
+  // runs, one write at a time; the answer follows the last of them.
+  void PumpNotes() {
+    if (closed_ || notes_writing_ || !out_.empty()) return;  // the answer's write takes what is queued
+    std::vector<std::string> lines = notes_->Take();
+    if (lines.empty()) return;
+    notes_out_.clear();
+    for (auto& l : lines) {
+      notes_out_ += l;
+      notes_out_ += '\n';
+    }
+    notes_writing_ = true;
+    auto self = shared_from_this();
+    asio::async_write(socket_, asio::buffer(notes_out_), [this, self](boost::system::error_code ec, size_t) {
+      notes_writing_ = false;
+      notes_out_ = std::string();
+      if (closed_) return;
+      if (ec) {
+        Log()->debug("uid {} pid {}: progress write: {}", ctx_.peer.uid, ctx_.peer.pid, ec.message());
+        return Close();
+      }
+      if (!answer_after_notes_.empty()) return WriteAnswer(std::exchange(answer_after_notes_, std::string()));
+      PumpNotes();
+    });
+  }
+
+  // The answer, after whatever notifications are still queued for it; when
+  // some are being written, once that write is done. A peer that takes
+  // neither within request_timeout is closed.
+  void WriteAnswer(std::string resp) {
+    if (closed_) return;
+    if (notes_writing_) {
+      answer_after_notes_ = std::move(resp);
+      busy_ = true;
+      ArmTimer(Clock::now() + options_->request_timeout, Deadline::kAnswerNotTaken);
+      return;
+    }
+    std::string all;
+    for (auto& l : notes_->Take()) {
+      all += l;
+      all += '\n';
+    }
+    Write(all.empty() ? std::move(resp) : all + resp);
   }
 
   void FailAndClose(const json& error) {
@@ -435,6 +498,11 @@ class Session : public std::enable_shared_from_this<Session> {
   uint64_t deadline_gen_ = 0;        // bumped by every ArmTimer and CancelTimer
   std::string out_;
   std::vector<UniqueFd> fds_;      // passed with the next answer (CallContext::fds)
+  // Notifications the worker queues ahead of the answer (CallContext::notify).
+  std::shared_ptr<NotificationQueue> notes_ = std::make_shared<NotificationQueue>(kNotesQueued);
+  std::string notes_out_;          // notifications being written
+  std::string answer_after_notes_;  // the answer, when it came during that write
+  bool notes_writing_ = false;
   std::shared_ptr<EventSubscriber> pending_stream_;  // set by subscribe on the worker, taken after its answer
   std::shared_ptr<EventSubscriber> stream_;          // streaming: the connection carries only these lines
   bool writing_ = false;                             // a stream write is in flight

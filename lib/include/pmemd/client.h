@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pmemd/fs.h"
+#include "pmemd/progress.h"
 #include "pmemd/status.h"
 
 namespace pmemd {
@@ -34,6 +35,14 @@ class Client {
   // (open-lease), in order; a plain Call closes any it receives.
   Result<nlohmann::json> Call(const std::string& method, const nlohmann::json& params,
                               std::vector<UniqueFd>* fds);
+  // The same with "progress": true added to `params` (docs/api.md, for the
+  // methods that report progress): `on_progress` is called for each
+  // progress notification of this request, in the order they come, all
+  // before the answer; the step's strings live only during the call. An
+  // empty `on_progress` is a plain Call. Connect's timeout bounds the whole
+  // call, notifications or not.
+  Result<nlohmann::json> Call(const std::string& method, const nlohmann::json& params,
+                              const ProgressFn& on_progress);
   // The "error" object of the last Call's answer as the daemon sent it
   // ({code, message, data: {code, errno, ...}}), for clients that pass it
   // on (pmemctl --json); null when that Call succeeded or got no answer.
@@ -56,9 +65,15 @@ class Client {
 
  private:
   Result<std::string> ReadLine();
-  Client(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
+  // The result or error of answer `line` to request `id`.
+  Result<nlohmann::json> Answer(uint64_t id, const std::string& line);
+  Client(UniqueFd fd, std::string path, int timeout_ms)
+      : fd_(std::move(fd)), path_(std::move(path)), timeout_ms_(timeout_ms) {}
+  // Sets how long one receive may wait (SO_RCVTIMEO; 0: for ever).
+  void SetReceiveTimeout(int timeout_ms);
   UniqueFd fd_;
   std::string path_;
+  int timeout_ms_ = 0;  // Connect's; 0: none
   std::string pending_;  // bytes read past the last answer
   std::vector<UniqueFd> received_;  // descriptors that came with the bytes read
   uint64_t next_id_ = 1;

@@ -60,10 +60,11 @@ class PlatformOwner {
   Result<NamespacePlan> PlanReconfigureNamespace(const std::string& dev, const NamespaceSpec& spec);
   // `force` is the user's acknowledgement that the data is destroyed.
   Result<Namespace> ReconfigureNamespace(const std::string& dev, NamespaceSpec spec, bool force);
+  // `progress` as the Platform's (platform.h); may be empty.
   Result<DaxDevice> ReconfigureDevice(const std::string& chardev, const std::string& mode, bool online,
-                                      bool movable);
-  Result<MemoryOpResult> OnlineMemory(const std::string& chardev, bool movable);
-  Result<MemoryOpResult> OfflineMemory(const std::string& chardev);
+                                      bool movable, const ProgressFn& progress = {});
+  Result<MemoryOpResult> OnlineMemory(const std::string& chardev, bool movable, const ProgressFn& progress = {});
+  Result<MemoryOpResult> OfflineMemory(const std::string& chardev, const ProgressFn& progress = {});
 
   // Several operations as one change (a layout's apply): every region's
   // lock, taken in name order when the hold is made and let go when it is

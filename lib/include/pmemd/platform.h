@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pmemd/progress.h"
 #include "pmemd/status.h"
 
 namespace pmemd {
@@ -285,13 +286,17 @@ class Platform {
   // kmem: a devdax device becomes system RAM ("system-ram") or back
   // ("devdax"). To system-ram, its whole memory blocks are hot-added and, as
   // the kernel's auto-online policy or `online` says, onlined; back to
-  // devdax requires every block offline first.
+  // devdax requires every block offline first. `progress` (may be empty)
+  // hears of the blocks onlined, as OnlineMemory's.
   virtual Result<DaxDevice> ReconfigureDevice(const std::string& chardev, const std::string& mode,
-                                              bool online, bool movable) = 0;
+                                              bool online, bool movable, const ProgressFn& progress) = 0;
   // Every block of a system-ram device online (movable or not) / offline.
   // All or nothing: a failure part way puts back the blocks already changed.
-  virtual Result<MemoryOpResult> OnlineMemory(const std::string& chardev, bool movable) = 0;
-  virtual Result<MemoryOpResult> OfflineMemory(const std::string& chardev) = 0;
+  // `progress` (may be empty) hears of each block changed: one stage,
+  // "online" or "offline", in blocks (BlockWalkOptions::progress).
+  virtual Result<MemoryOpResult> OnlineMemory(const std::string& chardev, bool movable,
+                                              const ProgressFn& progress) = 0;
+  virtual Result<MemoryOpResult> OfflineMemory(const std::string& chardev, const ProgressFn& progress) = 0;
 
   // The bytes behind an enabled devdax device in devdax (not system-ram)
   // mode. The base implementation finds it in List() and answers /dev/<chardev>.

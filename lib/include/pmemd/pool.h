@@ -40,6 +40,7 @@
 
 #include "pmemd/fs.h"
 #include "pmemd/memmap.h"
+#include "pmemd/progress.h"
 #include "pmemd/status.h"
 
 namespace pmemd {
@@ -290,8 +291,12 @@ class Pool {
   // resize a file.
   static Status CheckFormat(uint64_t size, const PoolFormatOptions& options, const std::string& where);
   // Opens and locks the pool at `backing`, replays and rolls back, builds
-  // the metadata array.
-  static Result<std::unique_ptr<Pool>> Attach(const PoolBacking& backing, const PoolOptions& options);
+  // the metadata array. `progress` hears of the array in two stages:
+  // "memmap" (its descriptors initialized or adopted, in pages: at the
+  // start and the end) and "render" (the tables written into it, in
+  // blocks; not when a dev pool's sealed array is adopted as it is).
+  static Result<std::unique_ptr<Pool>> Attach(const PoolBacking& backing, const PoolOptions& options,
+                                              const ProgressFn& progress = {});
   // What a pool's header says, read without attaching it (no lock, no
   // mapping): what the pool manager must know before it decides to attach.
   struct HeaderInfo {
@@ -323,8 +328,12 @@ class Pool {
 
   // Blocks [first, first+count) online / offline, all or nothing. Blocks
   // already in the target state are left alone (reported unchanged).
-  Result<PoolBlockOpResult> OnlineBlocks(uint64_t first, uint64_t count);
-  Result<PoolBlockOpResult> OfflineBlocks(uint64_t first, uint64_t count);
+  // `progress` (progress.h) hears of each block changed, in blocks: online
+  // in one stage "online"; offline in "isolate" (free extents taken from
+  // the allocator, leases checked) then "offline" (pages taken). Nothing
+  // when no block needs changing.
+  Result<PoolBlockOpResult> OnlineBlocks(uint64_t first, uint64_t count, const ProgressFn& progress = {});
+  Result<PoolBlockOpResult> OfflineBlocks(uint64_t first, uint64_t count, const ProgressFn& progress = {});
 
   // A name that exists with the same size, alignment, owner and labels
   // returns the existing lease (an idempotent retry); different ones are

@@ -93,9 +93,10 @@ class PoolManager {
   ~PoolManager();  // detaches every pool; pools.json keeps them for the next start
 
   // Formats and attaches. The same name on the same target, already
-  // attached, returns it (an idempotent retry).
-  Result<PoolStatus> CreatePool(const CreatePoolSpec& spec);
-  Result<PoolStatus> AttachPool(const PoolTarget& target);
+  // attached, returns it (an idempotent retry). `progress` hears of the
+  // attach's stages (Pool::Attach); nothing for a retry.
+  Result<PoolStatus> CreatePool(const CreatePoolSpec& spec, const ProgressFn& progress = {});
+  Result<PoolStatus> AttachPool(const PoolTarget& target, const ProgressFn& progress = {});
   Status DetachPool(const std::string& name);
 
   Result<std::shared_ptr<Pool>> Find(const std::string& name) const;
@@ -128,7 +129,7 @@ class PoolManager {
   struct Resolved;
   Result<Resolved> Resolve(const PoolTarget& target, bool may_create) const;
   // Attaches without publishing; Publish makes it visible.
-  Result<std::shared_ptr<Pool>> AttachResolved(const Resolved& r) const;
+  Result<std::shared_ptr<Pool>> AttachResolved(const Resolved& r, const ProgressFn& progress = {}) const;
   void Publish(std::shared_ptr<Pool> pool, const PoolTarget& target);
   // Name of the attached pool on the same device, or the same file by
   // device and inode; "" when none.

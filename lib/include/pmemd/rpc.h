@@ -33,6 +33,11 @@
 //     "did you mean" (the edit distance is quadratic in the name's length),
 //     and names echoed in messages are cut to that length.
 //
+// Progress (docs/api.md): a request to a method that reports progress may
+// carry "progress": true in its params; its admitted steps go out as
+// "progress" notifications on the same connection (CallContext::notify),
+// all of them before its answer.
+//
 // Every request that reaches a method is counted (set_metrics) and runs
 // with its origin (method, id, peer) as the thread's current request
 // (events.h), so the events it publishes name it.
@@ -56,6 +61,7 @@
 #include "pmemd/fs.h"
 #include "pmemd/json_reader.h"
 #include "pmemd/log_limiter.h"
+#include "pmemd/progress.h"
 #include "pmemd/status.h"
 
 namespace pmemd {
@@ -86,6 +92,18 @@ struct CallContext {
   // written the connection carries that subscriber's notifications and
   // nothing else. Empty: the caller cannot stream (subscribe is refused).
   std::function<Status(std::shared_ptr<EventSubscriber>)> start_stream;
+  // Set by a connection that can carry notifications ahead of an answer
+  // (the server's sessions): queues one notification line (without '\n')
+  // to be written before the answer. Never blocks: the connection's queue
+  // is bounded and drops the oldest line when a slow peer lets it fill.
+  // Called from the worker. Empty: progress is refused.
+  std::function<void(std::string line)> notify;
+  // Set by the Dispatcher for a method that reports progress
+  // (Method::reports_progress) when the caller asked with "progress": true:
+  // the handler passes it to the layer doing the work, which calls it as it
+  // goes; each admitted step (ProgressLimiter) becomes a "progress"
+  // notification naming the request's id. Empty otherwise.
+  ProgressFn progress;
 };
 
 enum class Access { kRead, kMutate };
@@ -107,7 +125,17 @@ struct Method {
   Params params;          // in the order the handler reads them
   nlohmann::json result;  // JSON Schema of the result (json_schema.h); required
   Handler handler;
+  // Whether the method accepts "progress": true in its params: Add()
+  // declares the param, the dispatcher reads it and sets
+  // CallContext::progress, list-methods shows the flag. A method that does
+  // not report progress refuses the key as it refuses any unknown one.
+  bool reports_progress = false;
 };
+
+// The notification a progress step becomes (docs/api.md):
+// {"jsonrpc": "2.0", "method": "progress",
+//  "params": {"id": <request id>, "stage", "done", "total", "unit"}}.
+nlohmann::json ProgressNotification(const nlohmann::json& id, const ProgressStep& step);
 
 class Registry {
  public:
