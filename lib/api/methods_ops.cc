@@ -195,6 +195,15 @@ Result<json> Metrics(const OpsContext& c, JsonReader& params) {
     }
     t.Family("pmemd_pool_leases", "gauge", "Leases in each pool");
     for (const auto& p : pools) t.Sample("pmemd_pool_leases", {{"pool", p.name}}, p.leases);
+    // Init time by strategy: how long each pool's last attach took to have
+    // its metadata array ready, labelled with how it was made.
+    t.Family("pmemd_pool_attach_seconds", "gauge",
+             "Time the pool's last attach (or create) took until its metadata array was ready, by init strategy and "
+             "whether the array was built or reused");
+    for (const auto& p : pools)
+      t.Sample("pmemd_pool_attach_seconds",
+               {{"pool", p.name}, {"init_strategy", p.init_strategy}, {"memmap_init", p.memmap_init}},
+               static_cast<double>(p.attach_ns) / 1e9);
     t.Family("pmemd_pool_max_leases", "gauge", "Lease table slots of each pool");
     for (const auto& p : pools) t.Sample("pmemd_pool_max_leases", {{"pool", p.name}}, p.max_leases);
     t.Family("pmemd_pools_unavailable", "gauge", "Pools recorded but not attached (their device is missing or bad)");

@@ -116,7 +116,7 @@ def main():
                 "pmemd_region_badblocks_bytes", "pmemd_namespace_badblocks_bytes", "pmemd_dimm_health_supported",
                 "pmemd_dimm_health_state", "pmemd_dimm_temperature_celsius", "pmemd_dimm_controller_temperature_celsius",
                 "pmemd_dimm_temperature_threshold_celsius", "pmemd_dimm_spares_percentage", "pmemd_dimm_alarm",
-                "pmemd_dimm_shutdown_count", "pmemd_health_polls",
+                "pmemd_dimm_shutdown_count", "pmemd_health_polls", "pmemd_pool_attach_seconds",
             ]
             for name in expected:
                 if name not in families:
@@ -137,6 +137,10 @@ def main():
                 fail("pool leased bytes")
             if value(families, "pmemd_pool_leases", pool="p0") != 1:
                 fail("leases")
+            attach = [smp for f in families.values() if f.name == "pmemd_pool_attach_seconds" for smp in f.samples]
+            if len(attach) != 1 or attach[0].value <= 0 or attach[0].labels.get("pool") != "p0" or \
+                    not attach[0].labels.get("init_strategy") or attach[0].labels.get("memmap_init") not in ("built", "reused"):
+                fail(f"pmemd_pool_attach_seconds: {attach}")
             c.call("no-such-method", ok=False)
             if value(check(c.call("metrics")["result"]["text"]), "pmemd_requests_total", method="unknown",
                      outcome="method_not_found") != 1:
