@@ -39,7 +39,8 @@ TEST(JsonReaderTest, AbsentOptionalKeepsDefault) {
 }
 
 TEST(JsonReaderTest, NullReadsAsEmptyObject) {
-  JsonReader r(json(), "params");
+  const json null_params;
+  JsonReader r(null_params, "params");
   EXPECT_TRUE(r.Finish().ok());
 }
 
@@ -86,7 +87,8 @@ TEST(JsonReaderTest, UnknownKeyListsKnownOnes) {
 }
 
 TEST(JsonReaderTest, NonObjectIsAnError) {
-  JsonReader r(json::array({1, 2}), "params");
+  const json array = json::array({1, 2});
+  JsonReader r(array, "params");
   EXPECT_EQ(r.Finish().message(), "params: expected an object, got array");
 }
 
@@ -157,7 +159,8 @@ TEST(JsonReaderDeclaredTest, UnknownKeysListTheDeclaredOnes) {
 }
 
 TEST(JsonReaderDeclaredTest, ADeclaredRequiredKeyIsRequiredHoweverItIsRead) {
-  JsonReader r(json::object(), &kDeclared, "m");
+  const json empty = json::object();
+  JsonReader r(empty, &kDeclared, "m");
   std::string region, mode;
   uint64_t size;
   std::vector<std::string> kinds;
