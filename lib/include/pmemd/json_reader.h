@@ -141,6 +141,10 @@ class JsonReader {
   // kInternal naming them, on every call, so no drift survives a test that
   // calls the method.
   JsonReader(const nlohmann::json& obj, const Params* declared, std::string owner);
+  // The reader keeps a pointer to `obj`: a temporary would be gone before
+  // the first read (AddressSanitizer found a test doing it).
+  JsonReader(nlohmann::json&& obj, std::string what) = delete;
+  JsonReader(nlohmann::json&& obj, const Params* declared, std::string owner) = delete;
 
   // Each returns true when the key was present and had the right type.
   // Supported T: std::string, uint64_t, uint32_t, int64_t, int, bool,
